@@ -1,0 +1,156 @@
+package manifest
+
+import (
+	"sort"
+	"strings"
+)
+
+// Group is a connected component of the repository↔service graph. Every push
+// to one of its repositories goes through one SQS FIFO message group, so no
+// two deployer invocations ever race on one service (DESIGN §1).
+type Group struct {
+	// ID is the FIFO MessageGroupId: the group's alphabetically first
+	// repository, which is unique because groups are disjoint.
+	ID           string
+	Repositories []string // sorted
+	Bindings     []string // service binding names, sorted
+}
+
+// Groups returns the repository groups of the manifest's services, sorted by
+// ID. Jobs do not deploy on push and take no part.
+func (m *Manifest) Groups() []Group {
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(x string) string {
+		if parent[x] == x {
+			return x
+		}
+		parent[x] = find(parent[x])
+		return parent[x]
+	}
+	union := func(a, b string) {
+		for _, x := range []string{a, b} {
+			if _, ok := parent[x]; !ok {
+				parent[x] = x
+			}
+		}
+		ra, rb := find(a), find(b)
+		if ra != rb {
+			parent[ra] = rb
+		}
+	}
+	for _, s := range m.Services {
+		node := "svc:" + s.Name
+		union(node, node)
+		for _, img := range s.Images {
+			if img.Repository != "" {
+				union(node, "repo:"+img.Repository)
+			}
+		}
+	}
+	byRoot := map[string]*Group{}
+	for x := range parent {
+		r := find(x)
+		g := byRoot[r]
+		if g == nil {
+			g = &Group{}
+			byRoot[r] = g
+		}
+		if name, ok := strings.CutPrefix(x, "repo:"); ok {
+			g.Repositories = append(g.Repositories, name)
+		} else if name, ok := strings.CutPrefix(x, "svc:"); ok {
+			g.Bindings = append(g.Bindings, name)
+		}
+	}
+	var out []Group
+	for _, g := range byRoot {
+		if len(g.Repositories) == 0 {
+			continue
+		}
+		sort.Strings(g.Repositories)
+		sort.Strings(g.Bindings)
+		g.ID = g.Repositories[0]
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// GroupOf returns the group ID of a repository, if any service follows it.
+func (m *Manifest) GroupOf(repository string) (string, bool) {
+	for _, g := range m.Groups() {
+		for _, r := range g.Repositories {
+			if r == repository {
+				return g.ID, true
+			}
+		}
+	}
+	return "", false
+}
+
+// Service returns the service binding with the given name.
+func (m *Manifest) Service(name string) (*Service, bool) {
+	for i := range m.Services {
+		if m.Services[i].Name == name {
+			return &m.Services[i], true
+		}
+	}
+	return nil, false
+}
+
+// Job returns the job with the given name.
+func (m *Manifest) Job(name string) (*Job, bool) {
+	for i := range m.Jobs {
+		if m.Jobs[i].Name == name {
+			return &m.Jobs[i], true
+		}
+	}
+	return nil, false
+}
+
+// BindingsFor returns the service bindings with a container that follows
+// repository, in manifest order.
+func (m *Manifest) BindingsFor(repository string) []*Service {
+	var out []*Service
+	for i := range m.Services {
+		for _, img := range m.Services[i].Images {
+			if img.Repository == repository {
+				out = append(out, &m.Services[i])
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Clusters returns the distinct clusters named by services and jobs, sorted.
+func (m *Manifest) Clusters() []string {
+	set := map[string]bool{}
+	for _, s := range m.Services {
+		set[s.Cluster] = true
+	}
+	for _, j := range m.Jobs {
+		set[j.Cluster] = true
+	}
+	return sortedKeys(set)
+}
+
+// Repositories returns every repository named by services and jobs, sorted.
+func (m *Manifest) Repositories() []string {
+	set := map[string]bool{}
+	for _, s := range m.Services {
+		for _, img := range s.Images {
+			if img.Repository != "" {
+				set[img.Repository] = true
+			}
+		}
+	}
+	for _, j := range m.Jobs {
+		for _, img := range j.Images {
+			if img.Repository != "" {
+				set[img.Repository] = true
+			}
+		}
+	}
+	return sortedKeys(set)
+}
