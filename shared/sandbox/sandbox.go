@@ -44,6 +44,9 @@ type Options struct {
 	Start   time.Time    // virtual clock start; default DefaultStart
 	Logger  *slog.Logger // default discards
 	Seed    uint64       // seeds fault probabilities and event ids
+	// ECSTiming sets the ECS emulator's lifecycle durations; zero fields
+	// take ecssim's defaults.
+	ECSTiming ecsTiming
 }
 
 func (o Options) withDefaults() Options {

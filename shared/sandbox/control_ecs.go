@@ -1,0 +1,63 @@
+//go:build !noecssim
+
+package sandbox
+
+import (
+	"time"
+
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
+)
+
+// controlECS serves the control endpoints that drive the ECS emulator.
+func (s *Sandbox) controlECS(route string, decode func(any) error) (any, error) {
+	e := s.ECS()
+	switch route {
+	case "POST image-health":
+		var in struct {
+			Image   string `json:"image"`
+			Healthy bool   `json:"healthy"`
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		e.SetImageHealth(in.Image, in.Healthy)
+		return nil, nil
+	case "POST script-image":
+		var in struct {
+			Image         string  `json:"image"`
+			RunForSeconds float64 `json:"runForSeconds"`
+			ExitCode      int32   `json:"exitCode"`
+			StartFailure  string  `json:"startFailure"`
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		e.ScriptImage(in.Image, ecssim.TaskScript{
+			RunFor:   time.Duration(in.RunForSeconds * float64(time.Second)),
+			ExitCode: in.ExitCode, StartFailure: in.StartFailure,
+		})
+		return nil, nil
+	case "POST finish-task":
+		var in struct {
+			TaskARN   string           `json:"taskArn"`
+			ExitCodes map[string]int32 `json:"exitCodes"`
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		return nil, e.FinishTask(in.TaskARN, in.ExitCodes)
+	case "POST capacity":
+		var in struct {
+			Provider  string `json:"provider"`
+			Available bool   `json:"available"`
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		e.SetCapacityAvailable(in.Provider, in.Available)
+		return nil, nil
+	case "GET update-history":
+		return e.UpdateHistory(), nil
+	}
+	return nil, errNoRoute
+}
