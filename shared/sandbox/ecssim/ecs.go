@@ -96,6 +96,7 @@ type ECS struct {
 	tags     map[string][]tag // by resource ARN
 	services []*service       // creation order, all clusters
 	tasks    map[string]*task // by ARN
+	taskList []*task          // creation order
 	live     []*task          // tasks not yet STOPPED, creation order
 	tokens   map[string]*runRecord
 	history  []UpdateRecord
