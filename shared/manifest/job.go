@@ -3,19 +3,15 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"time"
+
+	"github.com/deckhand-ecs/deckhand/shared/schedule"
 )
 
-var scheduleRe = regexp.MustCompile(`^(cron|rate|at)\((.+)\)$`)
-
-// checkSchedule rejects schedules that are not EventBridge Scheduler
-// expressions at all. Field-level cron and rate rules live with the jobs code.
+// checkSchedule validates an EventBridge Scheduler expression with the
+// schedule package, which names the field at fault and gives an example.
 func checkSchedule(expr string) error {
-	if !scheduleRe.MatchString(expr) {
-		return fmt.Errorf("%q is not a schedule expression; want cron(0 3 * * ? *), rate(1 hour) or at(2026-12-01T09:00:00)", expr)
-	}
-	return nil
+	return schedule.Validate(expr)
 }
 
 // TimeoutDuration returns the job's timeout, or 0 when none is set.
