@@ -1,0 +1,110 @@
+package taskdef
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// shape describes a JSON document's structure without its string values.
+func shape(v any) string {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		b.WriteString("{")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%q:%s,", k, shape(t[k]))
+		}
+		return b.String() + "}"
+	case []any:
+		parts := make([]string, len(t))
+		for i, e := range t {
+			parts[i] = shape(e)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	case string:
+		return "s"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+// FuzzRenderVars proves that for arbitrary variable values the output is
+// valid JSON with exactly the template's structure.
+func FuzzRenderVars(f *testing.F) {
+	for _, s := range []string{"info", `"}],"x":{"`, "{{ .Account }}", "@@IMAGE@@", "\x00\u2028\\", "</script>"} {
+		f.Add(s, "flags")
+	}
+	legacy := readFile(f, "web.legacy.json")
+	gotmpl := readFile(f, "web.gotmpl.json")
+	base := sampleData()
+	refLegacy := mustShape(f, legacy, base, true)
+	refGo := mustShape(f, gotmpl, base, false)
+	f.Fuzz(func(t *testing.T, level, flags string) {
+		d := sampleData()
+		d.Vars = map[string]string{"LOG_LEVEL": level, "FEATURE_FLAGS": flags}
+		for _, tc := range []struct {
+			tmpl   []byte
+			legacy bool
+			want   string
+		}{{legacy, true, refLegacy}, {gotmpl, false, refGo}} {
+			dd := d
+			if tc.legacy {
+				dd.Images = map[string]Image{"web": d.Images["web"]}
+			}
+			r, err := Render(tc.tmpl, dd, Options{Key: "fuzz", Roles: roles})
+			if err != nil {
+				t.Fatalf("Render with %q: %v", level, err)
+			}
+			var doc any
+			if err := json.Unmarshal(r.JSON, &doc); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, r.JSON)
+			}
+			if got := shape(doc); got != tc.want {
+				t.Fatalf("structure changed with %q:\n got %s\nwant %s", level, got, tc.want)
+			}
+		}
+	})
+}
+
+func readFile(f *testing.F, name string) []byte {
+	b, err := readTestdataErr(name)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+func mustShape(f *testing.F, tmpl []byte, d Data, legacy bool) string {
+	if legacy {
+		d.Images = map[string]Image{"web": d.Images["web"]}
+	}
+	r, err := Render(tmpl, d, Options{Key: "ref", Roles: roles})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var doc any
+	_ = json.Unmarshal(r.JSON, &doc)
+	return shape(doc)
+}
+
+func BenchmarkRender(b *testing.B) {
+	tmpl, err := readTestdataErr("web.gotmpl.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := sampleData()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Render(tmpl, d, Options{Key: "bench", Roles: roles}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

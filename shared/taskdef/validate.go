@@ -1,0 +1,136 @@
+package taskdef
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+var familyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+
+// MaxContainers is the most container definitions a task definition may have.
+const MaxContainers = 10
+
+func validate(r *Rendered, data Data, opts Options) error {
+	fail := func(path string, format string, args ...any) error {
+		return &Error{Key: opts.Key, Path: path, Err: fmt.Errorf(format, args...)}
+	}
+	in := r.Input
+	if len(r.JSON) > MaxSize {
+		return fail("$", "rendered definition is %d bytes; ECS allows at most %d (64 KiB)", len(r.JSON), MaxSize)
+	}
+	if in.Family == nil || !familyRe.MatchString(*in.Family) {
+		fam := ""
+		if in.Family != nil {
+			fam = *in.Family
+		}
+		return fail("$.family", "family %q: want 1-255 letters, digits, '_' or '-'", fam)
+	}
+	n := len(in.ContainerDefinitions)
+	if n == 0 {
+		return fail("$.containerDefinitions", "at least one container definition is required")
+	}
+	if n > MaxContainers {
+		return fail("$.containerDefinitions", "%d containers; ECS allows at most %d per task definition", n, MaxContainers)
+	}
+	names := map[string]bool{}
+	for i, c := range in.ContainerDefinitions {
+		p := fmt.Sprintf("$.containerDefinitions[%d]", i)
+		if c.Name == nil || *c.Name == "" {
+			return fail(p+".name", "container name is required")
+		}
+		if names[*c.Name] {
+			return fail(p+".name", "duplicate container name %q", *c.Name)
+		}
+		names[*c.Name] = true
+		if c.Image == nil || *c.Image == "" {
+			return fail(p+".image", "container %q has no image", *c.Name)
+		}
+	}
+	for _, name := range sortedNames(data.Images) {
+		if !names[name] {
+			return fail("$.containerDefinitions", "images: container %q is not in the template; its containers are %s", name, strings.Join(sortedNames(names), ", "))
+		}
+	}
+	for _, role := range []struct {
+		path string
+		arn  *string
+	}{{"$.taskRoleArn", in.TaskRoleArn}, {"$.executionRoleArn", in.ExecutionRoleArn}} {
+		if role.arn != nil && *role.arn != "" && !slices.Contains(opts.Roles, *role.arn) {
+			return fail(role.path, "role %s is not in the manifest's roles: allow-list", *role.arn)
+		}
+	}
+	if slices.Contains(in.RequiresCompatibilities, types.CompatibilityFargate) {
+		if err := fargateSize(in.Cpu, in.Memory); err != nil {
+			return fail("$.cpu", "%v", err)
+		}
+	}
+	return nil
+}
+
+// fargateCPU maps task cpu units to the memory range (MiB) and step Fargate
+// allows.
+var fargateCPU = map[int]struct{ min, max, step int }{
+	256:   {512, 2048, 0}, // 512, 1024 or 2048
+	512:   {1024, 4096, 1024},
+	1024:  {2048, 8192, 1024},
+	2048:  {4096, 16384, 1024},
+	4096:  {8192, 30720, 1024},
+	8192:  {16384, 61440, 4096},
+	16384: {32768, 122880, 8192},
+}
+
+func fargateSize(cpuS, memS *string) error {
+	if cpuS == nil || memS == nil {
+		return fmt.Errorf("Fargate task definitions need task-level cpu and memory")
+	}
+	cpu, err := units(*cpuS, "vcpu", 1024)
+	if err != nil {
+		return fmt.Errorf("cpu %q: %w", *cpuS, err)
+	}
+	mem, err := units(*memS, "gb", 1024)
+	if err != nil {
+		return fmt.Errorf("memory %q: %w", *memS, err)
+	}
+	r, ok := fargateCPU[cpu]
+	if !ok {
+		return fmt.Errorf("cpu %d is not a Fargate size (256, 512, 1024, 2048, 4096, 8192 or 16384)", cpu)
+	}
+	valid := mem >= r.min && mem <= r.max
+	if cpu == 256 {
+		valid = mem == 512 || mem == 1024 || mem == 2048
+	} else if valid {
+		valid = (mem-r.min)%r.step == 0
+	}
+	if !valid {
+		return fmt.Errorf("memory %d MiB is not valid with cpu %d on Fargate (allowed %d-%d MiB)", mem, cpu, r.min, r.max)
+	}
+	return nil
+}
+
+// units parses "512", "0.5 vCPU" or "2 GB" into the API's integer units.
+func units(s, suffix string, scale float64) (int, error) {
+	t := strings.TrimSpace(strings.ToLower(s))
+	if strings.HasSuffix(t, suffix) {
+		f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(t, suffix)), 64)
+		if err != nil {
+			return 0, err
+		}
+		return int(f * scale), nil
+	}
+	return strconv.Atoi(t)
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
