@@ -238,4 +238,6 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-func readTestdataErr(name string) ([]byte, error) { return os.ReadFile(filepath.Join("testdata", name)) }
+func readTestdataErr(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("testdata", name))
+}
