@@ -1,5 +1,3 @@
-//go:build !noecssim
-
 package sandbox
 
 import (

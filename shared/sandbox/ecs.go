@@ -1,5 +1,3 @@
-//go:build !noecssim
-
 package sandbox
 
 import (
@@ -31,5 +29,3 @@ func newECS(s *Sandbox) ecsService {
 // ECS returns the ECS emulator, for control calls such as SetImageHealth,
 // ScriptImage and FinishTask.
 func (s *Sandbox) ECS() *ecssim.ECS { return s.ecs.(*ecssim.ECS) }
-
-type ecsTiming = ecssim.Timing

@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/vclock"
 )
 
@@ -46,7 +47,7 @@ type Options struct {
 	Seed    uint64       // seeds fault probabilities and event ids
 	// ECSTiming sets the ECS emulator's lifecycle durations; zero fields
 	// take ecssim's defaults.
-	ECSTiming ecsTiming
+	ECSTiming ecssim.Timing
 }
 
 func (o Options) withDefaults() Options {

@@ -167,8 +167,8 @@ func TestFIFODeduplication(t *testing.T) {
 		dedupID  string
 		wantSame bool
 	}{
-		"same body within the window is dropped":    {advance: 4 * time.Minute, wantSame: true},
-		"explicit id is used instead of the body":   {dedupID: "other"},
+		"same body within the window is dropped":   {advance: 4 * time.Minute, wantSame: true},
+		"explicit id is used instead of the body":  {dedupID: "other"},
 		"same body after five minutes is accepted": {advance: 5 * time.Minute},
 	}
 	first := send(t, c, url, "g", "body")
