@@ -1,0 +1,78 @@
+// Command infra is Deckhand's AWS CDK app (`cdk synth` runs `go run ./infra`
+// from the repository root, see cdk.json and docs/cdk.md).
+//
+// It reads the same deckhand.yaml the functions read, through the shared
+// manifest package, and synthesizes one stack with everything in DESIGN §1
+// and §9. cdk-nag's AwsSolutions pack runs on every synth.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/deckhand-ecs/deckhand/shared/manifest"
+)
+
+// StackID is the stack's construct id and default stack name.
+const StackID = "Deckhand"
+
+func main() {
+	defer jsii.Close()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "deckhand infra:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	app := awscdk.NewApp(nil)
+	cfg, err := ConfigFromContext(app)
+	if err != nil {
+		return err
+	}
+	m, err := Load(cfg)
+	if err != nil {
+		return err
+	}
+	NewApp(app, cfg, m, &awscdk.StackProps{
+		Description: jsii.String("Deckhand: event-driven deployer for Amazon ECS"),
+		// Env-agnostic: account and Region come from the deploying
+		// credentials, so `cdk synth` needs none.
+	})
+	app.Synth(nil)
+	return nil
+}
+
+// Load validates cfg and reads the manifest, reporting every problem with
+// the inputs at once: missing function binaries (run `make build`), a bad
+// manifest, missing templates.
+func Load(cfg Config) (*manifest.Manifest, error) {
+	errs := []error{cfg.Validate()}
+	m, err := manifest.Load(cfg.ManifestPath)
+	if err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, u := range (&stack{cfg: cfg, m: m}).uploads() {
+			if _, err := os.Stat(u.path); err != nil {
+				errs = append(errs, fmt.Errorf("template %s: %w", u.key, err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// NewApp adds the Deckhand stack to app and applies cdk-nag's AwsSolutions
+// checks to it.
+func NewApp(app awscdk.App, cfg Config, m *manifest.Manifest, props *awscdk.StackProps) awscdk.Stack {
+	st := NewDeckhandStack(app, StackID, &DeckhandStackProps{StackProps: *props, Config: cfg, Manifest: m})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return st
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/deckhand-ecs/deckhand/shared/manifest"
+)
+
+// DeckhandStackProps configures NewDeckhandStack.
+type DeckhandStackProps struct {
+	awscdk.StackProps
+	Config   Config
+	Manifest *manifest.Manifest
+}
+
+// stack carries what the parts of the Deckhand stack share while it is built.
+// Each file adds one part (storage, functions, deploy path, tracker,
+// schedules, operations); IAM lives in iam.go.
+type stack struct {
+	awscdk.Stack
+	cfg Config
+	m   *manifest.Manifest
+
+	bucket awss3.Bucket
+	bus    awsevents.IEventBus
+	fns    map[string]awslambda.Function
+
+	deployQueue awssqs.Queue
+	topic       awssns.Topic
+	// dlqs are every dead-letter queue, by construct id, for the alarms.
+	dlqs []awssqs.Queue
+}
+
+// NewDeckhandStack builds everything in DESIGN §1 and §9 for one manifest:
+// the bucket, the four functions, the deploy path, the tracker rules, the
+// schedules, least-privilege IAM and the alarms and dashboard.
+func NewDeckhandStack(scope constructs.Construct, id string, props *DeckhandStackProps) awscdk.Stack {
+	s := &stack{
+		Stack: awscdk.NewStack(scope, &id, &props.StackProps),
+		cfg:   props.Config,
+		m:     props.Manifest,
+		fns:   map[string]awslambda.Function{},
+	}
+	s.bus = awsevents.EventBus_FromEventBusName(s.Stack, jsii.String("Bus"), jsii.String(s.cfg.EventBus))
+
+	s.addStorage()
+	s.addFunctions()
+	s.addDeployPath()
+	s.addTracker()
+	s.addSchedules()
+	s.grantAll()
+	s.addOperations()
+	s.suppressNag()
+	return s.Stack
+}
+
+// arn builds an ARN in this stack's account, Region and partition.
+func (s *stack) arn(service, resource, name string) *string {
+	return s.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String(service),
+		Resource:     jsii.String(resource),
+		ResourceName: jsii.String(name),
+	})
+}
+
+// clusterARNs are the ARNs of the manifest's clusters.
+func (s *stack) clusterARNs() []*string {
+	var out []*string
+	for _, c := range s.m.Clusters() {
+		out = append(out, s.arn("ecs", "cluster", c))
+	}
+	return out
+}
+
+// inClusters returns one ARN pattern per manifest cluster for an ECS
+// resource type whose ARN carries the cluster name (service, task).
+func (s *stack) inClusters(resource string) []*string {
+	var out []*string
+	for _, c := range s.m.Clusters() {
+		out = append(out, s.arn("ecs", resource, c+"/*"))
+	}
+	return out
+}
+
+// taskDefinitionARNs matches every task-definition revision in the account
+// and Region: families come from templates, not from the manifest.
+func (s *stack) taskDefinitionARNs() []*string {
+	return []*string{s.arn("ecs", "task-definition", "*")}
+}
+
+// repositoryARNs are the ARNs of the manifest's ECR repositories.
+func (s *stack) repositoryARNs() []*string {
+	var out []*string
+	for _, r := range s.m.Repositories() {
+		out = append(out, s.arn("ecr", "repository", r))
+	}
+	return out
+}
+
+var unsafeID = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// constructID turns a manifest name (repository, job) into a readable
+// construct id: "team/web-api" becomes "TeamWebApi".
+func constructID(name string) string {
+	var b strings.Builder
+	for _, part := range unsafeID.Split(name, -1) {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func strs(ss []string) *[]*string { return jsii.Strings(ss...) }
