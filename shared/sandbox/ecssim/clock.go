@@ -8,10 +8,15 @@ import "time"
 // creation order) before tasks (in creation order).
 func (e *ECS) advance(now time.Time) {
 	e.mu.Lock()
-	for e.stepOnce(now) {
-	}
+	e.catchUp(now)
 	e.mu.Unlock()
 	e.flush()
+}
+
+// catchUp runs every transition due at or before now. Callers hold e.mu.
+func (e *ECS) catchUp(now time.Time) {
+	for e.stepOnce(now) {
+	}
 }
 
 // stepOnce runs the earliest transition due at or before now and reports

@@ -177,10 +177,13 @@ func (e *ECS) Handle(ctx context.Context, op string, body []byte) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	now := e.clock.Now()
-	e.mu.Lock()
-	out, err := h(e, body, now)
-	e.mu.Unlock()
+	out, err := func() (any, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		now := e.clock.Now()
+		e.catchUp(now) // transitions due before a racing clock listener ran
+		return h(e, body, now)
+	}()
 	e.flush()
 	if err != nil {
 		return nil, err
@@ -216,15 +219,27 @@ func (e *ECS) flush() {
 		return
 	}
 	e.draining = true
-	for len(e.queue) > 0 {
+	e.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			e.mu.Lock()
+			e.draining = false
+			e.mu.Unlock()
+			panic(r)
+		}
+	}()
+	for {
+		e.mu.Lock()
+		if len(e.queue) == 0 {
+			e.draining = false
+			e.mu.Unlock()
+			return
+		}
 		ev := e.queue[0]
 		e.queue = e.queue[1:]
 		e.mu.Unlock()
 		if e.emit != nil {
 			e.emit(ev.detailType, ev.resources, ev.detail)
 		}
-		e.mu.Lock()
 	}
-	e.draining = false
-	e.mu.Unlock()
 }

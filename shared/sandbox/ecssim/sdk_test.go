@@ -117,7 +117,6 @@ func TestSDKServicesAndRollback(t *testing.T) {
 	if d := created.Service.Deployments[0]; d.RolloutState != types.DeploymentRolloutStateInProgress || !deploymentIDRE.MatchString(aws.ToString(d.Id)) {
 		t.Errorf("created deployment: %+v", d)
 	}
-	completed := aws.ToString(created.Service.Deployments[0].Id)
 	f.clock.Advance(time.Minute)
 
 	// A full rollout to web:2.
@@ -140,7 +139,7 @@ func TestSDKServicesAndRollback(t *testing.T) {
 	if len(svc.Tags) != 1 || !strings.HasSuffix(aws.ToString(svc.Events[0].Message), "has reached a steady state.") {
 		t.Errorf("tags %v newest event %q", svc.Tags, aws.ToString(svc.Events[0].Message))
 	}
-	completed = aws.ToString(svc.Deployments[0].Id)
+	completed := aws.ToString(svc.Deployments[0].Id)
 
 	// A bad image trips the circuit breaker and rolls back to web:2.
 	register("repo/web@sha256:bad")

@@ -156,8 +156,9 @@ func (e *ECS) stopTask(body []byte, now time.Time) (any, error) {
 // EssentialContainerExited, and the task goes DEPROVISIONING at once and
 // STOPPED after Timing.Deprovision.
 func (e *ECS) FinishTask(taskARN string, exitCodes map[string]int32) error {
-	now := e.clock.Now()
 	e.mu.Lock()
+	now := e.clock.Now()
+	e.catchUp(now)
 	t := e.tasks[taskARN]
 	switch {
 	case t == nil:
