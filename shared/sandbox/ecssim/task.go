@@ -214,7 +214,7 @@ func (e *ECS) newTask(c *cluster, td *taskDef, in *runTaskInput, provider, launc
 	if t.group == "" {
 		t.group = "family:" + td.family
 	}
-	if in.LaunchType == "" {
+	if in.LaunchType == "" && (len(in.CapacityProviderStrategy) > 0 || len(c.strategy) > 0) {
 		t.provider = provider
 	}
 	if launchType == "FARGATE" {
