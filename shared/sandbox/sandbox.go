@@ -141,8 +141,9 @@ func (s *Sandbox) Listen(addr string) (string, error) {
 	}
 	s.ln = ln
 	s.endpoint = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.srv.Serve(ln) }()
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = srv
+	go func() { _ = srv.Serve(ln) }()
 	s.log.Info("sandbox listening", "endpoint", s.endpoint)
 	return s.endpoint, nil
 }

@@ -96,3 +96,18 @@ func (q *sqsService) changeMessageVisibility(body []byte) (any, error) {
 	m.visibleAt = now.Add(time.Duration(in.VisibilityTimeout) * time.Second)
 	return struct{}{}, nil
 }
+
+// peek returns the bodies of a queue's messages without receiving them.
+func (q *sqsService) peek(url string) []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	qu, err := q.byURL(url)
+	if err != nil {
+		return nil
+	}
+	out := []string{}
+	for _, m := range qu.messages {
+		out = append(out, m.body)
+	}
+	return out
+}

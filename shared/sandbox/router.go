@@ -1,0 +1,220 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/deckhand-ecs/deckhand/events"
+)
+
+// RouterConfig configures a Router the way the CDK app configures the rules
+// and event source mappings.
+type RouterConfig struct {
+	// QueueName is the FIFO deploy queue (default "deckhand-deploy.fifo"). It
+	// is created if missing, with a DLQ named after it ("<name>-dlq.fifo").
+	QueueName string
+	// MaxReceiveCount is the redrive policy's maxReceiveCount (default 3).
+	MaxReceiveCount int
+	// VisibilityTimeout of the deploy queue (default 30s, virtual).
+	VisibilityTimeout time.Duration
+	// BatchSize is the event source mapping's batch size (default 10).
+	BatchSize int
+	// GroupOf maps a repository to its message group. Repositories in no
+	// group are not routed: the EventBridge rule would not match them.
+	GroupOf func(repository string) (groupID string, ok bool)
+	// Deployer receives SQS batches from the deploy queue; Tracker receives
+	// ECS Deployment and Task State Change events one at a time. Build them
+	// with lambda.NewHandler. A nil handler leaves its events undelivered.
+	Deployer, Tracker lambda.Handler
+}
+
+func (c RouterConfig) withDefaults() RouterConfig {
+	if c.QueueName == "" {
+		c.QueueName = "deckhand-deploy.fifo"
+	}
+	if c.MaxReceiveCount <= 0 {
+		c.MaxReceiveCount = 3
+	}
+	if c.VisibilityTimeout <= 0 {
+		c.VisibilityTimeout = 30 * time.Second
+	}
+	if c.BatchSize <= 0 || c.BatchSize > 10 {
+		c.BatchSize = 10
+	}
+	if c.GroupOf == nil {
+		c.GroupOf = func(string) (string, bool) { return "", false }
+	}
+	return c
+}
+
+// Router delivers the sandbox's events the way the CDK app's rules would:
+// ECR pushes of grouped repositories go into the FIFO deploy queue (message
+// group = the repository's group, deduplication id = the event id, as an
+// EventBridge SQS target does), and ECS state changes queue up for the
+// tracker. Nothing is delivered inside the publishing call: Pump does the
+// delivering, through the real Lambda handler path.
+type Router struct {
+	s   *Sandbox
+	cfg RouterConfig
+
+	queueURL, queueARN, dlqURL string
+
+	mu      sync.Mutex
+	tracker [][]byte // raw events waiting for the tracker
+	errs    []error  // routing errors, reported by the next Pump
+	seq     int      // Lambda request ids
+}
+
+// NewRouter creates the deploy queue and its DLQ if missing and subscribes
+// to the sandbox bus. Events published before NewRouter are not routed.
+func NewRouter(s *Sandbox, cfg RouterConfig) (*Router, error) {
+	cfg = cfg.withDefaults()
+	r := &Router{s: s, cfg: cfg}
+	dlqName := trimFIFO(cfg.QueueName) + "-dlq.fifo"
+	var err error
+	if r.dlqURL, err = r.createQueue(dlqName, map[string]string{"FifoQueue": "true"}); err != nil {
+		return nil, err
+	}
+	dlqARN := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", s.opts.Region, s.opts.Account, dlqName)
+	r.queueARN = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", s.opts.Region, s.opts.Account, cfg.QueueName)
+	r.queueURL, err = r.createQueue(cfg.QueueName, map[string]string{
+		"FifoQueue":         "true",
+		"VisibilityTimeout": fmt.Sprint(int(cfg.VisibilityTimeout / time.Second)),
+		"RedrivePolicy":     fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, dlqARN, cfg.MaxReceiveCount),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Subscribe(func(ev events.Raw) {
+		raw, err := json.Marshal(ev)
+		if err == nil {
+			err = r.route(raw)
+		}
+		if err != nil {
+			r.mu.Lock()
+			r.errs = append(r.errs, err)
+			r.mu.Unlock()
+		}
+	})
+	return r, nil
+}
+
+func trimFIFO(name string) string {
+	if len(name) > 5 && name[len(name)-5:] == ".fifo" {
+		return name[:len(name)-5]
+	}
+	return name
+}
+
+// QueueURL returns the deploy queue's URL (what DECKHAND_QUEUE_URL names).
+func (r *Router) QueueURL() string { return r.queueURL }
+
+// QueueARN returns the deploy queue's ARN.
+func (r *Router) QueueARN() string { return r.queueARN }
+
+// sqsCall runs an SQS operation inside the sandbox, as AWS does for
+// EventBridge targets and Lambda event source mappings: not recorded in
+// Calls and never faulted.
+func (r *Router) sqsCall(op string, in any, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("sqs %s: %w", op, err)
+	}
+	res, err := r.s.sqs.handle(context.Background(), op, body)
+	if err != nil {
+		return fmt.Errorf("sqs %s: %w", op, err)
+	}
+	if out == nil {
+		return nil
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("sqs %s: %w", op, err)
+	}
+	return json.Unmarshal(data, out)
+}
+
+func (r *Router) createQueue(name string, attrs map[string]string) (string, error) {
+	var out struct{ QueueUrl string }
+	if err := r.sqsCall("CreateQueue", createQueueInput{QueueName: name, Attributes: attrs}, &out); err != nil {
+		return "", fmt.Errorf("create queue %s: %w", name, err)
+	}
+	return out.QueueUrl, nil
+}
+
+// Deliver routes a raw EventBridge event exactly as the rules would, for
+// tests that inject duplicates or out-of-order events. The event is not
+// published on the bus.
+func (r *Router) Deliver(raw []byte) error {
+	return r.route(raw)
+}
+
+// route applies the rules to one event.
+func (r *Router) route(raw []byte) error {
+	ev, err := events.Decode[events.Raw](raw, "EventBridge event")
+	if err != nil {
+		return fmt.Errorf("route event: %w", err)
+	}
+	switch {
+	case ev.Source == events.SourceECR && ev.DetailType == events.DetailTypeImageAction:
+		act, err := events.Decode[events.ECRImageAction](ev.Detail, "ECR Image Action detail")
+		if err != nil {
+			return fmt.Errorf("route event %s: %w", ev.ID, err)
+		}
+		if act.ActionType != events.ActionPush || act.Result != events.ResultSuccess || act.ImageTag == "" {
+			return nil
+		}
+		group, ok := r.cfg.GroupOf(act.RepositoryName)
+		if !ok {
+			return nil
+		}
+		err = r.sqsCall("SendMessage", map[string]string{
+			"QueueUrl": r.queueURL, "MessageBody": string(raw),
+			"MessageGroupId": group, "MessageDeduplicationId": ev.ID,
+		}, nil)
+		if err != nil {
+			return fmt.Errorf("route event %s: %w", ev.ID, err)
+		}
+	case ev.Source == events.SourceECS &&
+		(ev.DetailType == events.DetailTypeDeploymentStateChange || ev.DetailType == events.DetailTypeTaskStateChange):
+		if r.cfg.Tracker == nil {
+			return nil
+		}
+		r.mu.Lock()
+		r.tracker = append(r.tracker, append([]byte(nil), raw...))
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// DLQ returns the bodies of the messages in the deploy queue's DLQ, oldest
+// first, without receiving them.
+func (r *Router) DLQ() []string {
+	return r.s.sqs.peek(r.dlqURL)
+}
+
+func (r *Router) lambdaContext(ctx context.Context, function string) context.Context {
+	r.mu.Lock()
+	r.seq++
+	n := r.seq
+	r.mu.Unlock()
+	return lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
+		AwsRequestID:       uuidFrom(uint64(n), "lambda-request"),
+		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.s.opts.Region, r.s.opts.Account, function),
+	})
+}
+
+func (r *Router) takeErrors() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := errors.Join(r.errs...)
+	r.errs = nil
+	return err
+}
