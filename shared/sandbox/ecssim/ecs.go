@@ -12,9 +12,25 @@
 // and happens, stamped with its scheduled time, when the clock is advanced
 // past it. Identifiers come from counters, so runs are deterministic.
 //
+// Rollouts. UpdateService with a new task definition (or forceNewDeployment)
+// makes a PRIMARY deployment (SERVICE_DEPLOYMENT_IN_PROGRESS) and demotes the
+// old one to ACTIVE. After Timing.TaskStart the new tasks run; after
+// Timing.HealthyAfter more the ACTIVE deployments drain to INACTIVE and the
+// rollout COMPLETES (SERVICE_DEPLOYMENT_COMPLETED): 40s with the defaults.
+// minimumHealthyPercent and maximumPercent are stored but not simulated. If
+// an image of the task definition is unhealthy (SetImageHealth) or scripted
+// to fail to start (ScriptImage), each attempt, Timing.TaskStart apart, fails
+// one task; at max(3, min(200, ceil(desiredCount/2))) failures an enabled
+// circuit breaker FAILS the deployment and, with rollback, starts a new
+// deployment of the last COMPLETED one's task definition. Without the breaker
+// the deployment retries forever.
+//
 // Service tasks are modelled as counts on deployments, not as task objects:
 // ListTasks with serviceName returns no tasks and no task state change events
-// are emitted for them.
+// are emitted for them. RunTask tasks are full objects that go PROVISIONING →
+// PENDING → RUNNING → DEPROVISIONING → STOPPED, each change bumping the
+// task's version and emitting a task state change. A container stopped by
+// StopTask exits with 143 (SIGTERM). Stopped tasks stay describable.
 package ecssim
 
 import (

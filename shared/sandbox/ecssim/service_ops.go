@@ -10,11 +10,11 @@ import (
 // UpdateRecord is one UpdateService call that changed a service's task
 // definition.
 type UpdateRecord struct {
-	Time           time.Time
-	Cluster        string // cluster name
-	Service        string // service name
-	TaskDefinition string // the new task definition ARN
-	DeploymentID   string // the deployment it started
+	Time           time.Time `json:"time"`
+	Cluster        string    `json:"cluster"`        // cluster name
+	Service        string    `json:"service"`        // service name
+	TaskDefinition string    `json:"taskDefinition"` // the new task definition ARN
+	DeploymentID   string    `json:"deploymentId"`   // the deployment it started
 }
 
 func (e *ECS) updateService(body []byte, now time.Time) (any, error) {
