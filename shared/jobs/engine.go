@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
-	"github.com/deckhand-ecs/deckhand/shared/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/store"
 )
 
 // ecsAPI is the part of the ECS client the jobs engine uses.
@@ -53,15 +53,9 @@ var (
 	_ eventsAPI = (*eventbridge.Client)(nil)
 )
 
-// Source gives the current manifest and templates. The functions plug in the
-// S3 cache with ETag revalidation; tests and the CLI use files.
-type Source interface {
-	// Manifest returns the current, validated manifest.
-	Manifest(ctx context.Context) (*manifest.Manifest, error)
-	// Template returns a template's bytes and its version (S3 version id or
-	// ETag), which is recorded in the deckhand:template tag.
-	Template(ctx context.Context, key string) (body []byte, version string, err error)
-}
+// Source gives the current manifest and templates: the S3 cache with ETag
+// revalidation in the functions, a directory in the CLI (store.S3, store.Dir).
+type Source = store.Source
 
 // Engine runs jobs. Build it once per process; it is safe for concurrent use.
 type Engine struct {
@@ -102,13 +96,14 @@ func (e *Engine) log() *slog.Logger {
 
 // Tag keys Deckhand writes on job task definitions and tasks (DESIGN §5).
 const (
-	TagJob           = "deckhand:job"
-	TagContentHash   = "deckhand:content-hash"
-	TagTemplate      = "deckhand:template"
-	TagDigestPrefix  = "deckhand:digest:"
-	TagPushedPrefix  = "deckhand:pushed-at:"
-	TagScheduledTime = "deckhand:scheduled-time"
-	TagAttempt       = "deckhand:attempt"
+	TagJob            = "deckhand:job"
+	TagContentHash    = "deckhand:content-hash"
+	TagTemplate       = "deckhand:template"
+	TagDigestPrefix   = "deckhand:digest:"
+	TagPushedPrefix   = "deckhand:pushed-at:"
+	TagImageTagPrefix = "deckhand:tag:"
+	TagScheduledTime  = "deckhand:scheduled-time"
+	TagAttempt        = "deckhand:attempt"
 )
 
 // StartedByPrefix starts the startedBy of every task Deckhand runs for a

@@ -20,6 +20,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/store"
 )
 
 const testManifest = `
@@ -88,12 +89,12 @@ type fakeSource struct {
 
 func (s *fakeSource) Manifest(context.Context) (*manifest.Manifest, error) { return s.m, nil }
 
-func (s *fakeSource) Template(_ context.Context, key string) ([]byte, string, error) {
+func (s *fakeSource) Template(_ context.Context, key string) (store.Template, error) {
 	b, ok := s.templates[key]
 	if !ok {
-		return nil, "", fmt.Errorf("no template %s", key)
+		return store.Template{}, fmt.Errorf("template %s: %w", key, store.ErrNotFound)
 	}
-	return []byte(b), "v1", nil
+	return store.Template{Key: key, Body: []byte(b), Version: key + `@"v1"`}, nil
 }
 
 func newSource(t *testing.T) *fakeSource {

@@ -74,7 +74,10 @@ func (e *Engine) serviceImage(ctx context.Context, m *manifest.Manifest, binding
 	if img.Digest == "" {
 		img.Digest = tags[TagDigestPrefix+name]
 	}
-	if t, err := time.Parse(time.RFC3339, tags[TagPushedPrefix+name]); err == nil {
+	if img.Tag == "" {
+		img.Tag = tags[TagImageTagPrefix+name]
+	}
+	if t, err := time.Parse(time.RFC3339Nano, tags[TagPushedPrefix+name]); err == nil {
 		img.PushedAt = t
 	}
 	if img.Digest == "" && img.Tag != "" {

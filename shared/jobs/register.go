@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/store"
 	"github.com/deckhand-ecs/deckhand/shared/taskdef"
 )
 
@@ -27,11 +28,14 @@ type revision struct {
 // the new hash, else a newly registered one. A crash between register and
 // run never leaves duplicate revisions.
 func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *manifest.Job, images map[string]taskdef.Image) (revision, error) {
-	body, version, err := e.Source.Template(ctx, job.Template)
+	tmpl, err := e.Source.Template(ctx, job.Template)
+	if errors.Is(err, store.ErrNotFound) {
+		return revision{}, &permanentError{fmt.Errorf("load template %s of job %s: %w", job.Template, job.Name, err)}
+	}
 	if err != nil {
 		return revision{}, fmt.Errorf("load template %s: %w", job.Template, err)
 	}
-	r, err := taskdef.Render(body, taskdef.Data{
+	r, err := taskdef.Render(tmpl.Body, taskdef.Data{
 		Account: e.Account, Region: e.Region, Cluster: job.Cluster, Service: job.Name,
 		Images: images, Primary: primaryContainer(job), Vars: job.Vars,
 	}, taskdef.Options{Key: job.Template, Roles: m.Roles})
@@ -48,7 +52,7 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 		return revision{}, fmt.Errorf("describe task definition %s: %w", family, err)
 	}
 	in := *r.Input
-	in.Tags = mergeTags(in.Tags, revisionTags(job, r.Hash, job.Template+"@"+version, images))
+	in.Tags = mergeTags(in.Tags, revisionTags(job, r.Hash, store.TagValue(tmpl.Version), images))
 	out, err := e.ECS.RegisterTaskDefinition(ctx, &in)
 	if err != nil {
 		return revision{}, fmt.Errorf("register task definition %s: %w", family, err)
@@ -72,6 +76,9 @@ func revisionTags(job *manifest.Job, hash, template string, images map[string]ta
 	tags := map[string]string{TagJob: job.Name, TagContentHash: hash, TagTemplate: template}
 	for name, img := range images {
 		tags[TagDigestPrefix+name] = img.Digest
+		if img.Tag != "" {
+			tags[TagImageTagPrefix+name] = img.Tag
+		}
 		if !img.PushedAt.IsZero() {
 			tags[TagPushedPrefix+name] = img.PushedAt.UTC().Format(time.RFC3339)
 		}
