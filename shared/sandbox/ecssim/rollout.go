@@ -31,6 +31,7 @@ type deployment struct {
 	platformVersion    string
 	network            *networkConfiguration
 	breaker            circuitBreaker
+	rollback           bool     // started by the circuit breaker; never rolled back itself
 	taskIDs            []string // ids of the running tasks, for service events
 	phase              int
 	next               time.Time // zero: nothing scheduled
@@ -185,12 +186,13 @@ func (e *ECS) failAttempt(s *service, d *deployment, at time.Time) {
 	e.note(s, at, fmt.Sprintf("(deployment %s) deployment failed: tasks failed to start.", d.id))
 	e.publishDeployment(s, at, "ERROR", events.DeploymentFailed, d.id, d.rolloutStateReason)
 	target := s.lastCompleted
-	if !d.breaker.Rollback || target == nil || target == d {
+	if !d.breaker.Rollback || d.rollback || target == nil || target == d {
 		return
 	}
 	e.note(s, at, fmt.Sprintf("(deployment %s) rolling back to deployment %s.", d.id, target.id))
-	e.startDeployment(s, target.td, at,
+	nd := e.startDeployment(s, target.td, at,
 		fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", target.id))
+	nd.rollback = true
 }
 
 // stepService turns a DRAINING service INACTIVE.

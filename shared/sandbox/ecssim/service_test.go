@@ -216,6 +216,29 @@ func TestCircuitBreakerWithoutRollbackAndWithoutBreaker(t *testing.T) {
 	}
 }
 
+func TestFailedRollbackIsNotRolledBackAgain(t *testing.T) {
+	f := newFixture(t)
+	createWeb(t, f, 1, true, true)
+	f.register(t, "web", "repo/web@sha256:bad")
+	f.ecs.SetImageHealth("sha256:bad", false)
+	f.ecs.SetImageHealth("sha256:good", false) // the rollback target breaks too
+	f.call(t, "UpdateService", `{"cluster":"prod","service":"web","taskDefinition":"web:2"}`, nil)
+	f.clock.Advance(10 * time.Minute)
+	var names []string
+	for _, d := range f.rec.deployments() {
+		names = append(names, d.EventName)
+	}
+	want := []string{events.DeploymentInProgress, events.DeploymentCompleted, // create
+		events.DeploymentInProgress, events.DeploymentFailed, // web:2
+		events.DeploymentInProgress, events.DeploymentFailed} // the rollback, which stays failed
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if got := f.describeWeb(t); got.Deployments[0].RolloutState != "FAILED" || got.TaskDefinition != td("web:1") {
+		t.Errorf("service: %+v", got)
+	}
+}
+
 func TestBreakerThreshold(t *testing.T) {
 	tests := map[string]struct {
 		desired, want int32
