@@ -80,7 +80,7 @@ func revisionTags(job *manifest.Job, hash, template string, images map[string]ta
 			tags[TagImageTagPrefix+name] = img.Tag
 		}
 		if !img.PushedAt.IsZero() {
-			tags[TagPushedPrefix+name] = img.PushedAt.UTC().Format(time.RFC3339)
+			tags[TagPushedPrefix+name] = img.PushedAt.UTC().Format(time.RFC3339Nano)
 		}
 	}
 	return tags
