@@ -1,0 +1,113 @@
+// Package config reads a function's configuration from the environment once,
+// in main, into a typed struct, and builds the AWS SDK configuration.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Config is the functions' configuration (DESIGN §7).
+type Config struct {
+	Bucket      string // DECKHAND_BUCKET (required)
+	ManifestKey string // DECKHAND_MANIFEST_KEY (default deckhand.yaml)
+	EventBus    string // DECKHAND_EVENT_BUS (default "default")
+	QueueURL    string // DECKHAND_QUEUE_URL (the reconciler's deploy queue)
+	Account     string // DECKHAND_ACCOUNT (optional; else from the invoked function ARN)
+	Region      string // AWS_REGION
+	Endpoint    string // AWS_ENDPOINT_URL (the sandbox, or a VPC endpoint)
+}
+
+// Need names settings a function requires beyond DECKHAND_BUCKET.
+type Need int
+
+// Needs.
+const (
+	NeedQueue Need = iota + 1
+)
+
+// Load reads the configuration with getenv (os.Getenv in main) and reports
+// every problem at once.
+func Load(getenv func(string) string, needs ...Need) (Config, error) {
+	c := Config{
+		Bucket:      getenv("DECKHAND_BUCKET"),
+		ManifestKey: or(getenv("DECKHAND_MANIFEST_KEY"), "deckhand.yaml"),
+		EventBus:    or(getenv("DECKHAND_EVENT_BUS"), "default"),
+		QueueURL:    getenv("DECKHAND_QUEUE_URL"),
+		Account:     getenv("DECKHAND_ACCOUNT"),
+		Region:      or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
+		Endpoint:    getenv("AWS_ENDPOINT_URL"),
+	}
+	var errs []error
+	if c.Bucket == "" {
+		errs = append(errs, errors.New("DECKHAND_BUCKET is required: the bucket holding deckhand.yaml and the templates"))
+	}
+	if c.Region == "" {
+		errs = append(errs, errors.New("AWS_REGION is required"))
+	}
+	if c.Account != "" && (len(c.Account) != 12 || strings.Trim(c.Account, "0123456789") != "") {
+		errs = append(errs, fmt.Errorf("DECKHAND_ACCOUNT %q is not a 12-digit account id", c.Account))
+	}
+	for _, n := range needs {
+		if n == NeedQueue && c.QueueURL == "" {
+			errs = append(errs, errors.New("DECKHAND_QUEUE_URL is required: the deploy FIFO queue's URL"))
+		}
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// AWS loads the SDK configuration: the standard chain, the Region, and
+// adaptive retry (client-side rate limiting on throttling, DESIGN §5).
+// It makes no network calls.
+func AWS(ctx context.Context, region string) (aws.Config, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithRegion(region),
+		awsconfig.WithRetryer(func() aws.Retryer {
+			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
+			})
+		}),
+	)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// S3Options sets path-style addressing whenever an endpoint is overridden:
+// with http://localhost:PORT the SDK would use virtual-hosted style, and
+// bucket.localhost does not resolve (DESIGN §8).
+func S3Options(endpoint string) func(*s3.Options) {
+	return func(o *s3.Options) {
+		if endpoint != "" || o.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+	}
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// AccountFromARN returns the account field of an ARN such as the invoked
+// function's (arn:aws:lambda:us-west-2:123456789012:function:deployer).
+func AccountFromARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[4]
+}

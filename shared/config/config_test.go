@@ -1,0 +1,30 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	env := map[string]string{"DECKHAND_ACCOUNT": "12"}
+	_, err := Load(func(k string) string { return env[k] }, NeedQueue)
+	if err == nil {
+		t.Fatal("Load with an empty environment succeeded")
+	}
+	for _, want := range []string{"DECKHAND_BUCKET", "AWS_REGION", "DECKHAND_QUEUE_URL", "DECKHAND_ACCOUNT"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	env := map[string]string{"DECKHAND_BUCKET": "b", "AWS_REGION": "us-west-2"}
+	c, err := Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ManifestKey != "deckhand.yaml" || c.EventBus != "default" {
+		t.Errorf("defaults = %+v", c)
+	}
+}

@@ -1,0 +1,383 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/store"
+	"github.com/deckhand-ecs/deckhand/shared/taskdef"
+)
+
+// running is what a service runs now.
+type running struct {
+	service *types.Service
+	def     *types.TaskDefinition
+	tags    Tags
+}
+
+// deployBinding applies rules 3 to 8 to one binding.
+func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl plan) Outcome {
+	b := pl.binding
+	lead := leadPush(pl.pushes)
+	o := Outcome{Event: bindingEvent(lead, b)}
+	for _, p := range pl.pushes {
+		o.Pushes = appendPush(o.Pushes, p)
+	}
+	o.Event.Containers = map[string]events.ContainerChange{}
+	for c, p := range pl.pushes {
+		o.Event.Containers[c] = events.ContainerChange{NewDigest: p.Digest, NewTag: p.Tag}
+	}
+	o.Event.DurationMS = e.Now().Sub(lead.PushedAt).Milliseconds()
+	if lead.PushedAt.IsZero() {
+		o.Event.DurationMS = 0
+	}
+
+	// The template (S3, usually a 304) and the service are independent reads.
+	var tmpl store.Template
+	var tmplErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tmpl, tmplErr = e.Source.Template(ctx, b.Template)
+	}()
+	run, err := e.describe(ctx, b)
+	<-done
+	if err != nil {
+		return failed(o, err)
+	}
+	if tmplErr != nil {
+		return failed(o, fmt.Errorf("load template %s: %w", b.Template, tmplErr))
+	}
+	o.Event.OldRevision = aws.ToString(run.def.TaskDefinitionArn)
+	fillOld(&o.Event, run)
+
+	// Rule 3: hold.
+	if reason, held := run.serviceTags()[TagHold]; held && !lead.Force {
+		o.Event.Status = events.StatusHeld
+		o.Event.Reason = "service is held (deckhand:hold)"
+		if reason != "" {
+			o.Event.Reason += ": " + reason
+		}
+		return o
+	}
+
+	// Rules 4 and 5: dedupe and order, per pushed container.
+	deploy := map[string]Push{}
+	var already, older []string
+	for c, p := range pl.pushes {
+		runDigest := run.digest(c)
+		at, hasAt := run.tags.PushedAt(c)
+		switch {
+		case runDigest == p.Digest && run.tags[TagTemplate] == store.TagValue(tmpl.Version):
+			already = append(already, c)
+		case hasAt && p.PushedAt.Before(at) && !(p.Trigger == events.TriggerManual && p.Force):
+			older = append(older, fmt.Sprintf("%s (pushed %s, running image pushed %s)", c, p.PushedAt.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)))
+		default:
+			deploy[c] = p
+		}
+	}
+	if len(deploy) == 0 {
+		if len(older) > 0 {
+			o.Event.Status = events.StatusSuperseded
+			o.Event.Reason = "older than the running image: " + strings.Join(sorted(older), "; ")
+		} else {
+			o.Event.Status = events.StatusAlreadyDeployed
+			o.Event.Reason = "running revision already has this digest and template version"
+		}
+		return o
+	}
+
+	// Rule 6: the other containers keep their current images.
+	data := taskdef.Data{
+		Account: e.Account, Region: e.Region, Cluster: b.Cluster, Service: b.Service,
+		Images: map[string]taskdef.Image{}, Primary: primary(b), Vars: b.Vars,
+	}
+	newTags := Tags{
+		TagBinding: b.Name, TagTrigger: string(lead.Trigger), TagEventID: lead.EventID,
+		TagTemplate: store.TagValue(tmpl.Version),
+	}
+	for c := range b.Images {
+		if p, ok := deploy[c]; ok {
+			data.Images[c] = taskdef.Image{Registry: registryOf(p, e), Repository: p.Repository, Tag: p.Tag, Digest: p.Digest, PushedAt: p.PushedAt}
+			newTags[TagDigest+c] = p.Digest
+			newTags[TagImageTag+c] = p.Tag
+			newTags[TagPushedAt+c] = p.PushedAt.UTC().Format(time.RFC3339Nano)
+			continue
+		}
+		img, ok := run.image(c)
+		if !ok {
+			return failed(o, &PermanentError{Reason: "NoRunningImage", Err: fmt.Errorf(
+				"binding %s: container %s has no running image to keep; push an image to %s first", b.Name, c, b.Images[c].Repository)})
+		}
+		data.Images[c] = img
+		for _, k := range []string{TagDigest + c, TagImageTag + c, TagPushedAt + c} {
+			if v, ok := run.tags[k]; ok {
+				newTags[k] = v
+			}
+		}
+		if _, ok := newTags[TagDigest+c]; !ok && img.Digest != "" {
+			newTags[TagDigest+c] = img.Digest
+		}
+	}
+	rendered, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: b.Template, Roles: m.Roles})
+	if err != nil {
+		return failed(o, err)
+	}
+	newTags[TagContentHash] = rendered.Hash
+	if run.tags[TagContentHash] == rendered.Hash {
+		o.Event.Status = events.StatusAlreadyDeployed
+		o.Event.Reason = "running revision has the same rendered content"
+		return o
+	}
+
+	// Rule 7: reuse the family's latest revision if it has the same content
+	// (a crash between register and update must not register twice).
+	arn, err := e.reuseOrRegister(ctx, rendered, newTags)
+	if err != nil {
+		return failed(o, err)
+	}
+	o.Event.NewRevision = arn
+
+	// Rule 8: update the service with the manifest's circuit breaker.
+	depID, err := e.update(ctx, b, arn)
+	if err != nil {
+		return failed(o, err)
+	}
+	o.Event.DeploymentID = depID
+	o.Event.Status = events.StatusStarted
+	o.Event.Reason = fmt.Sprintf("deploying %s", strings.Join(sortedKeys(deploy), ", "))
+	return o
+}
+
+// describe reads the service (with its tags) and its running revision.
+func (e *Engine) describe(ctx context.Context, b *manifest.Service) (*running, error) {
+	var out *ecs.DescribeServicesOutput
+	err := e.retry(ctx, func() error {
+		var err error
+		out, err = e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
+			Cluster: aws.String(b.Cluster), Services: []string{b.Service},
+			Include: []types.ServiceField{types.ServiceFieldTags},
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
+	}
+	if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
+		return nil, &PermanentError{Reason: "ServiceNotFound", Err: fmt.Errorf("service %s not found in cluster %s (binding %s)", b.Service, b.Cluster, b.Name)}
+	}
+	svc := out.Services[0]
+	var td *ecs.DescribeTaskDefinitionOutput
+	err = e.retry(ctx, func() error {
+		var err error
+		td, err = e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+			TaskDefinition: svc.TaskDefinition, Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describe running task definition %s: %w", aws.ToString(svc.TaskDefinition), err)
+	}
+	return &running{service: &svc, def: td.TaskDefinition, tags: TagsOf(td.Tags)}, nil
+}
+
+func (r *running) serviceTags() Tags { return TagsOf(r.service.Tags) }
+
+func (r *running) container(name string) (types.ContainerDefinition, bool) {
+	for _, c := range r.def.ContainerDefinitions {
+		if aws.ToString(c.Name) == name {
+			return c, true
+		}
+	}
+	return types.ContainerDefinition{}, false
+}
+
+// digest is the running digest of a container: its tag, else the @digest of
+// its image reference.
+func (r *running) digest(c string) string {
+	if d, ok := r.tags[TagDigest+c]; ok {
+		return d
+	}
+	if cd, ok := r.container(c); ok {
+		return taskdef.ParseImageURI(aws.ToString(cd.Image)).Digest
+	}
+	return ""
+}
+
+// image is a container's running image, kept as the revision names it.
+func (r *running) image(c string) (taskdef.Image, bool) {
+	cd, ok := r.container(c)
+	if !ok || aws.ToString(cd.Image) == "" {
+		return taskdef.Image{}, false
+	}
+	img := taskdef.ParseImageURI(aws.ToString(cd.Image))
+	if t, ok := r.tags[TagImageTag+c]; ok && img.Digest != "" {
+		img.Tag = t
+	}
+	if at, ok := r.tags.PushedAt(c); ok {
+		img.PushedAt = at
+	}
+	return img, true
+}
+
+// reuseOrRegister returns the ARN of a revision with exactly this content:
+// the family's latest if its content hash matches, else a new one.
+func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags Tags) (string, error) {
+	family := aws.ToString(r.Input.Family)
+	var latest *ecs.DescribeTaskDefinitionOutput
+	err := e.retry(ctx, func() error {
+		var err error
+		latest, err = e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+			TaskDefinition: aws.String(family), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+		})
+		return err
+	})
+	switch {
+	case err == nil && TagsOf(latest.Tags)[TagContentHash] == r.Hash:
+		return aws.ToString(latest.TaskDefinition.TaskDefinitionArn), nil
+	case err != nil && !isClientNotFound(err):
+		return "", fmt.Errorf("describe latest revision of %s: %w", family, err)
+	}
+	in := *r.Input
+	in.Tags = tags.ECS()
+	if err := e.RegisterLimit.Wait(ctx); err != nil {
+		return "", fmt.Errorf("wait for register rate: %w", err)
+	}
+	var out *ecs.RegisterTaskDefinitionOutput
+	err = e.retry(ctx, func() error {
+		var err error
+		out, err = e.ECS.RegisterTaskDefinition(ctx, &in)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("register task definition %s: %w", family, err)
+	}
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
+}
+
+// update points the service at arn and returns the new deployment's id.
+func (e *Engine) update(ctx context.Context, b *manifest.Service, arn string) (string, error) {
+	cb := &types.DeploymentCircuitBreaker{
+		Enable:   b.CircuitBreaker != manifest.CircuitBreakerOff,
+		Rollback: b.CircuitBreaker == manifest.CircuitBreakerRollback || b.CircuitBreaker == "",
+	}
+	if err := e.UpdateLimit.Wait(ctx); err != nil {
+		return "", fmt.Errorf("wait for update rate: %w", err)
+	}
+	var out *ecs.UpdateServiceOutput
+	err := e.retry(ctx, func() error {
+		var err error
+		out, err = e.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
+			Cluster: aws.String(b.Cluster), Service: aws.String(b.Service), TaskDefinition: aws.String(arn),
+			DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: cb},
+		})
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("update service %s/%s: %w", b.Cluster, b.Service, err)
+	}
+	for _, d := range out.Service.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" && aws.ToString(d.TaskDefinition) == arn {
+			return aws.ToString(d.Id), nil
+		}
+	}
+	return "", nil
+}
+
+// retry runs f, retrying throttling and server errors with backoff.
+func (e *Engine) retry(ctx context.Context, f func() error) error {
+	delay := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || attempt >= e.Attempts || !Retryable(err) || errors.Is(err, context.Canceled) {
+			return err
+		}
+		if err := e.Sleep(ctx, delay); err != nil {
+			return err
+		}
+		delay *= 2
+	}
+}
+
+// isClientNotFound reports ECS's answer for a family with no active
+// revision: a ClientException ("Unable to describe task definition.").
+func isClientNotFound(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ClientException"
+}
+
+// primary is the container whose image .Image refers to: the one named like
+// the binding or the service, else the first in name order.
+func primary(b *manifest.Service) string {
+	for _, n := range []string{b.Name, b.Service} {
+		if _, ok := b.Images[n]; ok {
+			return n
+		}
+	}
+	keys := sortedKeys(b.Images)
+	return keys[0]
+}
+
+func registryOf(p Push, e *Engine) string {
+	acct, region := p.Account, p.Region
+	if acct == "" {
+		acct = e.Account
+	}
+	if region == "" {
+		region = e.Region
+	}
+	return taskdef.Registry(acct, region)
+}
+
+func fillOld(ev *events.DeploymentStateChange, r *running) {
+	for c, ch := range ev.Containers {
+		ch.OldDigest = r.digest(c)
+		ch.OldTag = r.tags[TagImageTag+c]
+		ev.Containers[c] = ch
+	}
+}
+
+// leadPush is the newest push of a plan; its trigger and id label the
+// deployment.
+func leadPush(ps map[string]Push) Push {
+	var lead Push
+	for _, c := range sortedKeys(ps) {
+		if p := ps[c]; lead.EventID == "" || p.PushedAt.After(lead.PushedAt) {
+			lead = p
+		}
+	}
+	return lead
+}
+
+func appendPush(ps []Push, p Push) []Push {
+	for _, q := range ps {
+		if q.EventID == p.EventID && q.MessageID == p.MessageID {
+			return ps
+		}
+	}
+	return append(ps, p)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sorted(s []string) []string { sort.Strings(s); return s }
+
+func sortStrings(s []string) { sort.Strings(s) }
