@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 // v1 does not honour AWS_ENDPOINT_URL for every service).
 type awsCLI struct {
 	t        *testing.T
+	bin      string
 	endpoint string
 	env      []string
 	dir      string
@@ -30,6 +32,7 @@ func newAWSCLI(t *testing.T, endpoint string) *awsCLI {
 	if err != nil {
 		t.Skip("aws CLI not found; install awscli to run the independent-client test")
 	}
+	bin = resolveShim(bin)
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
@@ -47,7 +50,23 @@ func newAWSCLI(t *testing.T, endpoint string) *awsCLI {
 			env = append(env, k+"="+v)
 		}
 	}
-	return &awsCLI{t: t, endpoint: endpoint, env: env, dir: dir}
+	return &awsCLI{t: t, bin: bin, endpoint: endpoint, env: env, dir: dir}
+}
+
+// resolveShim replaces a pyenv shim with the executable it runs: the shim
+// costs about half a second per command.
+func resolveShim(bin string) string {
+	if filepath.Base(filepath.Dir(bin)) != "shims" {
+		return bin
+	}
+	out, err := exec.Command("pyenv", "which", "aws").Output()
+	if err != nil {
+		return bin
+	}
+	if real := strings.TrimSpace(string(out)); real != "" {
+		return real
+	}
+	return bin
 }
 
 // run runs one command and returns its standard output.
@@ -56,7 +75,7 @@ func (a *awsCLI) run(args ...string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args = append(args, "--endpoint-url", a.endpoint, "--output", "json")
-	cmd := exec.CommandContext(ctx, "aws", args...)
+	cmd := exec.CommandContext(ctx, a.bin, args...)
 	cmd.Env, cmd.Dir = a.env, a.dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -106,13 +125,15 @@ func TestAWSCLI(t *testing.T) {
 	c := start(t)
 	cli := newAWSCLI(t, c.sb.Endpoint())
 
-	t.Run("ecs", func(t *testing.T) {
+	td := func(family, image string) string {
+		return fmt.Sprintf(`{"family":%q,"containerDefinitions":[{"name":"app","image":%q,"essential":true}],"cpu":"256","memory":"512"}`, family, image)
+	}
+	t.Run("ecs services", func(t *testing.T) {
 		t.Parallel()
 		cli := *cli
 		cli.t = t
 		cli.json("ecs", "create-cluster", "--cluster-name", "prod")
-		td := `{"family":"web","containerDefinitions":[{"name":"app","image":"123456789012.dkr.ecr.us-west-2.amazonaws.com/web:1.0","essential":true}],"cpu":"256","memory":"512"}`
-		reg := cli.json("ecs", "register-task-definition", "--cli-input-json", td)
+		reg := cli.json("ecs", "register-task-definition", "--cli-input-json", td("web", "123456789012.dkr.ecr.us-west-2.amazonaws.com/web:1.0"))
 		arn := path(t, reg, "taskDefinition", "taskDefinitionArn").(string)
 		if !strings.HasSuffix(arn, ":task-definition/web:1") {
 			t.Errorf("task definition ARN = %s", arn)
@@ -122,7 +143,7 @@ func TestAWSCLI(t *testing.T) {
 			t.Errorf("image = %v", got)
 		}
 		cli.json("ecs", "create-service", "--cluster", "prod", "--service-name", "web", "--task-definition", "web:1", "--desired-count", "2")
-		cli.json("ecs", "register-task-definition", "--cli-input-json", strings.Replace(td, "web:1.0", "web:1.1", 1))
+		cli.json("ecs", "register-task-definition", "--cli-input-json", td("web", "123456789012.dkr.ecr.us-west-2.amazonaws.com/web:1.1"))
 		upd := cli.json("ecs", "update-service", "--cluster", "prod", "--service", "web", "--task-definition", "web:2")
 		if got := path(t, upd, "service", "taskDefinition"); !strings.HasSuffix(got.(string), "web:2") {
 			t.Errorf("updated task definition = %v", got)
@@ -131,13 +152,21 @@ func TestAWSCLI(t *testing.T) {
 		if got := path(t, svc, "services", 0, "deployments", 0, "status"); got != "PRIMARY" {
 			t.Errorf("first deployment status = %v", got)
 		}
-		run := cli.json("ecs", "run-task", "--cluster", "prod", "--task-definition", "web:1", "--started-by", "cli-test")
+	})
+
+	t.Run("ecs tasks", func(t *testing.T) {
+		t.Parallel()
+		cli := *cli
+		cli.t = t
+		cli.json("ecs", "create-cluster", "--cluster-name", "jobs")
+		cli.json("ecs", "register-task-definition", "--cli-input-json", td("report", "123456789012.dkr.ecr.us-west-2.amazonaws.com/report:1.0"))
+		run := cli.json("ecs", "run-task", "--cluster", "jobs", "--task-definition", "report", "--started-by", "cli-test")
 		task := path(t, run, "tasks", 0, "taskArn").(string)
-		list := cli.json("ecs", "list-tasks", "--cluster", "prod", "--started-by", "cli-test")
+		list := cli.json("ecs", "list-tasks", "--cluster", "jobs", "--started-by", "cli-test")
 		if got := path(t, list, "taskArns"); len(got.([]any)) != 1 || got.([]any)[0] != task {
 			t.Errorf("list-tasks = %v, want [%s]", got, task)
 		}
-		tasks := cli.json("ecs", "describe-tasks", "--cluster", "prod", "--tasks", task)
+		tasks := cli.json("ecs", "describe-tasks", "--cluster", "jobs", "--tasks", task)
 		if got := path(t, tasks, "tasks", 0, "startedBy"); got != "cli-test" {
 			t.Errorf("startedBy = %v", got)
 		}
