@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/deckhand-ecs/deckhand/shared/sandbox/awsproto"
 )
 
 // sqsService emulates SQS over its JSON protocol: standard queues simply,
@@ -84,31 +81,6 @@ func (q *sqsService) handle(_ context.Context, op string, body []byte) (any, err
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return f(q, body)
-}
-
-func sqsError(code, format string, args ...any) *awsproto.Error {
-	return awsproto.Errorf(http.StatusBadRequest, code, format, args...)
-}
-
-// sqsQueryCodes maps SQS JSON error codes to the codes the awsQuery-compatible
-// x-amzn-query-error header carries.
-var sqsQueryCodes = map[string]string{
-	"BatchEntryIdsNotDistinct":     "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
-	"EmptyBatchRequest":            "AWS.SimpleQueueService.EmptyBatchRequest",
-	"InvalidBatchEntryId":          "AWS.SimpleQueueService.InvalidBatchEntryId",
-	"MessageNotInflight":           "AWS.SimpleQueueService.MessageNotInflight",
-	"PurgeQueueInProgress":         "AWS.SimpleQueueService.PurgeQueueInProgress",
-	"QueueDoesNotExist":            "AWS.SimpleQueueService.NonExistentQueue",
-	"QueueNameExists":              "QueueAlreadyExists",
-	"TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-	"UnsupportedOperation":         "AWS.SimpleQueueService.UnsupportedOperation",
-}
-
-func sqsQueryCode(code string) string {
-	if c, ok := sqsQueryCodes[code]; ok {
-		return c
-	}
-	return code
 }
 
 func (q *sqsService) queueURL(name string) string {

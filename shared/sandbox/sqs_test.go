@@ -162,19 +162,20 @@ func TestFIFORedriveToDLQ(t *testing.T) {
 func TestFIFODeduplication(t *testing.T) {
 	c := start(t)
 	url, _ := fifo(t, c, "dedup", 3)
-	tests := map[string]struct {
+	// Steps run in order: each depends on the clock the previous ones moved.
+	steps := []struct {
+		name     string
 		advance  time.Duration
 		dedupID  string
 		wantSame bool
 	}{
-		"same body within the window is dropped":   {advance: 4 * time.Minute, wantSame: true},
-		"explicit id is used instead of the body":  {dedupID: "other"},
-		"same body after five minutes is accepted": {advance: 5 * time.Minute},
+		{name: "same body within the window is dropped", advance: 4 * time.Minute, wantSame: true},
+		{name: "explicit id is used instead of the body", dedupID: "other"},
+		{name: "same body after five minutes is accepted", advance: 5 * time.Minute},
 	}
 	first := send(t, c, url, "g", "body")
-	for _, name := range []string{"same body within the window is dropped", "explicit id is used instead of the body", "same body after five minutes is accepted"} {
-		tc := tests[name]
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range steps {
+		t.Run(tc.name, func(t *testing.T) {
 			c.sb.Clock().Advance(tc.advance)
 			in := &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("body"), MessageGroupId: aws.String("g")}
 			if tc.dedupID != "" {
