@@ -101,7 +101,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	// Rule 6: the other containers keep their current images.
 	data := taskdef.Data{
 		Account: e.Account, Region: e.Region, Cluster: b.Cluster, Service: b.Service,
-		Images: map[string]taskdef.Image{}, Primary: primary(b), Vars: b.Vars,
+		Images: map[string]taskdef.Image{}, Primary: Primary(b), Vars: b.Vars,
 	}
 	newTags := Tags{
 		TagBinding: b.Name, TagTrigger: string(lead.Trigger), TagEventID: lead.EventID,
@@ -317,9 +317,9 @@ func isClientNotFound(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "ClientException"
 }
 
-// primary is the container whose image .Image refers to: the one named like
+// Primary is the container whose image .Image refers to: the one named like
 // the binding or the service, else the first in name order.
-func primary(b *manifest.Service) string {
+func Primary(b *manifest.Service) string {
 	for _, n := range []string{b.Name, b.Service} {
 		if _, ok := b.Images[n]; ok {
 			return n
