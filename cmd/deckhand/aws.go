@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/store"
+)
+
+// sandboxRegion is the sandbox's default Region, used with an endpoint
+// override when no Region is configured.
+const sandboxRegion = "us-west-2"
+
+// awsConfig loads the SDK configuration from the standard chain, the
+// flags and the endpoint override. It reports whether the endpoint is the
+// Deckhand sandbox, whose clock waiting then advances.
+func (a *app) awsConfig(ctx context.Context) (aws.Config, bool, error) {
+	sandbox := a.sandboxClock || ops.IsSandbox(ctx, a.endpoint, nil)
+	opts := []func(*awsconfig.LoadOptions) error{}
+	if a.region != "" {
+		opts = append(opts, awsconfig.WithRegion(a.region))
+	}
+	if a.profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(a.profile))
+	}
+	if sandbox {
+		if a.getenv("AWS_ACCESS_KEY_ID") == "" {
+			opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+		}
+		opts = append(opts, awsconfig.WithRetryer(func() aws.Retryer { return retry.NewStandard() }))
+	} else {
+		opts = append(opts, awsconfig.WithRetryer(func() aws.Retryer { return retry.NewAdaptiveMode() }))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, false, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if a.endpoint != "" {
+		cfg.BaseEndpoint = aws.String(a.endpoint)
+		if cfg.Region == "" {
+			cfg.Region = sandboxRegion
+		}
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, false, &ops.UsageError{Msg: "no AWS Region: pass --region or set AWS_REGION (or use --endpoint-url for the sandbox)"}
+	}
+	return cfg, sandbox, nil
+}
+
+// source is where the manifest and templates come from: a local file
+// (offline) or s3://bucket/key.
+func (a *app) source(ctx context.Context, cfg *aws.Config) (store.Source, error) {
+	rest, ok := strings.CutPrefix(a.manifest, "s3://")
+	if !ok {
+		return store.Dir{ManifestPath: a.manifest}, nil
+	}
+	bucket, key, _ := strings.Cut(rest, "/")
+	if bucket == "" || key == "" {
+		return nil, &ops.UsageError{Msg: fmt.Sprintf("--manifest %q: want s3://bucket/key, e.g. s3://deckhand-config/deckhand.yaml", a.manifest)}
+	}
+	if cfg == nil {
+		c, _, err := a.awsConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg = &c
+	}
+	client := s3.NewFromConfig(*cfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil || a.endpoint != "" })
+	return store.NewS3(client, bucket, key), nil
+}
+
+// env builds the clients for the online commands.
+func (a *app) env(ctx context.Context) (*ops.Env, error) {
+	cfg, sandbox, err := a.awsConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	src, err := a.source(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	e := &ops.Env{
+		ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg),
+		EventBus: a.eventBus, Source: src, Account: a.account, Region: cfg.Region, Logger: a.logger(),
+	}
+	if sandbox {
+		e.Clock = ops.SandboxClock{Endpoint: a.endpoint}
+	}
+	if e.Account == "" {
+		if e.Account, err = e.DiscoverAccount(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (a *app) logger() *slog.Logger {
+	if !a.verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, nil))
+}
