@@ -17,6 +17,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/jobs/jobstest"
 	"github.com/deckhand-ecs/deckhand/shared/reconcile"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 )
 
@@ -83,12 +84,12 @@ func TestMissedPushIsDeployedOnce(t *testing.T) {
 		t.Errorf("deployment trigger = %q, want reconcile", trigger)
 	}
 
-	sends := w.SB.CountCalls("sqs", "SendMessage")
+	sends := w.SB.CountCalls(sandbox.ServiceSQS, "SendMessage")
 	after := invoke(t, h)
 	if len(after.Enqueued) != 0 || len(after.Behind) != 0 {
 		t.Errorf("pass after the deploy = %+v, want a no-op", after)
 	}
-	if n := w.SB.CountCalls("sqs", "SendMessage"); n != sends {
+	if n := w.SB.CountCalls(sandbox.ServiceSQS, "SendMessage"); n != sends {
 		t.Errorf("SendMessage calls went from %d to %d on a no-op pass", sends, n)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/jobs/jobstest"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 )
 
@@ -67,7 +68,7 @@ func TestDuplicateDeliveriesStartOneTask(t *testing.T) {
 	if n := len(w.Tasks("report")); n != 1 {
 		t.Errorf("tasks of report = %d, want 1", n)
 	}
-	if n := w.SB.CountCalls("ecs", "RegisterTaskDefinition"); n != 1 {
+	if n := w.SB.CountCalls(sandbox.ServiceECS, "RegisterTaskDefinition"); n != 1 {
 		t.Errorf("RegisterTaskDefinition calls = %d, want 1 (later runs reuse the revision)", n)
 	}
 }
