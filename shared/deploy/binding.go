@@ -98,6 +98,20 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 		return o
 	}
 
+	// A digest the circuit breaker rolled back is not deployed again to the
+	// same container on its own: that would roll back again, forever.
+	for c, p := range deploy {
+		if bad := run.serviceTags()[TagRolledBack+c]; bad == p.Digest && !p.Force {
+			delete(deploy, c)
+			older = append(older, fmt.Sprintf("%s: image %s was rolled back by the circuit breaker; push a new image or deploy --force", c, shortDigest(p.Digest)))
+		}
+	}
+	if len(deploy) == 0 {
+		o.Event.Status = events.StatusSkipped
+		o.Event.Reason = strings.Join(sorted(older), "; ")
+		return o
+	}
+
 	// Rule 6: the other containers keep their current images.
 	data := taskdef.Data{
 		Account: e.Account, Region: e.Region, Cluster: b.Cluster, Service: b.Service,
@@ -105,7 +119,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	}
 	newTags := Tags{
 		TagBinding: b.Name, TagTrigger: string(lead.Trigger), TagEventID: lead.EventID,
-		TagTemplate: store.TagValue(tmpl.Version),
+		TagTemplate: store.TagValue(tmpl.Version), TagChanged: strings.Join(sortedKeys(deploy), " "),
 	}
 	for c := range b.Images {
 		if p, ok := deploy[c]; ok {

@@ -20,6 +20,13 @@ const (
 	TagPushedAt    = "deckhand:pushed-at:" // + container
 	TagDigest      = "deckhand:digest:"    // + container
 	TagImageTag    = "deckhand:tag:"       // + container: the image tag, kept as metadata
+	// TagChanged on a revision lists, space-separated, the containers whose
+	// image that deployment changed.
+	TagChanged = "deckhand:changed"
+	// TagRolledBack on an ECS service, plus a container name, records the
+	// digest the circuit breaker rolled back; the deployer does not deploy
+	// that digest to that container again unless forced.
+	TagRolledBack = "deckhand:rolled-back:"
 	// TagHold on an ECS service makes the deployer skip it with HELD. Its
 	// value is the reason.
 	TagHold = "deckhand:hold"

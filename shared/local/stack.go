@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/shared/config"
@@ -29,6 +30,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/emit"
 	"github.com/deckhand-ecs/deckhand/shared/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/reconcile"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/store"
 	"github.com/deckhand-ecs/deckhand/shared/taskdef"
@@ -61,8 +63,10 @@ type Stack struct {
 	Deployer *deploy.Engine
 	Tracker  *track.Handler
 	Jobs     *jobs.Engine
-	ECS      *ecs.Client
-	S3       *s3.Client
+	// Reconciler enqueues synthetic pushes into the router's deploy queue.
+	Reconciler *reconcile.Reconciler
+	ECS        *ecs.Client
+	S3         *s3.Client
 }
 
 // New uploads the configuration, seeds the sandbox and wires the functions.
@@ -115,6 +119,10 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create router: %w", err)
+	}
+	st.Reconciler = &reconcile.Reconciler{
+		ECS: st.ECS, ECR: ecr.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), Source: src, Jobs: st.Jobs,
+		QueueURL: st.Router.QueueURL(), Region: sb.Region(), Log: opts.Logger,
 	}
 	return st, nil
 }

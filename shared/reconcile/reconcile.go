@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +21,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/store"
@@ -155,6 +157,12 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		return nil, nil
 	}
 	svc := out.Services[0]
+	rolledBack := map[string]string{}
+	for _, t := range svc.Tags {
+		if c, ok := strings.CutPrefix(aws.ToString(t.Key), deploy.TagRolledBack); ok {
+			rolledBack[c] = aws.ToString(t.Value)
+		}
+	}
 	for _, t := range svc.Tags {
 		if aws.ToString(t.Key) == TagHold {
 			rep.Held = append(rep.Held, b.Name)
@@ -188,6 +196,12 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		cur, ok := running[c]
 		if !ok {
 			rep.Skipped[b.Name] = fmt.Sprintf("container %s is not in the running revision %s", c, tdARN)
+			continue
+		}
+		if rolledBack[c] == lr.img.Digest {
+			// The circuit breaker rolled this image back: the deployer would
+			// skip it, so enqueuing it again would only repeat that.
+			rep.Skipped[b.Name] = fmt.Sprintf("container %s: newest image %s was rolled back by the circuit breaker", c, lr.img.Digest)
 			continue
 		}
 		if !behind(cur, lr.img) {

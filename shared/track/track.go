@@ -23,6 +23,7 @@ import (
 type ecsAPI interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	TagResource(ctx context.Context, in *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
 }
 
 var _ ecsAPI = (*ecs.Client)(nil)
@@ -120,6 +121,9 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 				out.OldRevision = aws.ToString(prim.TaskDefinition)
 				out.Reason += " Rolled back to " + out.OldRevision + "."
 			}
+			if err := d.markRolledBack(ctx, svc, tags); err != nil {
+				return Verdict{}, err
+			}
 		}
 	}
 	if d.Events != nil {
@@ -136,6 +140,25 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 	d.logger().InfoContext(ctx, "deployment verdict", "binding", binding, "cluster", cluster, "service", service,
 		"outcome", string(out.Status), "deployment_id", out.DeploymentID, "revision", out.NewRevision)
 	return Verdict{Emitted: true, Event: out}, nil
+}
+
+// markRolledBack tags the service with the digests the rolled-back
+// deployment changed, so neither a redelivered push nor the reconciler
+// deploys them again on their own (deckhand:rolled-back:<container>).
+func (d *Deployments) markRolledBack(ctx context.Context, svc *types.Service, tags deploy.Tags) error {
+	var marks []types.Tag
+	for _, c := range strings.Fields(tags[deploy.TagChanged]) {
+		if digest := tags[deploy.TagDigest+c]; digest != "" {
+			marks = append(marks, types.Tag{Key: aws.String(deploy.TagRolledBack + c), Value: aws.String(digest)})
+		}
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	if _, err := d.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: marks}); err != nil {
+		return fmt.Errorf("tag service %s with rolled-back digests: %w", aws.ToString(svc.ServiceName), err)
+	}
+	return nil
 }
 
 func (d *Deployments) ignore(ctx context.Context, ev events.DeploymentEvent, why string) (Verdict, error) {
