@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
@@ -265,7 +266,7 @@ func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags 
 	}
 	in := *r.Input
 	in.Tags = tags.ECS()
-	if err := e.RegisterLimit.Wait(ctx); err != nil {
+	if err := e.pace(ctx, e.RegisterLimit); err != nil {
 		return "", fmt.Errorf("wait for register rate: %w", err)
 	}
 	var out *ecs.RegisterTaskDefinitionOutput
@@ -286,7 +287,7 @@ func (e *Engine) update(ctx context.Context, b *manifest.Service, arn string) (s
 		Enable:   b.CircuitBreaker != manifest.CircuitBreakerOff,
 		Rollback: b.CircuitBreaker == manifest.CircuitBreakerRollback || b.CircuitBreaker == "",
 	}
-	if err := e.UpdateLimit.Wait(ctx); err != nil {
+	if err := e.pace(ctx, e.UpdateLimit); err != nil {
 		return "", fmt.Errorf("wait for update rate: %w", err)
 	}
 	var out *ecs.UpdateServiceOutput
@@ -307,6 +308,23 @@ func (e *Engine) update(ctx context.Context, b *manifest.Service, arn string) (s
 		}
 	}
 	return "", nil
+}
+
+// pace waits for a token of lim on the engine's clock (Now and Sleep), so a
+// simulation on a virtual clock is paced in virtual time.
+func (e *Engine) pace(ctx context.Context, lim *rate.Limiter) error {
+	now := e.Now()
+	r := lim.ReserveN(now, 1)
+	if !r.OK() {
+		return fmt.Errorf("rate limiter cannot grant a token (burst %d)", lim.Burst())
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		if err := e.Sleep(ctx, d); err != nil {
+			r.CancelAt(e.Now())
+			return err
+		}
+	}
+	return nil
 }
 
 // retry runs f, retrying throttling and server errors with backoff.

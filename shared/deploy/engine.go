@@ -53,14 +53,14 @@ type Engine struct {
 	// Concurrency bounds how many bindings deploy at once (default 4).
 	Concurrency int
 	// RegisterLimit and UpdateLimit pace the write calls (defaults: ECS's
-	// rates). Their Wait uses real time; tests and the sandbox may pass
-	// limiters with rate.Inf.
+	// rates), on the engine's clock: Now and Sleep.
 	RegisterLimit *rate.Limiter
 	UpdateLimit   *rate.Limiter
 	// Attempts is how often a throttled or 5xx call is tried in all,
 	// on top of the SDK's own retries (default 3).
 	Attempts int
-	// Sleep waits between attempts (default: a context-aware timer).
+	// Sleep waits between attempts and for rate tokens (default: a
+	// context-aware timer). A simulation may advance a virtual clock.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock for durations (default time.Now).
 	Now func() time.Time
