@@ -77,7 +77,10 @@ func (a *app) source(ctx context.Context, cfg *aws.Config) (store.Source, error)
 		}
 		cfg = &c
 	}
-	client := s3.NewFromConfig(*cfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil || a.endpoint != "" })
+	client := s3.NewFromConfig(*cfg, func(o *s3.Options) {
+		o.UsePathStyle = o.BaseEndpoint != nil || a.endpoint != ""
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 	return store.NewS3(client, bucket, key), nil
 }
 

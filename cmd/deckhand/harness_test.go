@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
+	"github.com/deckhand-ecs/deckhand/shared/store"
+)
+
+const examples = "../../examples"
+
+// result is one CLI invocation.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// deckhand runs the CLI in-process with an empty environment.
+func deckhand(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb, func(string) string { return "" })
+	t.Logf("deckhand %s → %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// world is a sandbox seeded from examples/: the bucket with the manifest
+// and templates, cluster prod, images pushed, and services web, api and
+// worker running a bootstrap revision (not Deckhand's).
+type world struct {
+	sb      *sandbox.Sandbox
+	ecs     *ecs.Client
+	digests map[string]string // repo:tag → digest
+}
+
+// args returns the global flags aimed at the sandbox, then extra.
+func (w *world) args(extra ...string) []string {
+	return append(extra, "--endpoint-url", w.sb.Endpoint(), "--region", "us-west-2", "--manifest", "s3://deckhand/deckhand.yaml")
+}
+
+func (w *world) push(repo, tag string) string {
+	d := w.sb.PushImage(repo, tag)
+	w.digests[repo+":"+tag] = d
+	return d
+}
+
+func seed(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	sb := sandboxtest.Start(t)
+	cfg := sb.AWSConfig()
+	w := &world{sb: sb, ecs: ecs.NewFromConfig(cfg), digests: map[string]string{}}
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("deckhand")}); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(examples, "templates", "*.json"))
+	files = append(files, filepath.Join(examples, "deckhand.yaml"))
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := filepath.Rel(examples, f)
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("deckhand"), Key: aws.String(filepath.ToSlash(key)), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+	}
+	if _, err := w.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}); err != nil {
+		t.Fatalf("create cluster: %v", err)
+	}
+	for _, ref := range []string{"web:1.0.0", "proxy:stable-1", "api:2.0.0", "worker:release-1", "report:1.0.0"} {
+		repo, tag, _ := strings.Cut(ref, ":")
+		w.push(repo, tag)
+	}
+	src := store.Dir{ManifestPath: filepath.Join(examples, "deckhand.yaml")}
+	for name, imgs := range map[string][]string{"web": {"web:1.0.0", "proxy:stable-1"}, "api": {"api:2.0.0", "proxy:stable-1"}, "worker": {"worker:release-1"}} {
+		req := ops.RenderRequest{Name: name, Account: sb.Account(), Region: sb.Region()}
+		for _, ref := range imgs {
+			r, err := ops.ParseImageRef(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ops.OfflineImage(r, w.digests[ref], "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Images = append(req.Images, res)
+		}
+		rendered, err := ops.Render(ctx, src, req)
+		if err != nil {
+			t.Fatalf("render bootstrap %s: %v", name, err)
+		}
+		td, err := w.ecs.RegisterTaskDefinition(ctx, rendered.Rendered.Input)
+		if err != nil {
+			t.Fatalf("register bootstrap %s: %v", name, err)
+		}
+		if _, err := w.ecs.CreateService(ctx, &ecs.CreateServiceInput{
+			Cluster: aws.String("prod"), ServiceName: aws.String(name), DesiredCount: aws.Int32(2),
+			TaskDefinition: td.TaskDefinition.TaskDefinitionArn, LaunchType: ecstypes.LaunchTypeFargate,
+			NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+		}); err != nil {
+			t.Fatalf("create service %s: %v", name, err)
+		}
+	}
+	// Let the bootstrap rollouts complete.
+	sb.Clock().Advance(60e9)
+	return w
+}
+
+// service returns the web service as ECS describes it.
+func (w *world) service(t *testing.T, name string) ecstypes.Service {
+	t.Helper()
+	out, err := w.ecs.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{name},
+		Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})
+	if err != nil || len(out.Services) != 1 {
+		t.Fatalf("describe service %s: %v", name, err)
+	}
+	return out.Services[0]
+}
+
+// image returns the image a service's revision runs in container c.
+func (w *world) image(t *testing.T, name, c string) string {
+	t.Helper()
+	svc := w.service(t, name)
+	td, err := w.ecs.DescribeTaskDefinition(context.Background(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: svc.TaskDefinition})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cd := range td.TaskDefinition.ContainerDefinitions {
+		if aws.ToString(cd.Name) == c {
+			return aws.ToString(cd.Image)
+		}
+	}
+	t.Fatalf("%s has no container %s", aws.ToString(svc.TaskDefinition), c)
+	return ""
+}

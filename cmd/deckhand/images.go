@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"sort"
+
+	"github.com/deckhand-ecs/deckhand/shared/ops"
+)
+
+// resolveImages parses --image flags and looks them up in ECR.
+func resolveImages(ctx context.Context, env *ops.Env, flags []string) ([]ops.Resolved, error) {
+	var out []ops.Resolved
+	for _, s := range flags {
+		ref, err := ops.ParseImageRef(s)
+		if err != nil {
+			return nil, err
+		}
+		r, err := env.ResolveImage(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
