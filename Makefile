@@ -20,6 +20,9 @@ build: ## one static linux/$(GOARCH) dist/<fn>/bootstrap per function
 	  fi; \
 	done
 
+demo: ## the whole product end to end on the local AWS sandbox
+	$(GO) run ./cmd/deckhand demo
+
 test: ## all tests, with the race detector
 	$(GO) test -race -count=1 ./...
 
