@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 )
 
@@ -57,7 +59,11 @@ func Decode[T any](data []byte, what string) (T, error) {
 		return v, &DecodeError{What: what, Path: "$", Err: errors.New("empty document")}
 	}
 	if err := json.Unmarshal(data, &v); err != nil {
-		return v, decodeError(what, err)
+		de := decodeError(what, err)
+		if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input") {
+			de.Offset, de.Err = int64(len(data)), errors.New("truncated JSON: the document ends early")
+		}
+		return v, de
 	}
 	return v, nil
 }
@@ -68,7 +74,7 @@ func decodeError(what string, err error) *DecodeError {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		de.Offset = syn.Offset
+		de.Offset = syn.Offset - 1 // Offset counts the offending byte
 	case errors.As(err, &typ):
 		de.Offset = typ.Offset
 		de.Path = "$"
