@@ -40,7 +40,6 @@ type player struct {
 	opts   Options
 	st     *local.Stack
 	seen   int // deployment events already printed
-	jobs   int // job events already printed
 	passed int
 	failed []string
 }

@@ -94,7 +94,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 			o.Event.Reason = "older than the running image: " + strings.Join(sorted(older), "; ")
 		} else {
 			o.Event.Status = events.StatusAlreadyDeployed
-			o.Event.Reason = "running revision already has this digest and template version"
+			o.Event.Reason = fmt.Sprintf("running revision already has this digest and template version (%s)", strings.Join(sorted(already), ", "))
 		}
 		return o
 	}

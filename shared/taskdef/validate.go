@@ -87,7 +87,7 @@ var fargateCPU = map[int]struct{ min, max, step int }{
 
 func fargateSize(cpuS, memS *string) error {
 	if cpuS == nil || memS == nil {
-		return fmt.Errorf("Fargate task definitions need task-level cpu and memory")
+		return fmt.Errorf("task-level cpu and memory are required on Fargate")
 	}
 	cpu, err := units(*cpuS, "vcpu", 1024)
 	if err != nil {
