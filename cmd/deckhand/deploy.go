@@ -41,7 +41,7 @@ it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
 			if err != nil {
 				return err
 			}
-			return a.finishDeploy(cmd, env, out, wait, timeout)
+			return a.finishDeploy(cmd, env, out, wait, timeout, false)
 		},
 	}
 	cmd.Flags().StringArrayVar(&images, "image", nil, "image to deploy: REPO:TAG or REPO@DIGEST (repeatable)")
@@ -52,9 +52,9 @@ it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
 }
 
 // finishDeploy prints an engine outcome and, with wait, follows the rollout.
-func (a *app) finishDeploy(cmd *cobra.Command, env *ops.Env, out deploy.Outcome, wait bool, timeout time.Duration) error {
+func (a *app) finishDeploy(cmd *cobra.Command, env *ops.Env, out deploy.Outcome, wait bool, timeout time.Duration, quiet bool) error {
 	ev := out.Event
-	if !a.json() {
+	if !a.json() && !quiet {
 		w := a.stdout
 		fmt.Fprintf(w, "%s (%s/%s): %s", ev.Binding, ev.Cluster, ev.Service, a.paint(w, statusColor(string(ev.Status)), string(ev.Status)))
 		if ev.Reason != "" {

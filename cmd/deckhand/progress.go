@@ -76,6 +76,10 @@ func (a *app) containerLines(cs map[string]events.ContainerChange) {
 	tw := table(a.stdout)
 	for _, c := range sortedKeys(cs) {
 		ch := cs[c]
+		if ch.OldDigest == ch.NewDigest {
+			fmt.Fprintf(tw, "  %s\t%s (%s)\t\tunchanged\n", c, dash(ch.NewTag), dash(short(ch.NewDigest)))
+			continue
+		}
 		fmt.Fprintf(tw, "  %s\t%s (%s)\t->\t%s (%s)\n", c, dash(ch.OldTag), dash(short(ch.OldDigest)), dash(ch.NewTag), dash(short(ch.NewDigest)))
 	}
 	tw.Flush()

@@ -112,7 +112,8 @@ Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not fo
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &ops.UsageError{Msg: fmt.Sprintf("%v; see '%s --help'", err, cmd.CommandPath())}
 	})
-	root.AddCommand(a.validateCmd(), a.renderCmd(), a.diffCmd(), a.deployCmd())
+	root.AddCommand(a.validateCmd(), a.renderCmd(), a.diffCmd(), a.deployCmd(),
+		a.rollbackCmd(), a.holdCmd(), a.releaseCmd(), a.historyCmd())
 	return root
 }
 

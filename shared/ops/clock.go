@@ -100,3 +100,12 @@ func IsSandbox(ctx context.Context, endpoint string, client *http.Client) bool {
 	t, err := SandboxClock{Endpoint: endpoint, Client: client}.Now(ctx)
 	return err == nil && !t.IsZero()
 }
+
+// Now is the time on the Env's clock: the sandbox's virtual time against
+// the sandbox, else (or when it cannot be read) wall time.
+func (e *Env) Now(ctx context.Context) time.Time {
+	if t, err := e.clock().Now(ctx); err == nil {
+		return t
+	}
+	return time.Now()
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
+)
+
+func (a *app) rollbackCmd() *cobra.Command {
+	var to string
+	var wait bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "rollback <binding> [--to REVISION] [--wait]",
+		Short: "Redeploy the previous Deckhand revision and hold the service",
+		Long: `rollback points the service back at the previous Deckhand revision (the newest one
+older than the running revision, from 'deckhand history'), or at --to, exactly as it
+was registered. It first puts a hold (deckhand:hold) on the service, so the next push
+does not undo the rollback: release it with 'deckhand release <binding>' once fixed.`,
+		Example: `  deckhand rollback web --wait
+  deckhand rollback web --to 12
+  deckhand rollback web --to arn:aws:ecs:us-west-2:123456789012:task-definition/web:12 -o json`,
+		Args: args(1, 1, "one binding name"),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ctx := cmd.Context()
+			env, err := a.env(ctx)
+			if err != nil {
+				return err
+			}
+			res, err := env.Rollback(ctx, argv[0], to)
+			if err != nil {
+				return err
+			}
+			if !a.json() {
+				ev := res.Event
+				fmt.Fprintf(a.stdout, "rolling %s (%s/%s) back: %s -> %s, deployment %s\n", ev.Binding, ev.Cluster, ev.Service,
+					revision(ev.OldRevision), revision(ev.NewRevision), dash(ev.DeploymentID))
+				a.containerLines(ev.Containers)
+				fmt.Fprintf(a.stdout, "%s is now held, so the next push does not undo the rollback (%s).\n", ev.Binding, res.Hold)
+				fmt.Fprintf(a.stdout, "Release it with `deckhand release %s` once the fix is pushed.\n", ev.Binding)
+			}
+			return a.finishDeploy(cmd, env, deploy.Outcome{Event: res.Event}, wait, timeout, true)
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "revision to go back to: a number, family:revision or an ARN")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the rollout to a verdict")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long --wait waits for a verdict")
+	return cmd
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
+)
+
+func TestRollbackGoesBackAndHolds(t *testing.T) {
+	w := seed(t)
+	first := w.push("web", "1.1.0")
+	if r := deckhand(t, w.args("deploy", "web", "--image", "web:1.1.0", "--wait")...); r.code != 0 {
+		t.Fatalf("deploy 1.1.0: exit %d", r.code)
+	}
+	w.push("web", "1.2.0")
+	if r := deckhand(t, w.args("deploy", "web", "--image", "web:1.2.0", "--wait")...); r.code != 0 {
+		t.Fatalf("deploy 1.2.0: exit %d", r.code)
+	}
+
+	r := deckhand(t, w.args("rollback", "web", "--wait")...)
+	if r.code != 0 {
+		t.Fatalf("rollback: exit %d, want 0", r.code)
+	}
+	for _, want := range []string{"web:3 -> web:2", "is now held", "verdict: SUCCEEDED"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("rollback output lacks %q", want)
+		}
+	}
+	if got := w.image(t, "web", "web"); !strings.HasSuffix(got, "@"+first) {
+		t.Errorf("after rollback web runs %s, want digest %s (1.1.0)", got, first)
+	}
+	svc := w.service(t, "web")
+	if hold, ok := deploy.TagsOf(svc.Tags)[deploy.TagHold]; !ok || !strings.Contains(hold, "rollback to web:2") {
+		t.Errorf("service hold tag = %q (present %v), want a rollback hold", hold, ok)
+	}
+
+	// The next push is HELD, and release lets it through.
+	w.push("web", "1.3.0")
+	if r := deckhand(t, w.args("deploy", "web", "--image", "web:1.3.0")...); r.code != 1 || !strings.Contains(r.stdout, "HELD") {
+		t.Errorf("deploy while held: exit %d, want 1 and HELD", r.code)
+	}
+	if r := deckhand(t, w.args("release", "web")...); r.code != 0 || !strings.Contains(r.stdout, "released") {
+		t.Errorf("release: exit %d", r.code)
+	}
+	if _, ok := deploy.TagsOf(w.service(t, "web").Tags)[deploy.TagHold]; ok {
+		t.Errorf("hold tag still present after release")
+	}
+	if r := deckhand(t, w.args("deploy", "web", "--image", "web:1.3.0")...); r.code != 0 || !strings.Contains(r.stdout, "STARTED") {
+		t.Errorf("deploy after release: exit %d, want 0 and STARTED", r.code)
+	}
+}
+
+func TestRollbackWithoutEarlierRevision(t *testing.T) {
+	w := seed(t)
+	r := deckhand(t, w.args("rollback", "web")...)
+	if r.code != 3 {
+		t.Errorf("exit %d, want 3 (no earlier revision)", r.code)
+	}
+	if !strings.Contains(r.stderr, "deckhand history web") {
+		t.Errorf("stderr does not say what to do next:\n%s", r.stderr)
+	}
+}
