@@ -113,7 +113,8 @@ Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not fo
 		return &ops.UsageError{Msg: fmt.Sprintf("%v; see '%s --help'", err, cmd.CommandPath())}
 	})
 	root.AddCommand(a.validateCmd(), a.renderCmd(), a.diffCmd(), a.deployCmd(),
-		a.rollbackCmd(), a.holdCmd(), a.releaseCmd(), a.historyCmd())
+		a.rollbackCmd(), a.holdCmd(), a.releaseCmd(), a.historyCmd(),
+		a.statusCmd(), a.runCmd())
 	return root
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/store"
+	"github.com/deckhand-ecs/deckhand/shared/taskdef"
 )
 
 // ECSAPI is the part of the ECS client the operations use.
@@ -217,3 +218,8 @@ func isCode(err error, codes ...string) bool {
 	}
 	return false
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// parseImage splits an image reference.
+func parseImage(uri string) taskdef.Image { return taskdef.ParseImageURI(uri) }
