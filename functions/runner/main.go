@@ -23,12 +23,7 @@ import (
 )
 
 func main() {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	awsCfg, err := config.AWS(context.Background(), cfg.Region)
+	cfg, awsCfg, err := config.Setup(context.Background(), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

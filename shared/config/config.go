@@ -111,3 +111,14 @@ func AccountFromARN(arn string) string {
 	}
 	return parts[4]
 }
+
+// Setup reads the configuration and the AWS SDK configuration, for a
+// function's main: one error lists every problem.
+func Setup(ctx context.Context, getenv func(string) string, needs ...Need) (Config, aws.Config, error) {
+	c, err := Load(getenv, needs...)
+	if err != nil {
+		return c, aws.Config{}, err
+	}
+	awsCfg, err := AWS(ctx, c.Region)
+	return c, awsCfg, err
+}
