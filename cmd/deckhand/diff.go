@@ -74,7 +74,7 @@ func (a *app) printPlan(p *ops.Plan) {
 		fmt.Fprintln(w, "  with --force:")
 	}
 	if p.Diff == "" {
-		fmt.Fprintln(w, "  (task definitions are identical)")
+		fmt.Fprintln(w, "  the task definitions are identical; only Deckhand's revision tags would change")
 		return
 	}
 	for _, line := range strings.SplitAfter(p.Diff, "\n") {

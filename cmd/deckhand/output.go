@@ -97,6 +97,9 @@ func ago(t, now time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
+	if d := now.Sub(t); d < time.Second && d > -time.Second {
+		return "just now"
+	}
 	if t.After(now) {
 		return "in " + human(t.Sub(now))
 	}

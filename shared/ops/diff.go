@@ -78,7 +78,9 @@ func (e *Env) Diff(ctx context.Context, req DeployRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := definitionJSON(target)
+	noTags := *target
+	noTags.Tags = nil
+	b, err := definitionJSON(&noTags)
 	if err != nil {
 		return nil, err
 	}

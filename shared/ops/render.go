@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/store"
 	"github.com/deckhand-ecs/deckhand/shared/taskdef"
@@ -139,19 +140,13 @@ func jobTarget(j *manifest.Job) renderTarget {
 		images: j.Images, vars: j.Vars, primary: JobPrimary(j)}
 }
 
-// ServicePrimary is the container .Image refers to in a service template:
-// the one named like the binding or the service, else the first by name.
-// It mirrors the deploy engine's rule.
+// ServicePrimary is the container .Image refers to in a service template,
+// by the deploy engine's rule.
 func ServicePrimary(b *manifest.Service) string {
-	for _, n := range []string{b.Name, b.Service} {
-		if _, ok := b.Images[n]; ok {
-			return n
-		}
+	if len(b.Images) == 0 {
+		return ""
 	}
-	if keys := sortedKeys(b.Images); len(keys) > 0 {
-		return keys[0]
-	}
-	return ""
+	return deploy.Primary(b)
 }
 
 // JobPrimary is the container .Image refers to in a job template: the

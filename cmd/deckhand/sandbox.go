@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deckhand-ecs/deckhand/shared/demo"
+	"github.com/deckhand-ecs/deckhand/shared/local"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox"
+)
+
+func (a *app) sandboxCmd() *cobra.Command {
+	var addr, seed string
+	cmd := &cobra.Command{
+		Use:   "sandbox [--addr 127.0.0.1:4566] [--seed DIR]",
+		Short: "Serve the local AWS sandbox (ECS, ECR, S3, SQS, EventBridge) until interrupted",
+		Long: `sandbox serves Deckhand's in-process AWS emulator on a loopback address. Point the CLI
+(or the AWS CLI, with --endpoint-url) at it; deckhand then waits by advancing the
+sandbox's virtual clock. With --seed DIR it uploads DIR/deckhand.yaml and its templates
+to s3://deckhand-config/, creates the clusters and services on their first images,
+and runs the deployer and tracker against it, so pushes (POST /_sandbox/push-image)
+deploy as they would in AWS.`,
+		Example: `  deckhand sandbox --addr 127.0.0.1:4566 --seed examples
+  export AWS_ENDPOINT_URL=http://127.0.0.1:4566 DECKHAND_MANIFEST=s3://deckhand-config/deckhand.yaml
+  deckhand status`,
+		Args: args(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			opts := sandbox.Options{Logger: a.logger()}
+			if seed == "" {
+				a.note("sandbox on http://%s; stop with Ctrl-C", addr)
+				return sandbox.ListenAndServe(ctx, addr, opts)
+			}
+			sb := sandbox.New(opts)
+			endpoint, err := sb.Listen(addr)
+			if err != nil {
+				return fmt.Errorf("serve sandbox: %w", err)
+			}
+			defer sb.Close()
+			st, err := local.New(ctx, sb, local.Options{Dir: seed, InitialTags: demo.InitialTags, Logger: a.logger()})
+			if err != nil {
+				return fmt.Errorf("seed sandbox from %s: %w", seed, err)
+			}
+			fmt.Fprintf(a.stdout, "sandbox on %s, seeded from %s/deckhand.yaml; stop with Ctrl-C\n", endpoint, seed)
+			fmt.Fprintf(a.stdout, "  export AWS_ENDPOINT_URL=%s DECKHAND_MANIFEST=s3://%s/deckhand.yaml\n", endpoint, local.Bucket)
+			return pump(ctx, st, a.logger())
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4566", "loopback address to serve on")
+	cmd.Flags().StringVar(&seed, "seed", "", "seed from this directory's deckhand.yaml and templates, and run the functions")
+	return cmd
+}
+
+// pump delivers queued events through the deployer and tracker until ctx
+// is done. It polls in real time: the virtual clock moves only when a
+// client advances it.
+func pump(ctx context.Context, st *local.Stack, log *slog.Logger) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if _, err := st.Pump(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("deliver sandbox events", "err", err)
+			}
+		}
+	}
+}
+
+func (a *app) demoCmd() *cobra.Command {
+	var dir string
+	var broken bool
+	cmd := &cobra.Command{
+		Use:   "demo [--dir examples]",
+		Short: "Play Deckhand end to end on an in-process sandbox, checking every outcome",
+		Long: `demo seeds a sandbox from the example manifest and plays the scenes of 'make demo':
+push-to-deploy, duplicates and late pushes, a circuit-breaker rollback reported as
+ROLLED_BACK, a held service, a missed push caught by the reconciler, and a scheduled
+job judged by its exit code. It exits 1 if any expectation is missed.`,
+		Example: `  deckhand demo
+  deckhand demo --dir examples --break   # must fail: shows the demo checks itself`,
+		Args: args(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts := demo.Options{Dir: dir, Break: broken, Color: isTTY(a.stdout) && a.getenv("NO_COLOR") == ""}
+			return demo.Run(cmd.Context(), a.stdout, opts)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "examples", "directory with deckhand.yaml and templates/")
+	cmd.Flags().BoolVar(&broken, "break", false, "flip one expectation, so the demo must fail")
+	return cmd
+}
