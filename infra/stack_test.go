@@ -148,7 +148,7 @@ func TestFunctions(t *testing.T) {
 					"Handler":       "bootstrap",
 					"LogFormat":     "JSON",
 					"MemorySize":    sz.memoryMB,
-					"Timeout":       *sz.timeout.ToSeconds(nil),
+					"Timeout":       sz.timeoutSec,
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("function properties (-want +got):\n%s", diff)
@@ -219,7 +219,7 @@ func TestDeployQueue(t *testing.T) {
 		"maxReceiveCount":           float64(deployMaxReceiveCount),
 		"deadLetterTargetArn":       "${" + dlq + ".Arn}",
 		"DLQ FifoQueue":             true,
-		"VisibilityTimeout":         6 * *deployerTimeout.ToSeconds(nil),
+		"VisibilityTimeout":         float64(6 * deployerTimeoutSec),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("deploy queue (-want +got):\n%s", diff)
@@ -298,7 +298,7 @@ func TestPushRulesPerRepositoryGroup(t *testing.T) {
 			Repositories: repos, MessageGroupID: groupID,
 			Target: "${" + s.logicalID(t, "AWS::SQS::Queue", "DeployQueue") + ".Arn}",
 			DLQ:    "PushRuleDLQ", DLQIsStandard: true,
-			RetryAttempts: *targetRetryAttempts, MaxEventAge: *targetMaxEventAge.ToSeconds(nil),
+			RetryAttempts: targetRetryAttempts, MaxEventAge: targetMaxEventAgeSec,
 			Pattern: pattern,
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/jsii-runtime-go"
@@ -16,8 +17,8 @@ func (s *stack) addTracker() {
 	dlq := s.newDLQ("TrackerRuleDLQ", false)
 	target := awseventstargets.NewLambdaFunction(s.fns["tracker"], &awseventstargets.LambdaFunctionProps{
 		DeadLetterQueue: dlq,
-		RetryAttempts:   targetRetryAttempts,
-		MaxEventAge:     targetMaxEventAge,
+		RetryAttempts:   jsii.Number(targetRetryAttempts),
+		MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(targetMaxEventAgeSec)),
 	})
 
 	// Deployment events name the service in resources[]; services of a
