@@ -61,17 +61,18 @@ func (a *app) printPlan(p *ops.Plan) {
 	}
 	fmt.Fprintln(w)
 	a.containerLines(p.Containers)
+	would := "would"
+	if p.Forced {
+		would = "with --force it would"
+	}
 	switch {
 	case p.Target == "":
 		fmt.Fprintf(w, "  running %s; nothing to deploy\n", revision(p.Running))
 		return
 	case p.Register:
-		fmt.Fprintf(w, "  running %s; would register %s and update the service\n", revision(p.Running), revision(p.Target))
+		fmt.Fprintf(w, "  running %s; %s register %s and update the service\n", revision(p.Running), would, revision(p.Target))
 	default:
-		fmt.Fprintf(w, "  running %s; would reuse %s and update the service\n", revision(p.Running), revision(p.Target))
-	}
-	if p.Forced {
-		fmt.Fprintln(w, "  with --force:")
+		fmt.Fprintf(w, "  running %s; %s reuse %s and update the service\n", revision(p.Running), would, revision(p.Target))
 	}
 	if p.Diff == "" {
 		fmt.Fprintln(w, "  the task definitions are identical; only Deckhand's revision tags would change")

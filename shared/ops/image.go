@@ -61,6 +61,9 @@ type Resolved struct {
 	Tags []string
 	// Fake is true when the digest was made up offline.
 	Fake bool
+	// Offline is true when the image was not looked up: an image given by
+	// digest alone then has no tag to check against the policy.
+	Offline bool
 }
 
 // ResolveImage looks a reference up in ECR: the digest and push time of
@@ -109,7 +112,7 @@ func (e *Env) ResolveImage(ctx context.Context, ref ImageRef) (Resolved, error) 
 // OfflineImage resolves a reference without AWS: the digest is the
 // reference's own, else digest (from --digest), else a made-up one (Fake).
 func OfflineImage(ref ImageRef, digest, registry string) (Resolved, error) {
-	r := Resolved{Image: taskdef.Image{Registry: ref.Registry, Repository: ref.Repository, Tag: ref.Tag, Digest: ref.Digest}}
+	r := Resolved{Image: taskdef.Image{Registry: ref.Registry, Repository: ref.Repository, Tag: ref.Tag, Digest: ref.Digest}, Offline: true}
 	if r.Registry == "" {
 		r.Registry = registry
 	}
@@ -150,7 +153,7 @@ func assignImages(name string, images map[string]manifest.Image, refs []Resolved
 				continue
 			}
 			matched = true
-			if checkPolicy {
+			if checkPolicy && !(r.Offline && r.Tag == "") {
 				tag, ok := pickTag(src, r)
 				if !ok {
 					return nil, usagef("image %s: tag %s does not match %s's policy %q for container %s; the deployer would skip it",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -85,13 +86,20 @@ func Validate(ctx context.Context, src store.Source, name, region string) (*Vali
 		secretVars(rep, file, fmt.Sprintf("jobs[%d].vars", i), m.Jobs[i].Vars)
 	}
 	registry := taskdef.Registry(account, region)
+	// Name templates as people can open them: next to a local manifest.
+	where := func(key string) string {
+		if strings.Contains(name, "://") {
+			return key
+		}
+		return filepath.Join(filepath.Dir(name), filepath.FromSlash(key))
+	}
 	for _, t := range targets {
 		if t.template == "" || len(t.images) == 0 {
 			continue // the manifest problems say so
 		}
 		tmpl, err := src.Template(ctx, t.template)
 		if err != nil {
-			rep.Problems = append(rep.Problems, Finding{File: t.template, Msg: fmt.Sprintf("%s %s: %v", t.kind, t.name, err)})
+			rep.Problems = append(rep.Problems, Finding{File: where(t.template), Msg: fmt.Sprintf("%s %s: %v", t.kind, t.name, err)})
 			continue
 		}
 		data := taskdef.Data{Account: account, Region: region, Cluster: t.cluster, Service: t.service,
@@ -108,13 +116,13 @@ func Validate(ctx context.Context, src store.Source, name, region string) (*Vali
 			if te.Placeholder != "" {
 				msg = fmt.Sprintf("%q: %s", te.Placeholder, msg)
 			}
-			rep.Problems = append(rep.Problems, Finding{File: t.template, Field: te.Path, Msg: fmt.Sprintf("%s %s: %s", t.kind, t.name, msg)})
+			rep.Problems = append(rep.Problems, Finding{File: where(t.template), Field: te.Path, Msg: fmt.Sprintf("%s %s: %s", t.kind, t.name, msg)})
 			continue
 		case err != nil:
-			rep.Problems = append(rep.Problems, Finding{File: t.template, Msg: fmt.Sprintf("%s %s: %v", t.kind, t.name, err)})
+			rep.Problems = append(rep.Problems, Finding{File: where(t.template), Msg: fmt.Sprintf("%s %s: %v", t.kind, t.name, err)})
 			continue
 		}
-		secretEnv(rep, t, r)
+		secretEnv(rep, t, r, where(t.template))
 	}
 	return rep, nil
 }
@@ -129,14 +137,14 @@ func secretVars(rep *ValidateReport, file, path string, vars map[string]string) 
 }
 
 // secretEnv warns on literal environment values with secret-looking names.
-func secretEnv(rep *ValidateReport, t renderTarget, r *taskdef.Rendered) {
+func secretEnv(rep *ValidateReport, t renderTarget, r *taskdef.Rendered, file string) {
 	for i, c := range r.Input.ContainerDefinitions {
 		for j, kv := range c.Environment {
 			name := aws.ToString(kv.Name)
 			if !LooksSecret(name) || aws.ToString(kv.Value) == "" {
 				continue
 			}
-			rep.Warnings = append(rep.Warnings, Finding{File: t.template,
+			rep.Warnings = append(rep.Warnings, Finding{File: file,
 				Field: fmt.Sprintf("$.containerDefinitions[%d].environment[%d]", i, j),
 				Msg: fmt.Sprintf("%s %s: %s looks like a secret but has a literal value; use secrets[].valueFrom instead",
 					t.kind, t.name, strings.TrimSpace(name))})
