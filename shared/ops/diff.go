@@ -107,8 +107,8 @@ func registerInput(td *types.TaskDefinition) *ecs.RegisterTaskDefinitionInput {
 		Family: td.Family, ContainerDefinitions: td.ContainerDefinitions, Cpu: td.Cpu, Memory: td.Memory,
 		NetworkMode: td.NetworkMode, ExecutionRoleArn: td.ExecutionRoleArn, TaskRoleArn: td.TaskRoleArn,
 		RequiresCompatibilities: td.RequiresCompatibilities, Volumes: td.Volumes, PlacementConstraints: td.PlacementConstraints,
-		ProxyConfiguration: td.ProxyConfiguration, InferenceAccelerators: td.InferenceAccelerators,
-		IpcMode: td.IpcMode, PidMode: td.PidMode, RuntimePlatform: td.RuntimePlatform, EphemeralStorage: td.EphemeralStorage,
+		ProxyConfiguration: td.ProxyConfiguration,
+		IpcMode:            td.IpcMode, PidMode: td.PidMode, RuntimePlatform: td.RuntimePlatform, EphemeralStorage: td.EphemeralStorage,
 		EnableFaultInjection: td.EnableFaultInjection,
 	}
 }

@@ -198,13 +198,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func shortDigest(d string) string {
-	if len(d) > 19 {
-		return d[:19]
-	}
-	return d
-}
-
 // isCode reports whether err is an AWS API error with one of the codes.
 func isCode(err error, codes ...string) bool {
 	var apiErr smithy.APIError
