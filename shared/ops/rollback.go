@@ -131,4 +131,3 @@ func (e *Env) updateService(ctx context.Context, b *manifest.Service, arn string
 	}
 	return "", nil
 }
-
