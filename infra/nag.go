@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -64,7 +63,7 @@ func (s *stack) suppressNag() {
 	// BucketDeployment's provider function is a stack-level singleton whose
 	// id carries a hash; find it by prefix.
 	for _, c := range *s.Node().Children() {
-		id := *c.(constructs.IConstruct).Node().Id()
+		id := *c.Node().Id()
 		if !strings.HasPrefix(id, "Custom::CDKBucketDeployment") {
 			continue
 		}

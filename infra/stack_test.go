@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -578,7 +579,10 @@ func TestNagAwsSolutions(t *testing.T) {
 		s := synth(t, name)
 		errs := assertions.Annotations_FromStack(s.stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 		for _, msg := range *errs {
-			t.Errorf("%s: unsuppressed cdk-nag error at %s: %v", name, *msg.Id, msg.Entry.Data)
+			// Marshalled whole: the message type's fields are deprecated
+			// in the Go bindings.
+			data, _ := json.Marshal(msg)
+			t.Errorf("%s: unsuppressed cdk-nag error: %s", name, data)
 		}
 		// The pack ran: suppressions are recorded on the resources.
 		if n := strings.Count(fmt.Sprint(s.json), "AwsSolutions-IAM5"); n == 0 {
