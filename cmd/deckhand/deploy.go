@@ -41,7 +41,7 @@ it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
 			if err != nil {
 				return err
 			}
-			return a.finishDeploy(cmd, env, out, wait, timeout, false)
+			return a.finishDeploy(cmd, env, out, wait, timeout, nil)
 		},
 	}
 	cmd.Flags().StringArrayVar(&images, "image", nil, "image to deploy: REPO:TAG or REPO@DIGEST (repeatable)")
@@ -52,9 +52,11 @@ it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
 }
 
 // finishDeploy prints an engine outcome and, with wait, follows the rollout.
-func (a *app) finishDeploy(cmd *cobra.Command, env *ops.Env, out deploy.Outcome, wait bool, timeout time.Duration, quiet bool) error {
+// extra, when set, is added to the JSON result and means the caller printed
+// the outcome already.
+func (a *app) finishDeploy(cmd *cobra.Command, env *ops.Env, out deploy.Outcome, wait bool, timeout time.Duration, extra map[string]any) error {
 	ev := out.Event
-	if !a.json() && !quiet {
+	if !a.json() && extra == nil {
 		w := a.stdout
 		fmt.Fprintf(w, "%s (%s/%s): %s", ev.Binding, ev.Cluster, ev.Service, a.paint(w, statusColor(string(ev.Status)), string(ev.Status)))
 		if ev.Reason != "" {
@@ -73,6 +75,9 @@ func (a *app) finishDeploy(cmd *cobra.Command, env *ops.Env, out deploy.Outcome,
 		}
 	}
 	result := map[string]any{"outcome": ev}
+	for k, v := range extra {
+		result[k] = v
+	}
 	var verdict *ops.Verdict
 	var followErr error
 	if wait && ev.Status == events.StatusStarted {

@@ -42,7 +42,7 @@ does not undo the rollback: release it with 'deckhand release <binding>' once fi
 				fmt.Fprintf(a.stdout, "%s is now held, so the next push does not undo the rollback (%s).\n", ev.Binding, res.Hold)
 				fmt.Fprintf(a.stdout, "Release it with `deckhand release %s` once the fix is pushed.\n", ev.Binding)
 			}
-			return a.finishDeploy(cmd, env, deploy.Outcome{Event: res.Event}, wait, timeout, true)
+			return a.finishDeploy(cmd, env, deploy.Outcome{Event: res.Event}, wait, timeout, map[string]any{"hold": res.Hold})
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "revision to go back to: a number, family:revision or an ARN")
