@@ -58,6 +58,7 @@ func (s *stack) grantAll() {
 			p.tasks("ecs:DescribeTasks", "ecs:StopTask"),
 			p.listTasks(),
 			p.tagOnCreate(createRunTask),
+			p.markRolledBack(),
 			p.passRole(),
 			p.putEvents(),
 		},
@@ -144,6 +145,17 @@ func (p policies) tagOnCreate(actions ...string) awsiam.PolicyStatement {
 	}
 	return allow([]string{"ecs:TagResource"}, resources, map[string]any{
 		"StringEquals": map[string]any{"ecs:CreateAction": actions},
+	})
+}
+
+// markRolledBack: the tracker records a digest the circuit breaker rolled
+// back as a tag on the service (deckhand:rolled-back:<container>), so the
+// deployer and the reconciler do not deploy it again on their own. This is
+// the one ecs:TagResource on an existing resource: services of the
+// manifest's clusters only, and only keys under deckhand:rolled-back:.
+func (p policies) markRolledBack() awsiam.PolicyStatement {
+	return allow([]string{"ecs:TagResource"}, p.s.inClusters("service"), map[string]any{
+		"ForAllValues:StringLike": map[string]any{"aws:TagKeys": []string{"deckhand:rolled-back:*"}},
 	})
 }
 

@@ -216,9 +216,11 @@ func TestScopedResources(t *testing.T) {
 			{Actions: []string{"ecr:DescribeImages"}, Resources: repos}}},
 		"tracker re-runs tasks on the manifest's clusters only": {fn: "tracker", action: "ecs:RunTask", want: []statement{
 			{Actions: []string{"ecs:RunTask"}, Resources: taskDefs, Conditions: byCluster}}},
-		"tracker tags only while running": {fn: "tracker", action: "ecs:TagResource", want: []statement{
+		"tracker tags only while running, and services only with rolled-back marks": {fn: "tracker", action: "ecs:TagResource", want: []statement{
 			{Actions: []string{"ecs:TagResource"}, Resources: append(append([]string{}, taskDefs...), tasks...),
-				Conditions: map[string]map[string][]string{"StringEquals": {"ecs:CreateAction": {"RunTask"}}}}}},
+				Conditions: map[string]map[string][]string{"StringEquals": {"ecs:CreateAction": {"RunTask"}}}},
+			{Actions: []string{"ecs:TagResource"}, Resources: services,
+				Conditions: map[string]map[string][]string{"ForAllValues:StringLike": {"aws:TagKeys": {"deckhand:rolled-back:*"}}}}}},
 		"reconciler sends to the deploy queue": {fn: "reconciler", action: "sqs:SendMessage", want: []statement{
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "ReconcilerAsyncDLQ") + ".Arn}"}},
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + queue + ".Arn}"}}}},

@@ -17,6 +17,9 @@ tools: node_modules/.package-lock.json ## install the pinned Node.js and aws-cdk
 
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund
+	@# aws-cdk ships Go init templates whose file names the go command rejects;
+	@# a go.mod makes node_modules a separate module that ./... skips.
+	@echo 'module deckhand.invalid/node_modules' > node_modules/go.mod
 	@touch $@
 
 synth: tools build ## synthesize the CDK app into cdk.out/ (no AWS account needed)
