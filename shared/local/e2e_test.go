@@ -58,6 +58,7 @@ func (st *Stack) image(t *testing.T, binding, container string) string {
 
 func TestPushToSharedRepositoryDeploysEveryBoundService(t *testing.T) {
 	st := newStack(t)
+	webBefore := st.image(t, "web", "web")
 	digest := st.SB.PushImage("proxy", "stable-2")
 	st.mustSettle(t)
 	want := map[string][]events.DeploymentStatus{
@@ -72,6 +73,9 @@ func TestPushToSharedRepositoryDeploysEveryBoundService(t *testing.T) {
 		if got := st.image(t, b, "proxy"); !strings.HasSuffix(got, "/proxy@"+digest) {
 			t.Errorf("%s proxy = %s, want the pushed digest", b, got)
 		}
+	}
+	if got := st.image(t, "web", "web"); got != webBefore {
+		t.Errorf("web's own container moved from %s to %s on a proxy push", webBefore, got)
 	}
 	// The deployer's STARTED and the tracker's SUCCEEDED name one deployment.
 	ids := map[string]map[events.DeploymentStatus]string{}
@@ -210,5 +214,38 @@ func TestWarmInvocationTransfersNoConfigBodies(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{304, 304}, gets); diff != "" {
 		t.Errorf("S3 GetObject statuses on the warm path (-want +got):\n%s", diff)
+	}
+}
+
+func TestPermanentErrorIsReportedAndDeadLettered(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	broken := `{"family": "worker", "containerDefinitions": [{"name": "worker", "image": "{{ .Imag }}"}]}`
+	if err := st.PutTemplate(ctx, "templates/worker.json", []byte(broken)); err != nil {
+		t.Fatal(err)
+	}
+	revs := len(st.SB.ECS().TaskDefinitions("worker"))
+	st.SB.PushImage("worker", "release-2")
+	for range 4 { // each receive fails; after maxReceiveCount (3) the message moves to the DLQ
+		if _, err := st.Pump(ctx); err != nil {
+			t.Fatal(err)
+		}
+		st.SB.Clock().Advance(time.Minute)
+	}
+	if _, err := st.Pump(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds := st.Deployments()
+	if len(ds) == 0 || ds[0].Status != events.StatusFailed || !strings.Contains(ds[0].Reason, "templates/worker.json: $.containerDefinitions[0].image") {
+		t.Fatalf("events = %+v, want FAILED naming the template and JSON path", ds)
+	}
+	if dlq := st.Router.DLQ(); len(dlq) != 1 || !strings.Contains(dlq[0], "release-2") {
+		t.Errorf("DLQ = %v, want the push", dlq)
+	}
+	if n := len(st.SB.ECS().TaskDefinitions("worker")); n != revs {
+		t.Errorf("a broken template registered a revision (%d -> %d)", revs, n)
+	}
+	if n := st.SB.CountCalls("ecs", "UpdateService"); n != 0 {
+		t.Errorf("UpdateService called %d times", n)
 	}
 }
