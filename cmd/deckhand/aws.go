@@ -27,7 +27,7 @@ const sandboxRegion = "us-west-2"
 // flags and the endpoint override. It reports whether the endpoint is the
 // Deckhand sandbox, whose clock waiting then advances.
 func (a *app) awsConfig(ctx context.Context) (aws.Config, bool, error) {
-	sandbox := a.sandboxClock || ops.IsSandbox(ctx, a.endpoint, nil)
+	sandbox := a.sandboxClock || ops.IsSandbox(ctx, a.endpoint, a.http)
 	opts := []func(*awsconfig.LoadOptions) error{}
 	if a.region != "" {
 		opts = append(opts, awsconfig.WithRegion(a.region))
@@ -46,6 +46,12 @@ func (a *app) awsConfig(ctx context.Context) (aws.Config, bool, error) {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, false, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if sandbox {
+		// Plain HTTP on loopback: the invocation's own client, whose idle
+		// connections are closed when the command ends (tests run many
+		// commands against one sandbox in one process).
+		cfg.HTTPClient = a.http
 	}
 	if a.endpoint != "" {
 		cfg.BaseEndpoint = aws.String(a.endpoint)
@@ -99,7 +105,7 @@ func (a *app) env(ctx context.Context) (*ops.Env, error) {
 		EventBus: a.eventBus, Source: src, Account: a.account, Region: cfg.Region, Logger: a.logger(),
 	}
 	if sandbox {
-		e.Clock = ops.SandboxClock{Endpoint: a.endpoint}
+		e.Clock = ops.SandboxClock{Endpoint: a.endpoint, Client: a.http}
 	}
 	if e.Account == "" {
 		if e.Account, err = e.DiscoverAccount(ctx); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -139,7 +140,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestEveryCommandHasAnExample(t *testing.T) {
-	a := &app{getenv: func(string) string { return "" }}
+	a := &app{getenv: func(string) string { return "" }, http: http.DefaultClient}
 	for _, c := range a.root().Commands() {
 		if c.Name() == "help" || c.Name() == "completion" {
 			continue

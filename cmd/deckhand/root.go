@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,10 @@ type app struct {
 	output       string
 	sandboxClock bool
 	verbose      bool
+
+	// http is the one HTTP client of this invocation (AWS and the sandbox
+	// control API); its idle connections are closed when the command ends.
+	http *http.Client
 }
 
 // exitError ends a command with a code after its output was printed.
@@ -43,7 +48,9 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // run executes the CLI and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	defer transport.CloseIdleConnections()
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, http: &http.Client{Transport: transport}}
 	root := a.root()
 	root.SetArgs(args)
 	root.SetOut(stdout)
