@@ -1,0 +1,86 @@
+package chaos
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// maxShown bounds the violations printed per invariant.
+const maxShown = 10
+
+// Write prints the report as the tables RELIABILITY.md quotes.
+func (r *Report) Write(w io.Writer) {
+	cfg := r.Config
+	fmt.Fprintf(w, "chaos: seed=%d events=%d services=%d faults=%.0f%% virtual=%s\n\n",
+		cfg.Seed, cfg.Events, cfg.Services, cfg.FaultRate*100, r.Virtual.Round(1e9))
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "input kind\tcount\tresolution")
+	for _, kind := range sortedKeys(r.Inputs) {
+		total := 0
+		var parts []string
+		for _, res := range sortedKeys(r.Inputs[kind]) {
+			total += r.Inputs[kind][res]
+			parts = append(parts, fmt.Sprintf("%d %s", r.Inputs[kind][res], res))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", kind, total, strings.Join(parts, ", "))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Deckhand deployment events\tcount")
+	for _, s := range sortedKeys(r.Outcomes) {
+		fmt.Fprintf(tw, "%s\t%d\n", s, r.Outcomes[s])
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	failed := 0
+	var parts []string
+	for _, s := range sortedKeys(r.Failed) {
+		failed += r.Failed[s]
+		label := "HTTP " + s
+		if s == "0" {
+			label = "connection reset"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d", label, r.Failed[s]))
+	}
+	rate := 0.0
+	if r.Calls > 0 {
+		rate = float64(failed) / float64(r.Calls) * 100
+	}
+	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d; DLQ: %d\n\n",
+		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.DLQ)
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "invariant\tchecked\tviolations\tknown gap\tresult")
+	rows := append([]Row(nil), r.Rows...)
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	for _, row := range rows {
+		result := "PASS"
+		switch {
+		case len(row.Violations) > 0:
+			result = "FAIL"
+		case len(row.Known) > 0:
+			result = "KNOWN GAP (fails strict)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", row.Name, row.Checked, len(row.Violations), len(row.Known), result)
+	}
+	tw.Flush()
+	for _, row := range rows {
+		for i, v := range append(append([]string{}, row.Violations...), row.Known...) {
+			if i == maxShown {
+				fmt.Fprintf(w, "  … %d more\n", len(row.Violations)+len(row.Known)-maxShown)
+				break
+			}
+			fmt.Fprintf(w, "  [%s] %s\n", row.Name[:1], v)
+		}
+	}
+	for _, id := range sortedKeys(KnownGaps) {
+		fmt.Fprintf(w, "known gap %s: %s\n", id, KnownGaps[id])
+	}
+}

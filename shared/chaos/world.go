@@ -1,0 +1,161 @@
+// Package chaos is Deckhand's reliability suite: a seeded generator of
+// hostile event streams (duplicates, reordering, bursts, noise, holds,
+// broken images, duplicate job invocations), injected AWS faults, and the
+// invariants checked after every run (RELIABILITY.md).
+//
+// Run drives the real deployer, tracker and runner through the sandbox on
+// its virtual clock; Check turns what happened into a table of invariants.
+package chaos
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Config sizes and seeds one run.
+type Config struct {
+	// Seed drives the event stream and the sandbox's fault draws. A failing
+	// run is replayed with the same seed and sizes.
+	Seed uint64
+	// Events is how many inputs the generator produces (default 300).
+	Events int
+	// Services is how many ECS services the manifest binds (default 20,
+	// at least 10).
+	Services int
+	// FaultRate is the share of AWS calls answered with an injected fault
+	// (default 0.10; negative means none).
+	FaultRate float64
+	// WrapECS, when set, wraps the deployer engine's ECS client. Tests use
+	// it to break an engine rule on purpose and prove the suite notices.
+	WrapECS func(ECSAPI) ECSAPI
+}
+
+func (c Config) withDefaults() Config {
+	if c.Events <= 0 {
+		c.Events = 300
+	}
+	if c.Services <= 0 {
+		c.Services = 20
+	}
+	c.Services = max(c.Services, 10)
+	if c.FaultRate == 0 {
+		c.FaultRate = 0.10
+	}
+	if c.FaultRate < 0 {
+		c.FaultRate = 0
+	}
+	return c
+}
+
+// Names in the generated world.
+const (
+	cluster    = "chaos"
+	jobName    = "chaos-job"
+	jobRepo    = "jobimg"
+	jobFamily  = "chaos-job"
+	appC       = "app"
+	sideC      = "sidecar"
+	executionR = "arn:aws:iam::123456789012:role/ecs-execution"
+)
+
+// world is the manifest's shape: which repositories feed which services.
+type world struct {
+	services []service
+	appRepos []string
+	side     []string
+	strays   []string
+	// breakable are app repositories that feed only single-container
+	// services; broken images are pushed to these.
+	breakable []string
+	// byRepo maps a repository to the services (and their container) it
+	// feeds.
+	byRepo map[string][]feed
+}
+
+type service struct {
+	name   string
+	images map[string]string // container → repository
+}
+
+type feed struct {
+	service, container string
+}
+
+func newWorld(n int) *world {
+	w := &world{byRepo: map[string][]feed{}}
+	nApp := max(2, n/2)
+	for i := range nApp {
+		w.appRepos = append(w.appRepos, fmt.Sprintf("app-%02d", i))
+	}
+	for i := range max(1, n/20) {
+		w.side = append(w.side, fmt.Sprintf("side-%d", i))
+	}
+	for i := range 3 {
+		w.strays = append(w.strays, fmt.Sprintf("stray-%d", i))
+	}
+	multi := map[string]bool{}
+	for i := range n {
+		s := service{name: fmt.Sprintf("svc-%03d", i), images: map[string]string{appC: w.appRepos[i%nApp]}}
+		if i%10 == 5 {
+			s.images[sideC] = w.side[(i/10)%len(w.side)]
+			multi[s.images[appC]] = true
+		}
+		w.services = append(w.services, s)
+		for c, r := range s.images {
+			w.byRepo[r] = append(w.byRepo[r], feed{s.name, c})
+		}
+	}
+	for _, r := range w.appRepos {
+		if !multi[r] {
+			w.breakable = append(w.breakable, r)
+		}
+	}
+	return w
+}
+
+func (w *world) service(name string) service {
+	for _, s := range w.services {
+		if s.name == name {
+			return s
+		}
+	}
+	return service{}
+}
+
+// manifest renders deckhand.yaml for the world.
+func (w *world) manifest() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\nservices:\n", executionR)
+	for _, s := range w.services {
+		tmpl := "single.json"
+		imgs := fmt.Sprintf("%s: {repository: %s, tags: \"semver:*\"}", appC, s.images[appC])
+		if r, ok := s.images[sideC]; ok {
+			tmpl = "multi.json"
+			imgs += fmt.Sprintf(", %s: {repository: %s, tags: \"semver:*\"}", sideC, r)
+		}
+		fmt.Fprintf(&b, "  - {name: %s, cluster: %s, service: %s, template: %s, images: {%s}}\n", s.name, cluster, s.name, tmpl, imgs)
+	}
+	fmt.Fprintf(&b, `jobs:
+  - name: %s
+    schedule: rate(1 hour)
+    cluster: %s
+    template: job.json
+    images: { job: { repository: %s, tags: "semver:*" } }
+    overlap: allow
+    timeout: 1h
+    launch: { launchType: FARGATE }
+    network: { subnets: [subnet-1] }
+`, jobName, cluster, jobRepo)
+	return b.String()
+}
+
+// templates are the world's task-definition templates, by key.
+var templates = map[string]string{
+	"single.json": `{"family": "{{ .Service }}", "containerDefinitions": [{"name": "app", "image": "{{ .Image }}", "essential": true}]}`,
+	"multi.json": `{"family": "{{ .Service }}", "containerDefinitions": [
+  {"name": "app", "image": "{{ .Image }}", "essential": true},
+  {"name": "sidecar", "image": "{{ (index .Images \"sidecar\").URI }}", "essential": false}]}`,
+	"job.json": `{"family": "` + jobFamily + `", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+  "cpu": "256", "memory": "512", "executionRoleArn": "` + executionR + `",
+  "containerDefinitions": [{"name": "job", "image": "{{ .Image }}", "essential": true}]}`,
+}
