@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -88,6 +89,11 @@ func (e *Env) deploy(ctx context.Context, eng *deploy.Engine, req DeployRequest)
 	out, ok := pick(outcomes, b.Name)
 	if !ok {
 		return deploy.Outcome{}, fmt.Errorf("deploy %s: the engine made no decision for the binding", b.Name)
+	}
+	var perm *deploy.PermanentError
+	if errors.As(out.Err, &perm) && (perm.Reason == "ServiceNotFound" || perm.Reason == "ClusterNotFound") {
+		return out, &NotFoundError{Kind: "service", Name: b.Cluster + "/" + b.Service,
+			Hint: fmt.Sprintf("binding %s names it; create the service first (Deckhand deploys to existing services), or check --region", b.Name)}
 	}
 	if out.Err != nil {
 		return out, fmt.Errorf("deploy %s: %w", b.Name, out.Err)
