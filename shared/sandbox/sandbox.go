@@ -158,10 +158,15 @@ func (s *Sandbox) Close() error {
 	if srv == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// Shutdown waits for in-flight requests; a connection a client opened
+	// but never used would hold it for seconds, so after a short grace the
+	// server is closed outright.
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		return fmt.Errorf("close sandbox: %w", srv.Close())
+		if cerr := srv.Close(); cerr != nil {
+			return fmt.Errorf("close sandbox: %w", cerr)
+		}
 	}
 	return nil
 }
