@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/jobs/jobstest"
 	"github.com/deckhand-ecs/deckhand/shared/reconcile"
@@ -104,7 +105,7 @@ func TestHeldServiceIsLeftBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := w.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.Services[0].ServiceArn,
-		Tags: []ecstypes.Tag{{Key: aws.String(reconcile.TagHold), Value: aws.String("incident-42")}}}); err != nil {
+		Tags: []ecstypes.Tag{{Key: aws.String(deploy.TagHold), Value: aws.String("incident-42")}}}); err != nil {
 		t.Fatal(err)
 	}
 	rep := invoke(t, reconciler(w))

@@ -80,7 +80,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 		runDigest := run.digest(c)
 		at, hasAt := run.tags.PushedAt(c)
 		switch {
-		case runDigest == p.Digest && run.tags[TagTemplate] == store.TagValue(tmpl.Version):
+		case runDigest == p.Digest && run.tags[TagTemplate] == TagValue(tmpl.Version):
 			already = append(already, c)
 		case hasAt && p.PushedAt.Before(at) && !(p.Trigger == events.TriggerManual && p.Force):
 			older = append(older, fmt.Sprintf("%s (pushed %s, running image pushed %s)", c, p.PushedAt.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)))
@@ -120,7 +120,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	}
 	newTags := Tags{
 		TagBinding: b.Name, TagTrigger: string(lead.Trigger), TagEventID: lead.EventID,
-		TagTemplate: store.TagValue(tmpl.Version), TagChanged: strings.Join(sortedKeys(deploy), " "),
+		TagTemplate: TagValue(tmpl.Version), TagChanged: strings.Join(sortedKeys(deploy), " "),
 	}
 	for c := range b.Images {
 		if p, ok := deploy[c]; ok {

@@ -63,14 +63,14 @@ func (t Tags) ECS() []types.Tag {
 	sortStrings(keys)
 	out := make([]types.Tag, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(tagValue(t[k]))})
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(TagValue(t[k]))})
 	}
 	return out
 }
 
-// tagValue keeps the characters ECS allows in tag values (letters, digits,
+// TagValue keeps the characters ECS allows in tag values (letters, digits,
 // spaces and + - = . _ : / @), at most 256 of them.
-func tagValue(s string) string {
+func TagValue(s string) string {
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune(" +-=._:/@", r):

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/store"
 )
 
@@ -95,13 +96,14 @@ func (e *Engine) log() *slog.Logger {
 }
 
 // Tag keys Deckhand writes on job task definitions and tasks (DESIGN §5).
+// The revision keys are the deploy engine's, so both read alike.
 const (
 	TagJob            = "deckhand:job"
-	TagContentHash    = "deckhand:content-hash"
-	TagTemplate       = "deckhand:template"
-	TagDigestPrefix   = "deckhand:digest:"
-	TagPushedPrefix   = "deckhand:pushed-at:"
-	TagImageTagPrefix = "deckhand:tag:"
+	TagContentHash    = deploy.TagContentHash
+	TagTemplate       = deploy.TagTemplate
+	TagDigestPrefix   = deploy.TagDigest
+	TagPushedPrefix   = deploy.TagPushedAt
+	TagImageTagPrefix = deploy.TagImageTag
 	TagScheduledTime  = "deckhand:scheduled-time"
 	TagAttempt        = "deckhand:attempt"
 )

@@ -12,6 +12,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/store"
 	"github.com/deckhand-ecs/deckhand/shared/taskdef"
@@ -52,7 +53,7 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 		return revision{}, fmt.Errorf("describe task definition %s: %w", family, err)
 	}
 	in := *r.Input
-	in.Tags = mergeTags(in.Tags, revisionTags(job, r.Hash, store.TagValue(tmpl.Version), images))
+	in.Tags = mergeTags(in.Tags, revisionTags(job, r.Hash, deploy.TagValue(tmpl.Version), images))
 	out, err := e.ECS.RegisterTaskDefinition(ctx, &in)
 	if err != nil {
 		return revision{}, fmt.Errorf("register task definition %s: %w", family, err)

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -39,7 +38,7 @@ func (e *Env) Hold(ctx context.Context, binding, reason string) (*HoldResult, er
 		return nil, err
 	}
 	return &HoldResult{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Held: true,
-		Reason: tagValue(reason), Changed: !was || prev != tagValue(reason)}, nil
+		Reason: deploy.TagValue(reason), Changed: !was || prev != deploy.TagValue(reason)}, nil
 }
 
 // Release removes the hold.
@@ -72,24 +71,9 @@ func (e *Env) bindingService(ctx context.Context, binding string) (*manifest.Ser
 
 func (e *Env) tagHold(ctx context.Context, svc *types.Service, reason string) error {
 	_, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn,
-		Tags: []types.Tag{{Key: aws.String(deploy.TagHold), Value: aws.String(tagValue(reason))}}})
+		Tags: []types.Tag{{Key: aws.String(deploy.TagHold), Value: aws.String(deploy.TagValue(reason))}}})
 	if err != nil {
 		return fmt.Errorf("tag service %s with %s: %w", aws.ToString(svc.ServiceName), deploy.TagHold, err)
 	}
 	return nil
-}
-
-// tagValue keeps the characters ECS allows in tag values, at most 256.
-func tagValue(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune(" +-=._:/@", r):
-			return r
-		}
-		return -1
-	}, s)
-	if len(s) > 256 {
-		s = s[:256]
-	}
-	return s
 }

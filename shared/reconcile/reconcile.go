@@ -53,9 +53,6 @@ var (
 	_ jobsAPI = (*jobs.Engine)(nil)
 )
 
-// TagHold on an ECS service makes Deckhand leave it alone (DESIGN §1).
-const TagHold = "deckhand:hold"
-
 // Reconciler runs one catch-up pass per Run. Build it once per process.
 type Reconciler struct {
 	ECS    ecsAPI
@@ -164,7 +161,7 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		}
 	}
 	for _, t := range svc.Tags {
-		if aws.ToString(t.Key) == TagHold {
+		if aws.ToString(t.Key) == deploy.TagHold {
 			rep.Held = append(rep.Held, b.Name)
 			log.InfoContext(ctx, "service held", "outcome", "HELD", "reason", aws.ToString(t.Value))
 			return nil, nil

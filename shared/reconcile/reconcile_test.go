@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/store"
 )
@@ -156,7 +157,7 @@ func TestRun(t *testing.T) {
 		},
 		"a held service is left alone": {
 			ecs: &fakeECS{
-				services: map[string]ecstypes.Service{"web": service("web", "web:4", tags(TagHold, "incident 42")...), "api": service("api", "api:2")},
+				services: map[string]ecstypes.Service{"web": service("web", "web:4", tags(deploy.TagHold, "incident 42")...), "api": service("api", "api:2")},
 				revs:     webBehind.revs,
 			},
 			ecr: ecrImages, wantHeld: []string{"web"},

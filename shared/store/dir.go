@@ -38,6 +38,3 @@ func (d Dir) Template(_ context.Context, key string) (Template, error) {
 	sum := sha256.Sum256(body)
 	return Template{Key: key, Body: body, Version: key + "@" + hex.EncodeToString(sum[:8])}, nil
 }
-
-// TagValue makes a template version safe to store as an ECS tag value.
-func TagValue(version string) string { return cleanTagValue(version) }

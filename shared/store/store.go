@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -129,17 +128,4 @@ func (s *S3) get(ctx context.Context, key string) (object, error) {
 	s.objects[key] = obj
 	s.mu.Unlock()
 	return obj, nil
-}
-
-// cleanTagValue keeps only characters ECS allows in tag values.
-func cleanTagValue(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-			return r
-		case strings.ContainsRune(" +-=._:/@", r):
-			return r
-		}
-		return -1
-	}, s)
 }

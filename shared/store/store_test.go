@@ -78,7 +78,4 @@ func TestDirReadsRelativeToTheManifest(t *testing.T) {
 	if err != nil || !strings.Contains(string(tmpl.Body), `"family"`) || !strings.HasPrefix(tmpl.Version, "templates/web.json@") {
 		t.Errorf("Template = %q, %v", tmpl.Version, err)
 	}
-	if got := TagValue(`templates/web.json@"abc"`); got != "templates/web.json@abc" {
-		t.Errorf("TagValue = %q", got)
-	}
 }
