@@ -25,6 +25,8 @@ type running struct {
 	service *types.Service
 	def     *types.TaskDefinition
 	tags    Tags
+	// latest is the family's latest revision when it was read in parallel.
+	latest *ecs.DescribeTaskDefinitionOutput
 }
 
 // deployBinding applies rules 3 to 8 to one binding.
@@ -44,16 +46,25 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 		o.Event.DurationMS = 0
 	}
 
-	// The template (S3, usually a 304) and the service are independent reads.
+	// The template (S3, usually a 304), the service and the family's latest
+	// revision (the family learned from this binding's last render) are
+	// independent reads: they go in parallel.
 	var tmpl store.Template
 	var tmplErr error
-	done := make(chan struct{})
+	var latest *ecs.DescribeTaskDefinitionOutput
+	family, knownFamily := e.families.Load(b.Name)
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(done)
 		tmpl, tmplErr = e.Source.Template(ctx, b.Template)
+		done <- struct{}{}
 	}()
-	run, err := e.describe(ctx, b)
-	<-done
+	go func() {
+		if knownFamily {
+			latest, _ = e.describeTaskDefinition(ctx, family.(string))
+		}
+		done <- struct{}{}
+	}()
+	run, err := e.describe(ctx, b, func() *ecs.DescribeTaskDefinitionOutput { <-done; <-done; return latest })
 	if err != nil {
 		return failed(o, err)
 	}
@@ -158,7 +169,8 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 
 	// Rule 7: reuse the family's latest revision if it has the same content
 	// (a crash between register and update must not register twice).
-	arn, err := e.reuseOrRegister(ctx, rendered, newTags)
+	e.families.Store(b.Name, aws.ToString(rendered.Input.Family))
+	arn, err := e.reuseOrRegister(ctx, rendered, newTags, run.latest)
 	if err != nil {
 		return failed(o, err)
 	}
@@ -175,8 +187,10 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	return o
 }
 
-// describe reads the service (with its tags) and its running revision.
-func (e *Engine) describe(ctx context.Context, b *manifest.Service) (*running, error) {
+// describe reads the service (with its tags) and its running revision. When
+// the family's latest revision, read in parallel, is the running one, it
+// serves as the running revision too and saves a call.
+func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func() *ecs.DescribeTaskDefinitionOutput) (*running, error) {
 	var out *ecs.DescribeServicesOutput
 	err := e.retry(ctx, func() error {
 		var err error
@@ -186,6 +200,7 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service) (*running, e
 		})
 		return err
 	})
+	l := latest() // wait for the parallel reads either way
 	if err != nil {
 		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
 	}
@@ -193,18 +208,30 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service) (*running, e
 		return nil, &PermanentError{Reason: "ServiceNotFound", Err: fmt.Errorf("service %s not found in cluster %s (binding %s)", b.Service, b.Cluster, b.Name)}
 	}
 	svc := out.Services[0]
-	var td *ecs.DescribeTaskDefinitionOutput
-	err = e.retry(ctx, func() error {
-		var err error
-		td, err = e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
-			TaskDefinition: svc.TaskDefinition, Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
-		})
-		return err
-	})
+	run := &running{service: &svc, latest: l}
+	if l != nil && aws.ToString(l.TaskDefinition.TaskDefinitionArn) == aws.ToString(svc.TaskDefinition) {
+		run.def, run.tags = l.TaskDefinition, TagsOf(l.Tags)
+		return run, nil
+	}
+	td, err := e.describeTaskDefinition(ctx, aws.ToString(svc.TaskDefinition))
 	if err != nil {
 		return nil, fmt.Errorf("describe running task definition %s: %w", aws.ToString(svc.TaskDefinition), err)
 	}
-	return &running{service: &svc, def: td.TaskDefinition, tags: TagsOf(td.Tags)}, nil
+	run.def, run.tags = td.TaskDefinition, TagsOf(td.Tags)
+	return run, nil
+}
+
+// describeTaskDefinition reads a revision (or a family's latest) with tags.
+func (e *Engine) describeTaskDefinition(ctx context.Context, ref string) (*ecs.DescribeTaskDefinitionOutput, error) {
+	var out *ecs.DescribeTaskDefinitionOutput
+	err := e.retry(ctx, func() error {
+		var err error
+		out, err = e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+			TaskDefinition: aws.String(ref), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+		})
+		return err
+	})
+	return out, err
 }
 
 func (r *running) serviceTags() Tags { return TagsOf(r.service.Tags) }
@@ -247,17 +274,14 @@ func (r *running) image(c string) (taskdef.Image, bool) {
 }
 
 // reuseOrRegister returns the ARN of a revision with exactly this content:
-// the family's latest if its content hash matches, else a new one.
-func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags Tags) (string, error) {
+// the family's latest if its content hash matches, else a new one. The
+// latest revision read in parallel is used when it is of this family.
+func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags Tags, known *ecs.DescribeTaskDefinitionOutput) (string, error) {
 	family := aws.ToString(r.Input.Family)
-	var latest *ecs.DescribeTaskDefinitionOutput
-	err := e.retry(ctx, func() error {
-		var err error
-		latest, err = e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
-			TaskDefinition: aws.String(family), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
-		})
-		return err
-	})
+	latest, err := known, error(nil)
+	if latest == nil || aws.ToString(latest.TaskDefinition.Family) != family {
+		latest, err = e.describeTaskDefinition(ctx, family)
+	}
 	switch {
 	case err == nil && TagsOf(latest.Tags)[TagContentHash] == r.Hash:
 		return aws.ToString(latest.TaskDefinition.TaskDefinitionArn), nil

@@ -66,6 +66,9 @@ type Engine struct {
 	Now func() time.Time
 
 	once sync.Once
+	// families remembers each binding's task-definition family from its last
+	// render, so the family's latest revision is read in parallel next time.
+	families sync.Map
 }
 
 func (e *Engine) init() {
