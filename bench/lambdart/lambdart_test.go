@@ -1,0 +1,80 @@
+package lambdart
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runtime is a hand-written runtime client: next, then post.
+func runtime(t *testing.T, s *Server, kind string) {
+	t.Helper()
+	resp, err := http.Get("http://" + s.Addr() + prefix + "invocation/next")
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+	if resp.Header.Get("Lambda-Runtime-Invoked-Function-Arn") == "" || resp.Header.Get("Lambda-Runtime-Deadline-Ms") == "" {
+		t.Errorf("next without the invocation headers: %v", resp.Header)
+	}
+	post, err := http.Post("http://"+s.Addr()+prefix+"invocation/"+id+"/"+kind, "application/json", strings.NewReader(`{"echo":`+string(body)+`}`))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	post.Body.Close()
+	if post.StatusCode != http.StatusAccepted {
+		t.Errorf("post %s: %s", kind, post.Status)
+	}
+}
+
+func TestInvokeRoundTrip(t *testing.T) {
+	s, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, kind := range []string{"response", "error"} {
+		go runtime(t, s, kind)
+		r, err := s.Invoke(ctx, []byte(`1`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(r.Body) != `{"echo":1}` || r.Error != (kind == "error") {
+			t.Errorf("%s: result %+v", kind, r)
+		}
+	}
+	seen, first := s.FirstNext()
+	select {
+	case <-seen:
+	default:
+		t.Error("first next not recorded")
+	}
+	if first().IsZero() {
+		t.Error("first next time is zero")
+	}
+}
+
+func TestUnknownRequestIDIsRejected(t *testing.T) {
+	s, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resp, err := http.Post("http://"+s.Addr()+prefix+"invocation/nope/response", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %s, want 400", resp.Status)
+	}
+}
