@@ -26,7 +26,7 @@ fuzz-smoke: ## run every fuzz target for FUZZTIME (default 5s) against its testd
 	done
 
 bench: ## performance: cold start, size, RSS, per-event cost, API economy, burst, CLI vs script (ratios vs baselines)
-	@mkdir -p $(BENCH_DIR)/deployer $(BENCH_DIR)/hello $(BENCH_DIR)/deployer-arm64
+	@mkdir -p $(BENCH_DIR)/deployer $(BENCH_DIR)/hello
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/deployer/bootstrap ./functions/deployer
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/hello/bootstrap ./bench/hello
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -o $(BENCH_DIR)/deployer/bootstrap.syms ./functions/deployer
