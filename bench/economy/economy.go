@@ -41,7 +41,9 @@ type Deployment struct {
 	// Depth is the longest chain of calls each starting after the previous
 	// ended: the sequential round trips.
 	Depth int
-	Wall  time.Duration
+	// DepthBeforeEvents leaves out the PutEvents that reports the decision.
+	DepthBeforeEvents int
+	Wall              time.Duration
 	// Outcome is the engine's decision.
 	Outcome string
 }
@@ -129,6 +131,13 @@ func Measure(ctx context.Context, f *coldstart.Fixture, latency time.Duration) (
 		}
 		d.Calls = rec.take()
 		d.Depth = depth(d.Calls)
+		var decide []Call
+		for _, c := range d.Calls {
+			if !strings.HasPrefix(c.Op, "events:") {
+				decide = append(decide, c)
+			}
+		}
+		d.DepthBeforeEvents = depth(decide)
 		d.Outcome = "STARTED"
 	}
 	return res, nil

@@ -211,8 +211,8 @@ func apiEconomy(ctx context.Context, _ Options, w io.Writer) error {
 		for _, c := range d.dep.Calls {
 			ops = append(ops, fmt.Sprintf("%s→%d", c.Op, c.Status))
 		}
-		fmt.Fprintf(w, "%s: %d calls, critical path %d sequential calls, %v wall (%.1f× the held latency)\n  %s\n",
-			d.name, len(d.dep.Calls), d.dep.Depth, d.dep.Wall.Round(time.Millisecond), d.dep.Wall.Seconds()/res.Latency.Seconds(), strings.Join(ops, ", "))
+		fmt.Fprintf(w, "%s: %d calls, critical path %d sequential calls (%d before the PutEvents that reports the decision), %v wall (%.1f× the held latency)\n  %s\n",
+			d.name, len(d.dep.Calls), d.dep.Depth, d.dep.DepthBeforeEvents, d.dep.Wall.Round(time.Millisecond), d.dep.Wall.Seconds()/res.Latency.Seconds(), strings.Join(ops, ", "))
 	}
 	fmt.Fprintf(w, "\nwarm path against the goals: %d calls (goal ≤ %d: %s); critical path %d (goal ≤ %d: %s)\n",
 		len(res.Warm.Calls), goalCalls, verdict(len(res.Warm.Calls) <= goalCalls, "%d over", len(res.Warm.Calls)-goalCalls),

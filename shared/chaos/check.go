@@ -129,8 +129,6 @@ type checker struct {
 	// resolved marks pushes Deckhand got to decide: some delivery was
 	// deleted from the queue or a direct invocation succeeded.
 	resolved map[*Input]bool
-	// dead counts dead-lettered messages by body.
-	dead map[string]int
 }
 
 // deletingReceive is the receive after which the message was deleted.

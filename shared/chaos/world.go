@@ -113,15 +113,6 @@ func newWorld(n int) *world {
 	return w
 }
 
-func (w *world) service(name string) service {
-	for _, s := range w.services {
-		if s.name == name {
-			return s
-		}
-	}
-	return service{}
-}
-
 // manifest renders deckhand.yaml for the world.
 func (w *world) manifest() string {
 	var b strings.Builder
