@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/deckhand-ecs/deckhand/events"
 )
@@ -133,9 +134,11 @@ func (c *checker) accounted(rep *Report) Row {
 			case len(m.Receives) >= 3:
 				dead[string(in.Raw)]++
 				resolve(in, ResDLQ)
-				if why := c.reason(m.Receives[len(m.Receives)-1], in); why == "" {
+				why := c.reason(m.Receives[len(m.Receives)-1], in)
+				if why == "" {
 					bad("input %d (%s): dead-lettered with no reason (no FAILED event or error decision in its last receive)", in.N, in.Kind)
 				}
+				rep.DLQReasons[reasonClass(why)]++
 			default:
 				bad("input %d (%s): neither deleted nor dead-lettered after %d receive(s)", in.N, in.Kind, len(m.Receives))
 				resolve(in, ResUnresolved)
@@ -229,4 +232,18 @@ func (c *checker) reason(inv *Invocation, in *Input) string {
 		}
 	}
 	return ""
+}
+
+// reasonClass shortens a failure reason to its cause for the DLQ table.
+func reasonClass(why string) string {
+	if why == "" {
+		return "(none)"
+	}
+	head, _, _ := strings.Cut(why, ":")
+	if strings.Contains(why, "retry quota exceeded") {
+		head += " (SDK retry quota exhausted)"
+	} else if strings.Contains(why, "exceeded maximum number of attempts") {
+		head += " (SDK attempts exhausted)"
+	}
+	return head
 }

@@ -56,7 +56,10 @@ type Report struct {
 	Calls     int
 	Failed    map[string]int // AWS calls answered with a failure, by status
 	DLQ       int
-	Virtual   time.Duration
+	// DLQReasons counts dead-lettered inputs by the reason of their last
+	// failed receive.
+	DLQReasons map[string]int
+	Virtual    time.Duration
 	Registers int
 }
 
@@ -92,7 +95,7 @@ func (r *Report) Row(name string) Row {
 
 // Check evaluates every invariant over a finished run.
 func Check(ctx context.Context, res *Result) (*Report, error) {
-	rep := &Report{Config: res.Config, Inputs: map[string]map[string]int{}, Outcomes: map[string]int{},
+	rep := &Report{Config: res.Config, Inputs: map[string]map[string]int{}, Outcomes: map[string]int{}, DLQReasons: map[string]int{},
 		Failed: map[string]int{}, DLQ: len(res.DLQ), Virtual: res.Virtual}
 	for _, c := range res.Calls {
 		if c.Service == sandbox.ServiceSQS {

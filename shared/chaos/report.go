@@ -56,6 +56,16 @@ func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d; DLQ: %d\n\n",
 		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.DLQ)
 
+	if len(r.DLQReasons) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "dead-lettered inputs by reason of the last receive\tcount")
+		for _, why := range sortedKeys(r.DLQReasons) {
+			fmt.Fprintf(tw, "%s\t%d\n", why, r.DLQReasons[why])
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "invariant\tchecked\tviolations\tknown gap\tresult")
 	rows := append([]Row(nil), r.Rows...)
