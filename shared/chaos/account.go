@@ -134,8 +134,14 @@ func (c *checker) accounted(rep *Report) Row {
 			case len(m.Receives) >= 3:
 				dead[string(in.Raw)]++
 				resolve(in, ResDLQ)
-				why := c.reason(m.Receives[len(m.Receives)-1], in)
-				if why == "" {
+				last := m.Receives[len(m.Receives)-1]
+				why := c.reason(last, in)
+				switch {
+				case why == "" && last.EmitErr != nil:
+					row.Known = append(row.Known, fmt.Sprintf("G2: input %d (%s): dead-lettered after its last receive failed the whole batch because emitting events failed (%v); nothing logged",
+						in.N, in.Kind, last.EmitErr))
+					why = "emit failed (not logged)"
+				case why == "":
 					bad("input %d (%s): dead-lettered with no reason (no FAILED event or error decision in its last receive)", in.N, in.Kind)
 				}
 				rep.DLQReasons[reasonClass(why)]++

@@ -45,6 +45,8 @@ var KnownGaps = map[string]string{
 	"G1": "RegisterTaskDefinition is retried (by the SDK's retryer and the engine's retry) after a 5xx that " +
 		"followed a successful write, without re-checking the family's latest revision: two consecutive " +
 		"revisions with the same content hash and event id",
+	"G2": "when emitting Deckhand events fails (PutEvents, after the SDK's retries), the deployer's handler fails " +
+		"the whole batch and neither logs nor emits why: a message dead-lettered that way has no reason",
 }
 
 // Report is what Check found.

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/emit"
 )
 
 // ECSAPI is the deploy engine's view of ECS: the methods of its consumer
@@ -92,6 +93,32 @@ type Invocation struct {
 	Err      error
 	Events   []events.DeploymentStateChange // Deckhand events published during it
 	Logs     []decision                     // the engine's decision log lines
+	// EmitErr is the error the engine's event emission returned, if any.
+	EmitErr error
+}
+
+// emitter is the engine's event sink (shared/deploy's emitter interface).
+type emitter interface {
+	Put(ctx context.Context, evs ...emit.Event) error
+}
+
+// recordingEmitter passes events through and records emission errors, which
+// the deployer's handler turns into a whole-batch failure without logging.
+type recordingEmitter struct {
+	inner emitter
+	r     *recorder
+}
+
+func (e *recordingEmitter) Put(ctx context.Context, evs ...emit.Event) error {
+	err := e.inner.Put(ctx, evs...)
+	if err != nil {
+		e.r.mu.Lock()
+		if e.r.cur != nil {
+			e.r.cur.EmitErr = err
+		}
+		e.r.mu.Unlock()
+	}
+	return err
 }
 
 // decision is one "deploy decision" log line of the engine.

@@ -109,6 +109,7 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	// a seed replays the same run (up to the engine's parallel template and
 	// service reads).
 	st.Deployer.Concurrency = 1
+	st.Deployer.Events = &recordingEmitter{inner: st.Deployer.Events, r: r.rec}
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
