@@ -256,12 +256,46 @@ func (c *checker) noBackward() Row {
 			pushedAt[td.ARN] = m
 		}
 	}
+	// A circuit-breaker rollback moves a service back without an
+	// UpdateService; the next update is compared with what the service ran
+	// after the rollback (the ROLLED_BACK event's old revision).
+	rolledBackTo := map[string]string{} // deployment id → revision
+	for _, d := range c.res.Deployments {
+		if d.Status == events.StatusRolledBack && d.DeploymentID != "" {
+			rolledBackTo[d.DeploymentID] = d.OldRevision
+		}
+	}
+	failedRollback := map[string]bool{} // deployments ECS rolled back, by its own record
+	for _, sv := range c.w.services {
+		snap, _ := c.res.sb.ECS().Service(cluster, sv.name)
+		for _, d := range snap.Deployments {
+			if d.RolloutState == "FAILED" && d.CircuitBreakerRoll {
+				failedRollback[d.ID] = true
+			}
+		}
+	}
+	parse := func(arn string) map[string]time.Time {
+		out := map[string]time.Time{}
+		for cn, v := range pushedAt[arn] {
+			if at, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				out[cn] = at
+			}
+		}
+		return out
+	}
 	last := map[string]map[string]time.Time{}
+	lastDeployment := map[string]string{}
 	for _, u := range c.res.sb.ECS().UpdateHistory() {
 		if u.Cluster != cluster {
 			continue
 		}
 		row.Checked++
+		if to, ok := rolledBackTo[lastDeployment[u.Service]]; ok {
+			last[u.Service] = parse(to)
+		} else if failedRollback[lastDeployment[u.Service]] {
+			last[u.Service] = nil // rolled back, target unknown without the event: no baseline
+		}
+		lastDeployment[u.Service] = u.DeploymentID
 		if last[u.Service] == nil {
 			last[u.Service] = map[string]time.Time{}
 		}
