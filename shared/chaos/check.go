@@ -47,6 +47,9 @@ var KnownGaps = map[string]string{
 		"revisions with the same content hash and event id",
 	"G2": "when emitting Deckhand events fails (PutEvents, after the SDK's retries), the deployer's handler fails " +
 		"the whole batch and neither logs nor emits why: a message dead-lettered that way has no reason",
+	"G3": "the tracker's ROLLED_BACK event names the service's PRIMARY revision when it handles the event as the " +
+		"revision rolled back to; when Deckhand deployed again before the verdict, that is the newer deployment, " +
+		"not the revision ECS rolled back to",
 }
 
 // Report is what Check found.
@@ -224,12 +227,76 @@ func (c *checker) converged() Row {
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s still runs the broken image %s", s.name, cn, short(want.Digest)))
 			case rb == nil:
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s: no ROLLED_BACK event for the broken image %s", s.name, cn, short(want.Digest)))
-			case rb.OldRevision != "" && rb.OldRevision != arn:
-				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s runs %s, but the rollback went to %s", s.name, cn, arn, rb.OldRevision))
+			case c.revisionHasDigest(s.name, arn, cn, want.Digest):
+				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s runs %s, a revision with the broken image", s.name, cn, arn))
 			}
 		}
 	}
+	c.rollbackEvents(&row)
 	return row
+}
+
+// rollbackTargets maps every deployment the circuit breaker rolled back
+// to the task definition ECS rolled back to: the first deployment created
+// after it that no UpdateService created.
+func (c *checker) rollbackTargets() map[string]string {
+	updated := map[string]bool{}
+	for _, u := range c.res.sb.ECS().UpdateHistory() {
+		updated[u.DeploymentID] = true
+	}
+	out := map[string]string{}
+	for _, sv := range c.w.services {
+		snap, _ := c.res.sb.ECS().Service(cluster, sv.name)
+		for _, d := range snap.Deployments {
+			if d.RolloutState != "FAILED" || !d.CircuitBreakerRoll {
+				continue
+			}
+			var best *ecssim.DeploymentSnapshot
+			for i, r := range snap.Deployments {
+				if r.ID != d.ID && !updated[r.ID] && !r.CreatedAt.Before(d.CreatedAt) && (best == nil || r.CreatedAt.Before(best.CreatedAt)) {
+					best = &snap.Deployments[i]
+				}
+			}
+			if best != nil {
+				out[d.ID] = best.TaskDefinition
+			}
+		}
+	}
+	return out
+}
+
+// rollbackEvents checks that each ROLLED_BACK event names the revision ECS
+// rolled back to.
+func (c *checker) rollbackEvents(row *Row) {
+	targets := c.rollbackTargets()
+	later := map[string]bool{} // revisions some UpdateService deployed
+	for _, u := range c.res.sb.ECS().UpdateHistory() {
+		later[u.TaskDefinition] = true
+	}
+	for _, d := range c.res.Deployments {
+		if d.Status != events.StatusRolledBack || d.OldRevision == "" {
+			continue
+		}
+		to, ok := targets[d.DeploymentID]
+		if !ok || to == d.OldRevision {
+			continue
+		}
+		v := fmt.Sprintf("ROLLED_BACK for deployment %s says it rolled back to %s; ECS rolled back to %s", d.DeploymentID, d.OldRevision, to)
+		if later[d.OldRevision] {
+			row.Known = append(row.Known, "G3: "+v)
+		} else {
+			row.Violations = append(row.Violations, v)
+		}
+	}
+}
+
+func (c *checker) revisionHasDigest(family, arn, container, digest string) bool {
+	for _, td := range c.res.sb.ECS().TaskDefinitions(family) {
+		if td.ARN == arn {
+			return strings.HasSuffix(td.Images[container], "@"+digest)
+		}
+	}
+	return false
 }
 
 func (c *checker) rolledBack(svc, container, digest string) *events.DeploymentStateChange {
@@ -258,22 +325,8 @@ func (c *checker) noBackward() Row {
 	}
 	// A circuit-breaker rollback moves a service back without an
 	// UpdateService; the next update is compared with what the service ran
-	// after the rollback (the ROLLED_BACK event's old revision).
-	rolledBackTo := map[string]string{} // deployment id → revision
-	for _, d := range c.res.Deployments {
-		if d.Status == events.StatusRolledBack && d.DeploymentID != "" {
-			rolledBackTo[d.DeploymentID] = d.OldRevision
-		}
-	}
-	failedRollback := map[string]bool{} // deployments ECS rolled back, by its own record
-	for _, sv := range c.w.services {
-		snap, _ := c.res.sb.ECS().Service(cluster, sv.name)
-		for _, d := range snap.Deployments {
-			if d.RolloutState == "FAILED" && d.CircuitBreakerRoll {
-				failedRollback[d.ID] = true
-			}
-		}
-	}
+	// after the rollback, by ECS's own record.
+	rolledBackTo := c.rollbackTargets()
 	parse := func(arn string) map[string]time.Time {
 		out := map[string]time.Time{}
 		for cn, v := range pushedAt[arn] {
@@ -292,8 +345,6 @@ func (c *checker) noBackward() Row {
 		row.Checked++
 		if to, ok := rolledBackTo[lastDeployment[u.Service]]; ok {
 			last[u.Service] = parse(to)
-		} else if failedRollback[lastDeployment[u.Service]] {
-			last[u.Service] = nil // rolled back, target unknown without the event: no baseline
 		}
 		lastDeployment[u.Service] = u.DeploymentID
 		if last[u.Service] == nil {
