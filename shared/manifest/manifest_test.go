@@ -141,3 +141,20 @@ func TestEveryProblemIsReported(t *testing.T) {
 		t.Errorf("problem fields (-want +got):\n%s", diff)
 	}
 }
+
+func TestLengthLimits(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	src := "version: 1\nroles: [arn:aws:iam::123456789012:role/" + strings.Repeat("r", 513) + "]\nservices:\n  - {name: " + long + ", cluster: " + strings.Repeat("c", 256) + ", service: s, template: t, images: {x: {repository: x, tags: \"*\"}}}\n"
+	_, err := Parse("m.yaml", []byte(src))
+	var me *Error
+	if !errors.As(err, &me) {
+		t.Fatalf("err = %v", err)
+	}
+	var fields []string
+	for _, p := range me.Problems {
+		fields = append(fields, p.Field)
+	}
+	if diff := cmp.Diff([]string{"roles[0]", "services[0].name", "services[0].cluster"}, fields); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -14,14 +14,23 @@ import (
 )
 
 var (
-	nameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-	roleRe    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	nameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)                              // and at most 63 long: see validName
+	roleRe    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`) // path and name at most 512: see validRole
 	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	repoRe    = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 	varRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	clusterRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+	clusterRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`) // and at most 255 long: see validCluster
 )
+
+// Counted repetitions such as {1,255} compile into hundreds of regexp
+// instructions at program start; lengths are checked separately instead.
+func validName(s string) bool    { return len(s) <= 63 && nameRe.MatchString(s) }
+func validCluster(s string) bool { return len(s) <= 255 && clusterRe.MatchString(s) }
+func validRole(s string) bool {
+	_, name, _ := strings.Cut(s, ":role/")
+	return len(name) <= 512 && roleRe.MatchString(s)
+}
 
 // maxOverrideChars is AWS's limit on the JSON size of RunTask overrides.
 const maxOverrideChars = 8192
@@ -75,7 +84,7 @@ func validate(m *Manifest, root *yaml.Node) []Problem {
 		c.add(fmt.Sprintf("unsupported version %d; want 1", m.Version), "version")
 	}
 	for i, r := range m.Roles {
-		if !roleRe.MatchString(r) {
+		if !validRole(r) {
 			c.add(fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::123456789012:role/name)", r), "roles", i)
 		}
 	}
@@ -117,10 +126,10 @@ func validate(m *Manifest, root *yaml.Node) []Problem {
 }
 
 func (c *checker) service(s *Service, i int) {
-	if c.required(s.Name, "services", i, "name") && !nameRe.MatchString(s.Name) {
+	if c.required(s.Name, "services", i, "name") && !validName(s.Name) {
 		c.add(fmt.Sprintf("binding name %q: use letters, digits, '.', '_' or '-' (at most 63)", s.Name), "services", i, "name")
 	}
-	if c.required(s.Cluster, "services", i, "cluster") && !clusterRe.MatchString(s.Cluster) {
+	if c.required(s.Cluster, "services", i, "cluster") && !validCluster(s.Cluster) {
 		c.add(fmt.Sprintf("cluster name %q is not a valid ECS cluster name", s.Cluster), "services", i, "cluster")
 	}
 	c.required(s.Service, "services", i, "service")
@@ -172,7 +181,7 @@ func (c *checker) vars(vars map[string]string, path ...any) {
 
 func (c *checker) job(m *Manifest, j *Job, i int) {
 	p := func(field ...any) []any { return append([]any{"jobs", i}, field...) }
-	if c.required(j.Name, p("name")...) && !nameRe.MatchString(j.Name) {
+	if c.required(j.Name, p("name")...) && !validName(j.Name) {
 		c.add(fmt.Sprintf("job name %q: use letters, digits, '.', '_' or '-' (at most 63)", j.Name), p("name")...)
 	}
 	if c.required(j.Schedule, p("schedule")...) {
@@ -185,7 +194,7 @@ func (c *checker) job(m *Manifest, j *Job, i int) {
 			c.add(fmt.Sprintf("%q is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)", j.Timezone), p("timezone")...)
 		}
 	}
-	if c.required(j.Cluster, p("cluster")...) && !clusterRe.MatchString(j.Cluster) {
+	if c.required(j.Cluster, p("cluster")...) && !validCluster(j.Cluster) {
 		c.add(fmt.Sprintf("cluster name %q is not a valid ECS cluster name", j.Cluster), p("cluster")...)
 	}
 	c.required(j.Template, p("template")...)

@@ -208,6 +208,9 @@ func TestErrors(t *testing.T) {
 		"a bad family name": {
 			tmpl: `{"family":"web app","containerDefinitions":[` + container + `]}`, wantPath: "$.family", wantMsg: "family",
 		},
+		"a family name longer than 255": {
+			tmpl: `{"family":"` + strings.Repeat("f", 256) + `","containerDefinitions":[` + container + `]}`, wantPath: "$.family", wantMsg: "family",
+		},
 		"invalid Fargate cpu and memory": {
 			tmpl: td(`"requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"4096",`), wantPath: "$.cpu", wantMsg: "not valid with cpu 256",
 		},

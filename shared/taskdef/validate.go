@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-var familyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+// familyRe has no counted repetition (which compiles to hundreds of
+// instructions at start-up); the length is checked beside it.
+var familyRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // MaxContainers is the most container definitions a task definition may have.
 const MaxContainers = 10
@@ -24,7 +26,7 @@ func validate(r *Rendered, data Data, opts Options) error {
 	if len(r.JSON) > MaxSize {
 		return fail("$", "rendered definition is %d bytes; ECS allows at most %d (64 KiB)", len(r.JSON), MaxSize)
 	}
-	if in.Family == nil || !familyRe.MatchString(*in.Family) {
+	if in.Family == nil || len(*in.Family) > 255 || !familyRe.MatchString(*in.Family) {
 		fam := ""
 		if in.Family != nil {
 			fam = *in.Family
