@@ -43,8 +43,9 @@ type Row struct {
 // signature; anything else fails every run.
 var KnownGaps = map[string]string{
 	"G1": "RegisterTaskDefinition is retried (by the SDK's retryer and the engine's retry) after a 5xx that " +
-		"followed a successful write, without re-checking the family's latest revision: two consecutive " +
-		"revisions with the same content hash and event id",
+		"followed a successful write, without re-checking the family's latest revision; and reuse compares with " +
+		"the latest revision only, so a retried push registers again once another revision came in between: " +
+		"two revisions of one push (same event id) with the same content hash",
 	"G2": "when emitting Deckhand events fails (PutEvents, after the SDK's retries), the deployer's handler fails " +
 		"the whole batch and neither logs nor emits why: a message dead-lettered that way has no reason",
 	"G3": "the tracker's ROLLED_BACK event names the service's PRIMARY revision when it handles the event as the " +
@@ -374,14 +375,13 @@ func (c *checker) uniqueHash() Row {
 	}
 	for _, f := range families {
 		seen := map[string]ecssim.TaskDefinitionSnapshot{}
-		var last ecssim.TaskDefinitionSnapshot
 		for _, td := range c.res.sb.ECS().TaskDefinitions(f) {
 			row.Checked++
 			h := td.Tags[deploy.TagContentHash]
 			if h != "" {
 				if prev, dup := seen[h]; dup {
 					v := fmt.Sprintf("family %s: %s and %s share content hash %s", f, prev.ARN, td.ARN, short(h))
-					if prev.ARN == last.ARN && prev.Tags[deploy.TagEventID] == td.Tags[deploy.TagEventID] {
+					if prev.Tags[deploy.TagEventID] != "" && prev.Tags[deploy.TagEventID] == td.Tags[deploy.TagEventID] {
 						row.Known = append(row.Known, "G1: "+v)
 					} else {
 						row.Violations = append(row.Violations, v)
@@ -389,7 +389,6 @@ func (c *checker) uniqueHash() Row {
 				}
 				seen[h] = td
 			}
-			last = td
 		}
 	}
 	return row
