@@ -55,18 +55,18 @@ var KnownGaps = map[string]string{
 
 // Report is what Check found.
 type Report struct {
-	Config    Config
-	Rows      []Row
-	Inputs    map[string]map[string]int // kind → resolution → count
-	Outcomes  map[string]int            // Deckhand deployment event status → count
-	Calls     int
-	Failed    map[string]int // AWS calls answered with a failure, by status
-	DLQ       int
+	Config   Config
+	Rows     []Row
+	Inputs   map[string]map[string]int // kind → resolution → count
+	Outcomes map[string]int            // Deckhand deployment event status → count
+	Calls    int
+	Failed   map[string]int // AWS calls answered with a failure, by status
+	DLQ      int
 	// DLQReasons counts dead-lettered inputs by the reason of their last
 	// failed receive.
 	DLQReasons map[string]int
 	Virtual    time.Duration
-	Registers int
+	Registers  int
 }
 
 // OK reports whether every invariant held, apart from known gaps.
