@@ -22,6 +22,7 @@ type ecsAPI interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 	RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
+	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
 	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
 }
 
@@ -166,7 +167,7 @@ func (e *Engine) emit(ctx context.Context, outcomes []Outcome) error {
 			details = append(details, o.Event)
 		}
 	}
-	if err := e.Events.Put(ctx, emit.Deployments(details...)...); err != nil {
+	if err := e.retry(ctx, func() error { return e.Events.Put(ctx, emit.Deployments(details...)...) }); err != nil {
 		return fmt.Errorf("emit deployment events: %w", err)
 	}
 	return nil

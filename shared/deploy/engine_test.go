@@ -348,3 +348,57 @@ func TestThrottlingIsRetried(t *testing.T) {
 		})
 	}
 }
+
+func TestRegisterIsNeverRepeatedBlindly(t *testing.T) {
+	t.Run("a 5xx after a successful register reuses that revision", func(t *testing.T) {
+		w := newWorld()
+		n := 0
+		w.ecs.failAfter = func(op string) error {
+			if n++; n == 1 {
+				return apiErr("ServerException")
+			}
+			return nil
+		}
+		out := w.deploy(t, push("web", "1.4.0", digestA, 0))
+		if out[0].Event.Status != events.StatusStarted {
+			t.Fatalf("outcome = %+v", out[0])
+		}
+		if got := len(w.ecs.defs["web"]); got != 2 {
+			t.Errorf("family web has %d revisions, want 2: the register was repeated", got)
+		}
+		if got := w.ecs.count("RegisterTaskDefinition"); got != 1 {
+			t.Errorf("RegisterTaskDefinition called %d times", got)
+		}
+	})
+	t.Run("a redelivered push finds its revision behind a newer one", func(t *testing.T) {
+		w := newWorld()
+		w.engine.Attempts = 1
+		w.ecs.fail = func(op string, n int) error {
+			if op == "UpdateService" && n == 1 {
+				return apiErr("ServiceUnavailableException")
+			}
+			return nil
+		}
+		newer := push("web", "1.5.0", digestB, 2*time.Minute)
+		if out := w.deploy(t, newer); !out[0].Retry {
+			t.Fatalf("first attempt = %+v, want a retryable failure after registering", out[0])
+		}
+		w.deploy(t, push("web", "1.4.0", digestA, time.Minute)) // registers and deploys meanwhile
+		newer.Redelivered = true
+		out := w.deploy(t, newer)
+		if out[0].Event.Status != events.StatusStarted {
+			t.Fatalf("redelivery = %+v", out[0])
+		}
+		hashes := map[string]int{}
+		for _, d := range w.ecs.defs["web"] {
+			if h := TagsOf(d.Tags)[TagContentHash]; h != "" {
+				if hashes[h]++; hashes[h] > 1 {
+					t.Errorf("two revisions with content hash %s", h)
+				}
+			}
+		}
+		if got := len(w.ecs.defs["web"]); got != 3 {
+			t.Errorf("family web has %d revisions, want 3 (seed, 1.5.0, 1.4.0)", got)
+		}
+	})
+}

@@ -109,6 +109,24 @@ func (f *fakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTask
 	return nil, apiErr("ClientException")
 }
 
+func (f *fakeECS) ListTaskDefinitions(_ context.Context, in *ecs.ListTaskDefinitionsInput, _ ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ListTaskDefinitions"); err != nil {
+		return nil, err
+	}
+	out := &ecs.ListTaskDefinitionsOutput{}
+	for family, revs := range f.defs {
+		if !strings.HasPrefix(family, aws.ToString(in.FamilyPrefix)) {
+			continue
+		}
+		for i := len(revs) - 1; i >= 0; i-- {
+			out.TaskDefinitionArns = append(out.TaskDefinitionArns, aws.ToString(revs[i].TaskDefinition.TaskDefinitionArn))
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeECS) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -215,11 +233,17 @@ func (s *fakeSource) Template(_ context.Context, key string) (store.Template, er
 type fakeEvents struct {
 	mu  sync.Mutex
 	evs []emit.Event
+	err error // returned by every Put when set
+	put int
 }
 
 func (f *fakeEvents) Put(_ context.Context, evs ...emit.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.put++
+	if f.err != nil {
+		return f.err
+	}
 	f.evs = append(f.evs, evs...)
 	return nil
 }

@@ -56,17 +56,24 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	recs := make([]record, len(ev.Records))
 	for i, r := range ev.Records {
-		recs[i] = record{messageID: r.MessageId, body: []byte(r.Body)}
+		recs[i] = record{messageID: r.MessageId, body: []byte(r.Body),
+			redelivered: r.Attributes["ApproximateReceiveCount"] != "" && r.Attributes["ApproximateReceiveCount"] != "1"}
 	}
 	var resp events.SQSEventResponse
 	outcomes, err := h.run(ctx, recs)
 	failedIDs := map[string]bool{}
 	if err != nil {
 		// Nothing was decided (manifest unreadable) or events could not be
-		// emitted: retry the whole batch.
-		for _, r := range recs {
+		// emitted: retry the whole batch, and say why, since a message that
+		// ends in the DLQ this way carries no reason of its own.
+		ids := make([]string, len(recs))
+		for i, r := range recs {
 			failedIDs[r.messageID] = true
+			ids[i] = r.messageID
 		}
+		h.Engine.init()
+		h.Engine.Logger.ErrorContext(ctx, "batch failed; every message will be retried", "error", err,
+			"outcome", "batch_failed", "reason", Reason(err), "message_ids", ids)
 	}
 	for _, o := range outcomes {
 		if o.Err == nil {
@@ -87,8 +94,9 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 }
 
 type record struct {
-	messageID string
-	body      []byte
+	messageID   string
+	body        []byte
+	redelivered bool
 }
 
 // run decodes the records, deploys the pushes and records the rest.
@@ -106,7 +114,7 @@ func (h *Handler) run(ctx context.Context, recs []record) ([]Outcome, error) {
 			pre = append(pre, Ignored(ev.ID, ev.Detail.RepositoryName, reason))
 			continue
 		}
-		p.MessageID = r.messageID
+		p.MessageID, p.Redelivered = r.messageID, r.redelivered
 		pushes = append(pushes, p)
 	}
 	recordErr := h.Engine.Record(ctx, pre)

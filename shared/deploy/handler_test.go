@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,25 @@ func BenchmarkHandlerInvoke(b *testing.B) {
 		if _, err := h.Invoke(context.Background(), payload); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestHandlerSaysWhyAWholeBatchFails(t *testing.T) {
+	w := newWorld()
+	var logs strings.Builder
+	w.engine.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	w.events.err = apiErr("ThrottlingException")
+	out, err := invoke(t, w, sqsPayload(t, fixture(t, "ecr-image-action-push.json"), fixture(t, "ecr-image-action-push-untagged.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"msg-1", "msg-2"}, batchFailures(t, out)); diff != "" {
+		t.Errorf("failures (-want +got):\n%s", diff)
+	}
+	if w.events.put < 2 {
+		t.Errorf("PutEvents tried %d time(s), want retries", w.events.put)
+	}
+	if !strings.Contains(logs.String(), `"outcome":"batch_failed"`) || !strings.Contains(logs.String(), `"msg-2"`) {
+		t.Errorf("no batch failure log naming the messages:\n%s", logs.String())
 	}
 }

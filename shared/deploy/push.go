@@ -32,6 +32,10 @@ type Push struct {
 	Force bool
 	// Binding, when set, restricts the push to one service binding.
 	Binding string
+	// Redelivered is set when the queue delivers the message again: the
+	// engine then looks further back for a revision it may have registered
+	// before a crash.
+	Redelivered bool
 }
 
 // ReconcileIDPrefix marks synthetic pushes enqueued by the reconciler; the

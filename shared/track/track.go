@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -117,8 +118,8 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 		out.Status = events.StatusFailed
 		if cb := svc.DeploymentConfiguration; cb != nil && cb.DeploymentCircuitBreaker != nil && cb.DeploymentCircuitBreaker.Rollback {
 			out.Status = events.StatusRolledBack
-			if prim := primary(svc); prim != nil && aws.ToString(prim.TaskDefinition) != out.NewRevision {
-				out.OldRevision = aws.ToString(prim.TaskDefinition)
+			if target := rollbackOf(svc, det.DeploymentID, det.UpdatedAt); target != nil && aws.ToString(target.TaskDefinition) != out.NewRevision {
+				out.OldRevision = aws.ToString(target.TaskDefinition)
 				out.Reason += " Rolled back to " + out.OldRevision + "."
 			}
 			if err := d.markRolledBack(ctx, svc, tags); err != nil {
@@ -190,6 +191,26 @@ func (d *Deployments) deployment(ctx context.Context, cluster, service, id strin
 		}
 	}
 	return svc, nil, nil
+}
+
+// rollbackOf finds the deployment ECS started to roll the failed one back:
+// the first one created at or after the failure. The PRIMARY is not it when
+// Deckhand deployed again before this event arrived.
+func rollbackOf(svc *types.Service, failedID string, failedAt time.Time) *types.Deployment {
+	var best *types.Deployment
+	for i := range svc.Deployments {
+		d := &svc.Deployments[i]
+		if aws.ToString(d.Id) == failedID || d.CreatedAt == nil || d.CreatedAt.Before(failedAt.Add(-time.Second)) {
+			continue
+		}
+		if best == nil || d.CreatedAt.Before(*best.CreatedAt) {
+			best = d
+		}
+	}
+	if best == nil {
+		return primary(svc)
+	}
+	return best
 }
 
 func primary(svc *types.Service) *types.Deployment {

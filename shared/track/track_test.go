@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,9 +30,11 @@ const (
 // fakeECS serves one service whose deployment depID runs rev7.
 type fakeECS struct {
 	rollback bool
-	ours     bool // rev7 carries Deckhand's tags
-	latest   string
-	tagged   []types.Tag
+	// redeployed: Deckhand deployed web:8 after ECS rolled back to web:6.
+	redeployed bool
+	ours       bool // rev7 carries Deckhand's tags
+	latest     string
+	tagged     []types.Tag
 }
 
 func (f *fakeECS) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput, _ ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
@@ -40,8 +43,15 @@ func (f *fakeECS) DescribeServices(_ context.Context, in *ecs.DescribeServicesIn
 		Deployments:             []types.Deployment{{Id: aws.String(depID), Status: aws.String("ACTIVE"), TaskDefinition: aws.String(rev7)}},
 		DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: f.rollback}},
 	}
+	failedAt := time.Date(2026, 11, 16, 2, 4, 10, 0, time.UTC) // the failed fixture's updatedAt
 	if f.rollback {
-		svc.Deployments = append(svc.Deployments, types.Deployment{Id: aws.String("ecs-svc/9876543210987654321"), Status: aws.String("PRIMARY"), TaskDefinition: aws.String(rev6)})
+		svc.Deployments = append(svc.Deployments, types.Deployment{Id: aws.String("ecs-svc/9876543210987654321"), Status: aws.String("PRIMARY"),
+			TaskDefinition: aws.String(rev6), CreatedAt: aws.Time(failedAt)})
+	}
+	if f.redeployed {
+		svc.Deployments[len(svc.Deployments)-1].Status = aws.String("ACTIVE")
+		svc.Deployments = append(svc.Deployments, types.Deployment{Id: aws.String("ecs-svc/5555555555555555555"), Status: aws.String("PRIMARY"),
+			TaskDefinition: aws.String("arn:aws:ecs:us-west-2:123456789012:task-definition/web:8"), CreatedAt: aws.Time(failedAt.Add(time.Minute))})
 	}
 	return &ecs.DescribeServicesOutput{Services: []types.Service{svc}}, nil
 }
@@ -93,6 +103,7 @@ func TestVerdicts(t *testing.T) {
 		ecs        fakeECS
 		wantStatus []events.DeploymentStatus
 		wantTagged int
+		wantOld    string
 	}{
 		"completion of Deckhand's deployment is SUCCEEDED": {
 			fixture: "ecs-deployment-state-change-completed.json", ecs: fakeECS{ours: true, latest: rev7},
@@ -100,7 +111,11 @@ func TestVerdicts(t *testing.T) {
 		},
 		"a failure with rollback is ROLLED_BACK and marks the digest": {
 			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7, rollback: true},
-			wantStatus: []events.DeploymentStatus{events.StatusRolledBack}, wantTagged: 1,
+			wantStatus: []events.DeploymentStatus{events.StatusRolledBack}, wantTagged: 1, wantOld: rev6,
+		},
+		"the rollback target is ECS's rollback deployment, not a newer primary": {
+			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7, rollback: true, redeployed: true},
+			wantStatus: []events.DeploymentStatus{events.StatusRolledBack}, wantTagged: 1, wantOld: rev6,
 		},
 		"a failure without rollback is FAILED": {
 			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7},
@@ -129,6 +144,9 @@ func TestVerdicts(t *testing.T) {
 			var got []events.DeploymentStatus
 			for _, e := range rec.evs {
 				got = append(got, e.Status)
+				if e.OldRevision != tc.wantOld {
+					t.Errorf("old revision = %q, want %q", e.OldRevision, tc.wantOld)
+				}
 				if e.DeploymentID != depID || e.Binding != "web" || e.Containers["web"].NewDigest != digestWb {
 					t.Errorf("verdict lacks the deployment, binding or digest: %+v", e)
 				}
