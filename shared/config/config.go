@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -74,7 +75,14 @@ func AWS(ctx context.Context, region string) (aws.Config, error) {
 		awsconfig.WithRegion(region),
 		awsconfig.WithRetryer(func() aws.Retryer {
 			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 5 })
+				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+					so.MaxAttempts = 5
+					// No client-side retry quota: a short-lived function's
+					// retries are bounded by MaxAttempts and the queue's
+					// maxReceiveCount, and a quota drained by one burst of
+					// faults would fail later calls without trying them.
+					so.RateLimiter = ratelimit.None
+				})
 			})
 		}),
 	)

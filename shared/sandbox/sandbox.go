@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
@@ -201,7 +202,10 @@ func (s *Sandbox) AWSConfig() aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(s.Endpoint()),
 		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = RetryMaxBackoff })
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxBackoff = RetryMaxBackoff
+				o.RateLimiter = ratelimit.None // as the functions' retryer (shared/config)
+			})
 		},
 		HTTPClient: s.client,
 	}
