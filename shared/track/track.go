@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,7 +119,7 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 		out.Status = events.StatusFailed
 		if cb := svc.DeploymentConfiguration; cb != nil && cb.DeploymentCircuitBreaker != nil && cb.DeploymentCircuitBreaker.Rollback {
 			out.Status = events.StatusRolledBack
-			if target := rollbackOf(svc, det.DeploymentID, det.UpdatedAt); target != nil && aws.ToString(target.TaskDefinition) != out.NewRevision {
+			if target := rollbackOf(svc, det.DeploymentID, out.NewRevision, det.UpdatedAt); target != nil && aws.ToString(target.TaskDefinition) != out.NewRevision {
 				out.OldRevision = aws.ToString(target.TaskDefinition)
 				out.Reason += " Rolled back to " + out.OldRevision + "."
 			}
@@ -194,23 +195,38 @@ func (d *Deployments) deployment(ctx context.Context, cluster, service, id strin
 }
 
 // rollbackOf finds the deployment ECS started to roll the failed one back:
-// the first one created at or after the failure. The PRIMARY is not it when
-// Deckhand deployed again before this event arrived.
-func rollbackOf(svc *types.Service, failedID string, failedAt time.Time) *types.Deployment {
+// the first one created at or after the failure that runs an older revision
+// of the family (ECS rolls back to a deployment that completed before, so
+// to a revision registered before the failed one). A deployment Deckhand
+// started later runs a newer revision and is never taken for it. When the
+// rollback deployment is no longer listed, no target is named rather than a
+// wrong one.
+func rollbackOf(svc *types.Service, failedID, failedRev string, failedAt time.Time) *types.Deployment {
+	family, rev := revisionOf(failedRev)
 	var best *types.Deployment
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
-		if aws.ToString(d.Id) == failedID || d.CreatedAt == nil || d.CreatedAt.Before(failedAt.Add(-time.Second)) {
+		f, r := revisionOf(aws.ToString(d.TaskDefinition))
+		if aws.ToString(d.Id) == failedID || f != family || r >= rev ||
+			d.CreatedAt == nil || d.CreatedAt.Before(failedAt.Add(-time.Second)) {
 			continue
 		}
 		if best == nil || d.CreatedAt.Before(*best.CreatedAt) {
 			best = d
 		}
 	}
-	if best == nil {
-		return primary(svc)
-	}
 	return best
+}
+
+// revisionOf splits a task-definition ARN into family and revision.
+func revisionOf(arn string) (string, int) {
+	ref := arn[strings.LastIndex(arn, "/")+1:]
+	family, rev, _ := strings.Cut(ref, ":")
+	n, err := strconv.Atoi(rev)
+	if err != nil {
+		return family, -1
+	}
+	return family, n
 }
 
 func primary(svc *types.Service) *types.Deployment {
