@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -169,7 +170,17 @@ func (c *checker) accounted(rep *Report) Row {
 	// Each receive decides each of its messages once per binding.
 	for _, inv := range c.res.Invocations {
 		finals, deleted, total := map[string]int{}, map[string]int{}, map[string]int{}
+		// PutEvents is at-least-once: a retry after a response lost on the
+		// way back puts the same entries again. An identical event is the
+		// same decision, counted once (and the repeats are reported).
+		seen := map[string]bool{}
 		for _, ev := range inv.Events {
+			key, _ := json.Marshal(ev)
+			if seen[string(key)] {
+				c.repeats++
+				continue
+			}
+			seen[string(key)] = true
 			for _, k := range covered(ev) {
 				finals[k]++
 			}

@@ -42,26 +42,25 @@ type Row struct {
 // violation is classified as known only when it matches the gap's precise
 // signature; anything else fails every run.
 var KnownGaps = map[string]string{
-	"G1": "RegisterTaskDefinition is retried (by the SDK's retryer and the engine's retry) after a 5xx that " +
-		"followed a successful write, without re-checking the family's latest revision; and reuse compares with " +
-		"the latest revision only, so a retried push registers again once another revision came in between: " +
-		"two revisions of one push (same event id) with the same content hash",
-	"G2": "when emitting Deckhand events fails (PutEvents, after the SDK's retries), the deployer's handler fails " +
-		"the whole batch and neither logs nor emits why: a message dead-lettered that way has no reason",
-	"G3": "the tracker's ROLLED_BACK event names the service's PRIMARY revision when it handles the event as the " +
-		"revision rolled back to; when Deckhand deployed again before the verdict, that is the newer deployment, " +
-		"not the revision ECS rolled back to",
+	// None open. G1 (a register repeated after a 5xx that followed the
+	// write), G2 (a whole batch failed with no reason logged) and G3
+	// (ROLLED_BACK naming a newer revision as the rollback target) were
+	// fixed in shared/deploy and shared/track; their signatures now fail
+	// every run like any other violation.
 }
 
 // Report is what Check found.
 type Report struct {
-	Config   Config
-	Rows     []Row
-	Inputs   map[string]map[string]int // kind → resolution → count
-	Outcomes map[string]int            // Deckhand deployment event status → count
-	Calls    int
-	Failed   map[string]int // AWS calls answered with a failure, by status
-	DLQ      int
+	// RepeatedEvents are identical Deckhand events put again by a PutEvents
+	// retry (at-least-once delivery; consumers dedupe on the detail).
+	RepeatedEvents int
+	Config         Config
+	Rows           []Row
+	Inputs         map[string]map[string]int // kind → resolution → count
+	Outcomes       map[string]int            // Deckhand deployment event status → count
+	Calls          int
+	Failed         map[string]int // AWS calls answered with a failure, by status
+	DLQ            int
 	// DLQReasons counts dead-lettered inputs by the reason of their last
 	// failed receive.
 	DLQReasons map[string]int
@@ -129,6 +128,7 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 		return nil, err
 	}
 	rep.Rows = []Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep), jobsRow}
+	rep.RepeatedEvents = c.repeats
 	return rep, nil
 }
 
@@ -138,6 +138,8 @@ type checker struct {
 	// resolved marks pushes Deckhand got to decide: some delivery was
 	// deleted from the queue or a direct invocation succeeded.
 	resolved map[*Input]bool
+	// repeats counts identical events emitted again by PutEvents retries.
+	repeats int
 }
 
 // deletingReceive is the receive after which the message was deleted.

@@ -229,15 +229,6 @@ func revisionOf(arn string) (string, int) {
 	return family, n
 }
 
-func primary(svc *types.Service) *types.Deployment {
-	for i := range svc.Deployments {
-		if aws.ToString(svc.Deployments[i].Status) == "PRIMARY" {
-			return &svc.Deployments[i]
-		}
-	}
-	return nil
-}
-
 // serviceOf splits arn:aws:ecs:region:account:service/cluster/service.
 func serviceOf(arn string) (cluster, service string, err error) {
 	_, res, ok := strings.Cut(arn, ":service/")
