@@ -16,7 +16,6 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/manifest"
-	"github.com/deckhand-ecs/deckhand/shared/store"
 	"github.com/deckhand-ecs/deckhand/shared/taskdef"
 )
 
@@ -29,8 +28,9 @@ type running struct {
 	latest *ecs.DescribeTaskDefinitionOutput
 }
 
-// deployBinding applies rules 3 to 8 to one binding.
-func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl plan) Outcome {
+// deployBinding applies rules 3 to 8 to one binding. rd holds the
+// binding's reads when they were started already (nil: start them now).
+func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl plan, rd *reads) Outcome {
 	b := pl.binding
 	lead := leadPush(pl.pushes)
 	o := Outcome{Event: bindingEvent(lead, b)}
@@ -46,30 +46,16 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 		o.Event.DurationMS = 0
 	}
 
-	// The template (S3, usually a 304), the service and the family's latest
-	// revision (the family learned from this binding's last render) are
-	// independent reads: they go in parallel.
-	var tmpl store.Template
-	var tmplErr error
-	var latest *ecs.DescribeTaskDefinitionOutput
-	family, knownFamily := e.families.Load(b.Name)
-	done := make(chan struct{}, 2)
-	go func() {
-		tmpl, tmplErr = e.Source.Template(ctx, b.Template)
-		done <- struct{}{}
-	}()
-	go func() {
-		if knownFamily {
-			latest, _ = e.describeTaskDefinition(ctx, family.(string))
-		}
-		done <- struct{}{}
-	}()
-	run, err := e.describe(ctx, b, func() *ecs.DescribeTaskDefinitionOutput { <-done; <-done; return latest })
-	if err != nil {
-		return failed(o, err)
+	if rd == nil {
+		rd = e.startReads(ctx, b)
 	}
-	if tmplErr != nil {
-		return failed(o, fmt.Errorf("load template %s: %w", b.Template, tmplErr))
+	rd.wait()
+	run, tmpl := rd.run, rd.tmpl
+	if rd.runErr != nil {
+		return failed(o, rd.runErr)
+	}
+	if rd.tmplErr != nil {
+		return failed(o, fmt.Errorf("load template %s: %w", b.Template, rd.tmplErr))
 	}
 	o.Event.OldRevision = aws.ToString(run.def.TaskDefinitionArn)
 	fillOld(&o.Event, run)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -67,6 +68,9 @@ type Engine struct {
 	Now func() time.Time
 
 	once sync.Once
+	// manifest is the manifest of the last invocation; the next one reads
+	// its bindings' state while revalidating it (see speculate).
+	manifest atomic.Pointer[manifest.Manifest]
 	// families remembers each binding's task-definition family from its last
 	// render, so the family's latest revision is read in parallel next time.
 	families sync.Map
@@ -119,10 +123,21 @@ func (o Outcome) Failed() bool { return o.Err != nil }
 // manifest could not be loaded); every other failure is an outcome.
 func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 	e.init()
+	var spec map[string]*reads
+	prev := e.manifest.Load()
+	if prev != nil {
+		spec = e.speculate(ctx, prev, pushes)
+	}
 	m, err := e.Source.Manifest(ctx)
 	if err != nil {
+		waitAll(spec)
 		return nil, fmt.Errorf("load manifest: %w", err)
 	}
+	if m != prev {
+		waitAll(spec) // read under an older manifest: not used
+		spec = nil
+	}
+	e.manifest.Store(m)
 	plans, outcomes := e.plan(m, pushes)
 	results := make([]Outcome, len(plans))
 	sem := make(chan struct{}, e.Concurrency)
@@ -133,7 +148,7 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = e.deployBinding(ctx, m, p)
+			results[i] = e.deployBinding(ctx, m, p, spec[p.binding.Name])
 		}()
 	}
 	wg.Wait()
@@ -142,6 +157,12 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 		e.log(ctx, o)
 	}
 	return outcomes, e.emit(ctx, outcomes)
+}
+
+func waitAll(rs map[string]*reads) {
+	for _, r := range rs {
+		r.wait()
+	}
 }
 
 // Record logs and emits outcomes decided outside Deploy (events that could
