@@ -51,8 +51,14 @@ func (r *reads) wait() { <-r.done }
 // manifest of the previous invocation, while that manifest is revalidated.
 // When it is unchanged (the usual 304), the reads are used and the manifest's
 // round trip is off the critical path; when it changed they are dropped.
+//
+// Only the first Concurrency bindings are read ahead, so reads in flight stay
+// bounded (at most twice Concurrency) and fan-out stays paced.
 func (e *Engine) speculate(ctx context.Context, prev *manifest.Manifest, pushes []Push) map[string]*reads {
 	plans, _ := e.plan(prev, pushes)
+	if len(plans) > e.Concurrency {
+		plans = plans[:e.Concurrency]
+	}
 	out := make(map[string]*reads, len(plans))
 	for _, p := range plans {
 		out[p.binding.Name] = e.startReads(ctx, p.binding)

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,42 @@ func TestPermanentErrorIsReportedAndDeadLettered(t *testing.T) {
 	}
 	if n := st.SB.CountCalls("ecs", "UpdateService"); n != 0 {
 		t.Errorf("UpdateService called %d times", n)
+	}
+}
+
+func TestAChangedManifestIsUsedAtOnce(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	st.SB.PushImage("api", "2.1.0") // warms the manifest cache
+	st.mustSettle(t)
+	raw, err := os.ReadFile("../../examples/deckhand.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(raw), "vars: { LOG_LEVEL: warn }", "vars: { LOG_LEVEL: debug }", 1)
+	if changed == string(raw) {
+		t.Fatal("the example manifest no longer sets api's LOG_LEVEL to warn")
+	}
+	if err := st.PutTemplate(ctx, "deckhand.yaml", []byte(changed)); err != nil {
+		t.Fatal(err)
+	}
+	st.SB.PushImage("api", "2.2.0")
+	st.mustSettle(t)
+	rev, _, err := st.Running("api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, err := st.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(rev)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var level string
+	for _, kv := range td.TaskDefinition.ContainerDefinitions[0].Environment {
+		if aws.ToString(kv.Name) == "LOG_LEVEL" {
+			level = aws.ToString(kv.Value)
+		}
+	}
+	if level != "debug" {
+		t.Errorf("LOG_LEVEL = %q after the manifest changed, want debug (reads under the old manifest were used)", level)
 	}
 }
