@@ -271,9 +271,18 @@ func TestAChangedManifestIsUsedAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed := strings.Replace(string(raw), "vars: { LOG_LEVEL: warn }", "vars: { LOG_LEVEL: debug }", 1)
-	if changed == string(raw) {
-		t.Fatal("the example manifest no longer sets api's LOG_LEVEL to warn")
+	tmpl, err := os.ReadFile("../../examples/templates/api.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The api binding moves to a new template, which sets LOG_LEVEL itself.
+	changed := strings.Replace(string(raw), "template: templates/api.json", "template: templates/api-v2.json", 1)
+	v2 := strings.Replace(string(tmpl), `"@@LOG_LEVEL@@"`, `"from-v2"`, 1)
+	if changed == string(raw) || v2 == string(tmpl) {
+		t.Fatal("the example manifest or api template changed shape")
+	}
+	if err := st.PutTemplate(ctx, "templates/api-v2.json", []byte(v2)); err != nil {
+		t.Fatal(err)
 	}
 	if err := st.PutTemplate(ctx, "deckhand.yaml", []byte(changed)); err != nil {
 		t.Fatal(err)
@@ -294,7 +303,7 @@ func TestAChangedManifestIsUsedAtOnce(t *testing.T) {
 			level = aws.ToString(kv.Value)
 		}
 	}
-	if level != "debug" {
-		t.Errorf("LOG_LEVEL = %q after the manifest changed, want debug (reads under the old manifest were used)", level)
+	if level != "from-v2" {
+		t.Errorf("LOG_LEVEL = %q after the manifest changed, want from-v2 (a read under the old manifest was used)", level)
 	}
 }
