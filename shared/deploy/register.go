@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,8 +89,8 @@ func (e *Engine) findRevision(ctx context.Context, family, hash string, known *e
 		return "", false, fmt.Errorf("list revisions of %s: %w", family, err)
 	}
 	for _, arn := range list.TaskDefinitionArns {
-		if arn == latestARN || familyOfARN(arn) != family {
-			continue // a prefix match such as web-staging for web
+		if f, _ := taskdef.SplitARN(arn); arn == latestARN || f != family {
+			continue // the latest, or a prefix match such as web-staging for web
 		}
 		td, err := e.describeTaskDefinition(ctx, arn)
 		if err != nil {
@@ -102,11 +101,4 @@ func (e *Engine) findRevision(ctx context.Context, family, hash string, known *e
 		}
 	}
 	return "", false, nil
-}
-
-// familyOfARN returns the family of a task-definition ARN.
-func familyOfARN(arn string) string {
-	ref := arn[strings.LastIndex(arn, "/")+1:]
-	family, _, _ := strings.Cut(ref, ":")
-	return family
 }

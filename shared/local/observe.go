@@ -8,6 +8,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
+	"github.com/deckhand-ecs/deckhand/shared/taskdef"
 )
 
 // Pump delivers every queued event through the deployer and tracker.
@@ -62,25 +63,11 @@ func (st *Stack) Running(binding string) (revision string, images map[string]str
 	if !ok {
 		return "", nil, fmt.Errorf("service %s/%s not found", b.Cluster, b.Service)
 	}
-	for _, td := range st.SB.ECS().TaskDefinitions(familyOf(svc.TaskDefinition)) {
+	family, _ := taskdef.SplitARN(svc.TaskDefinition)
+	for _, td := range st.SB.ECS().TaskDefinitions(family) {
 		if td.ARN == svc.TaskDefinition {
 			return td.ARN, td.Images, nil
 		}
 	}
 	return svc.TaskDefinition, nil, fmt.Errorf("revision %s not found", svc.TaskDefinition)
-}
-
-func familyOf(arn string) string {
-	for i := len(arn) - 1; i >= 0; i-- {
-		if arn[i] == '/' {
-			rest := arn[i+1:]
-			for j := len(rest) - 1; j >= 0; j-- {
-				if rest[j] == ':' {
-					return rest[:j]
-				}
-			}
-			return rest
-		}
-	}
-	return arn
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/emit"
+	"github.com/deckhand-ecs/deckhand/shared/taskdef"
 )
 
 type ecsAPI interface {
@@ -202,11 +202,11 @@ func (d *Deployments) deployment(ctx context.Context, cluster, service, id strin
 // rollback deployment is no longer listed, no target is named rather than a
 // wrong one.
 func rollbackOf(svc *types.Service, failedID, failedRev string, failedAt time.Time) *types.Deployment {
-	family, rev := revisionOf(failedRev)
+	family, rev := taskdef.SplitARN(failedRev)
 	var best *types.Deployment
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
-		f, r := revisionOf(aws.ToString(d.TaskDefinition))
+		f, r := taskdef.SplitARN(aws.ToString(d.TaskDefinition))
 		if aws.ToString(d.Id) == failedID || f != family || r >= rev ||
 			d.CreatedAt == nil || d.CreatedAt.Before(failedAt.Add(-time.Second)) {
 			continue
@@ -216,17 +216,6 @@ func rollbackOf(svc *types.Service, failedID, failedRev string, failedAt time.Ti
 		}
 	}
 	return best
-}
-
-// revisionOf splits a task-definition ARN into family and revision.
-func revisionOf(arn string) (string, int) {
-	ref := arn[strings.LastIndex(arn, "/")+1:]
-	family, rev, _ := strings.Cut(ref, ":")
-	n, err := strconv.Atoi(rev)
-	if err != nil {
-		return family, -1
-	}
-	return family, n
 }
 
 // serviceOf splits arn:aws:ecs:region:account:service/cluster/service.
