@@ -11,7 +11,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,7 +120,7 @@ func (p *player) printEvents() {
 	ds := p.st.Deployments()
 	for _, d := range ds[p.seen:] {
 		var change []string
-		for _, c := range sortedKeys(d.Containers) {
+		for _, c := range slices.Sorted(maps.Keys(d.Containers)) {
 			ch := d.Containers[c]
 			switch {
 			case ch.NewDigest == "":
@@ -199,13 +200,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -254,7 +255,7 @@ func (p *player) jobEvents(from int) []events.JobStateChange {
 		if json.Unmarshal(ev.Detail, &j) == nil {
 			out = append(out, j)
 			codes := make([]string, 0, len(j.ExitCodes))
-			for _, c := range sortedKeys(j.ExitCodes) {
+			for _, c := range slices.Sorted(maps.Keys(j.ExitCodes)) {
 				codes = append(codes, fmt.Sprintf("%s=%d", c, j.ExitCodes[c]))
 			}
 			p.say("%s  %-8s %-16s %s %s", ev.Time.Format("15:04:05"), j.Job, p.color(string(j.Status)), strings.Join(codes, " "), j.Reason)

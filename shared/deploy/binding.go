@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,10 +80,10 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	if len(deploy) == 0 {
 		if len(older) > 0 {
 			o.Event.Status = events.StatusSuperseded
-			o.Event.Reason = "older than the running image: " + strings.Join(sorted(older), "; ")
+			o.Event.Reason = "older than the running image: " + strings.Join(slices.Sorted(slices.Values(older)), "; ")
 		} else {
 			o.Event.Status = events.StatusAlreadyDeployed
-			o.Event.Reason = fmt.Sprintf("running revision already has this digest and template version (%s)", strings.Join(sorted(already), ", "))
+			o.Event.Reason = fmt.Sprintf("running revision already has this digest and template version (%s)", strings.Join(slices.Sorted(slices.Values(already)), ", "))
 		}
 		return o
 	}
@@ -97,7 +98,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	}
 	if len(deploy) == 0 {
 		o.Event.Status = events.StatusSkipped
-		o.Event.Reason = strings.Join(sorted(older), "; ")
+		o.Event.Reason = strings.Join(slices.Sorted(slices.Values(older)), "; ")
 		return o
 	}
 
@@ -108,7 +109,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	}
 	newTags := Tags{
 		TagBinding: b.Name, TagTrigger: string(lead.Trigger), TagEventID: lead.EventID,
-		TagTemplate: TagValue(tmpl.Version), TagChanged: strings.Join(sortedKeys(deploy), " "),
+		TagTemplate: TagValue(tmpl.Version), TagChanged: strings.Join(slices.Sorted(maps.Keys(deploy)), " "),
 	}
 	for c := range b.Images {
 		if p, ok := deploy[c]; ok {
@@ -160,7 +161,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	}
 	o.Event.DeploymentID = depID
 	o.Event.Status = events.StatusStarted
-	o.Event.Reason = fmt.Sprintf("deploying %s", strings.Join(sortedKeys(deploy), ", "))
+	o.Event.Reason = fmt.Sprintf("deploying %s", strings.Join(slices.Sorted(maps.Keys(deploy)), ", "))
 	return o
 }
 
@@ -240,7 +241,7 @@ func Primary(b *manifest.Service) string {
 			return n
 		}
 	}
-	keys := sortedKeys(b.Images)
+	keys := slices.Sorted(maps.Keys(b.Images))
 	return keys[0]
 }
 
@@ -276,7 +277,7 @@ func anyRedelivered(ps map[string]Push) bool {
 // deployment.
 func leadPush(ps map[string]Push) Push {
 	var lead Push
-	for _, c := range sortedKeys(ps) {
+	for _, c := range slices.Sorted(maps.Keys(ps)) {
 		if p := ps[c]; lead.EventID == "" || p.PushedAt.After(lead.PushedAt) {
 			lead = p
 		}
@@ -292,16 +293,3 @@ func appendPush(ps []Push, p Push) []Push {
 	}
 	return append(ps, p)
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sorted(s []string) []string { sort.Strings(s); return s }
-
-func sortStrings(s []string) { sort.Strings(s) }

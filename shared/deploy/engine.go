@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -242,7 +243,7 @@ func (e *Engine) plan(m *manifest.Manifest, pushes []Push) ([]plan, []Outcome) {
 		}
 		for _, b := range bindings {
 			matched := false
-			for _, c := range sortedContainers(b) {
+			for _, c := range slices.Sorted(maps.Keys(b.Images)) {
 				img := b.Images[c]
 				if img.Repository != p.Repository {
 					continue
@@ -287,15 +288,6 @@ func filterBinding(bs []*manifest.Service, name string) []*manifest.Service {
 		}
 	}
 	return nil
-}
-
-func sortedContainers(b *manifest.Service) []string {
-	out := make([]string, 0, len(b.Images))
-	for c := range b.Images {
-		out = append(out, c)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -182,7 +184,7 @@ func (f *fakeECS) UpdateService(_ context.Context, in *ecs.UpdateServiceInput, _
 // given container images (a revision registered outside Deckhand: no tags).
 func (f *fakeECS) addService(cluster, name, family string, images map[string]string, tags ...types.Tag) {
 	in := &ecs.RegisterTaskDefinitionInput{Family: aws.String(family)}
-	for _, c := range sortedKeys(images) {
+	for _, c := range slices.Sorted(maps.Keys(images)) {
 		in.ContainerDefinitions = append(in.ContainerDefinitions, types.ContainerDefinition{Name: aws.String(c), Image: aws.String(images[c])})
 	}
 	td := f.register(in)

@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,11 +58,7 @@ func (t Tags) PushedAt(container string) (time.Time, bool) {
 
 // ECS converts the map to ECS tags, sorted by key for stable requests.
 func (t Tags) ECS() []types.Tag {
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
+	keys := slices.Sorted(maps.Keys(t))
 	out := make([]types.Tag, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(TagValue(t[k]))})

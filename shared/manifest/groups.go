@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -132,7 +134,7 @@ func (m *Manifest) Clusters() []string {
 	for _, j := range m.Jobs {
 		set[j.Cluster] = true
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // Repositories returns every repository named by services and jobs, sorted.
@@ -152,5 +154,5 @@ func (m *Manifest) Repositories() []string {
 			}
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }

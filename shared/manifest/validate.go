@@ -2,8 +2,9 @@ package manifest
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image is not guaranteed to ship zoneinfo.
@@ -144,7 +145,7 @@ func (c *checker) service(s *Service, i int) {
 	if len(s.Images) == 0 {
 		c.add("at least one container image is required, e.g. `images: { web: { repository: web, tags: \"semver:*\" } }`", "services", i, "images")
 	}
-	for _, name := range sortedKeys(s.Images) {
+	for _, name := range slices.Sorted(maps.Keys(s.Images)) {
 		img := s.Images[name]
 		if img.FromService != "" {
 			c.add("fromService is for jobs; a service follows a repository", "services", i, "images", name, "fromService")
@@ -172,7 +173,7 @@ func (c *checker) repoImage(img *Image, path ...any) {
 }
 
 func (c *checker) vars(vars map[string]string, path ...any) {
-	for _, k := range sortedKeys(vars) {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if !varRe.MatchString(k) {
 			c.add(fmt.Sprintf("variable name %q: use letters, digits and '_'", k), append(path, k)...)
 		}
@@ -201,7 +202,7 @@ func (c *checker) job(m *Manifest, j *Job, i int) {
 	if len(j.Images) == 0 {
 		c.add("at least one container image is required, e.g. `images: { report: { fromService: web } }`", p("images")...)
 	}
-	for _, name := range sortedKeys(j.Images) {
+	for _, name := range slices.Sorted(maps.Keys(j.Images)) {
 		img := j.Images[name]
 		switch {
 		case img.FromService != "" && (img.Repository != "" || img.Tags != ""):
@@ -234,13 +235,4 @@ func (m *Manifest) serviceNames() []string {
 		out = append(out, s.Name)
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,9 +2,9 @@ package taskdef
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -54,9 +54,9 @@ func validate(r *Rendered, data Data, opts Options) error {
 			return fail(p+".image", "container %q has no image", *c.Name)
 		}
 	}
-	for _, name := range sortedNames(data.Images) {
+	for _, name := range slices.Sorted(maps.Keys(data.Images)) {
 		if !names[name] {
-			return fail("$.containerDefinitions", "images: container %q is not in the template; its containers are %s", name, strings.Join(sortedNames(names), ", "))
+			return fail("$.containerDefinitions", "images: container %q is not in the template; its containers are %s", name, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
 		}
 	}
 	for _, role := range []struct {
@@ -126,13 +126,4 @@ func units(s, suffix string, scale float64) (int, error) {
 		return int(f * scale), nil
 	}
 	return strconv.Atoi(t)
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
