@@ -124,14 +124,11 @@ func (h *Handler) run(ctx context.Context, recs []record) ([]Outcome, error) {
 	outcomes, err := h.Engine.Deploy(ctx, pushes)
 	if err != nil && outcomes == nil {
 		// The manifest could not be loaded: every push fails alike.
-		for _, p := range pushes {
-			o := failed(Outcome{Pushes: []Push{p}, Event: pushEvent(p, "", "")}, err)
-			pre = append(pre, o)
+		lost := make([]Outcome, len(pushes))
+		for i, p := range pushes {
+			lost[i] = failed(Outcome{Pushes: []Push{p}, Event: pushEvent(p, "", "")}, err)
 		}
-		if rerr := h.Engine.Record(ctx, pre[len(pre)-len(pushes):]); rerr != nil {
-			return pre, rerr
-		}
-		return pre, nil
+		return append(pre, lost...), errors.Join(recordErr, h.Engine.Record(ctx, lost))
 	}
 	return append(pre, outcomes...), errors.Join(recordErr, err)
 }
