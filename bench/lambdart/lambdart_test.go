@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -43,8 +44,13 @@ func TestInvokeRoundTrip(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, kind := range []string{"response", "error"} {
-		go runtime(t, s, kind)
+		// The server hands the result to Invoke before it writes the 202,
+		// so wait for the runtime's post to finish before the next round
+		// (or Close) — otherwise the post can see a closed server.
+		var wg sync.WaitGroup
+		wg.Go(func() { runtime(t, s, kind) })
 		r, err := s.Invoke(ctx, []byte(`1`))
+		wg.Wait()
 		if err != nil {
 			t.Fatal(err)
 		}
