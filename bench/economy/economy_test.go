@@ -48,6 +48,14 @@ func TestWarmDeploymentUsesConditionalGets(t *testing.T) {
 	if notModified != 2 {
 		t.Errorf("warm deployment had %d 304s, want 2 (manifest and template): %+v", notModified, res.Warm.Calls)
 	}
+	for _, c := range res.Warm.Calls {
+		if c.Op == "ecs:DescribeTaskDefinition" {
+			t.Errorf("warm deployment described a task definition; the engine registered the running revision itself: %+v", res.Warm.Calls)
+		}
+	}
+	if len(res.Warm.Calls) > 6 {
+		t.Errorf("warm deployment made %d calls, issue 7 allows 6: %+v", len(res.Warm.Calls), res.Warm.Calls)
+	}
 	if res.Warm.Depth < 2 || res.Warm.Depth > len(res.Warm.Calls) {
 		t.Errorf("warm depth %d of %d calls", res.Warm.Depth, len(res.Warm.Calls))
 	}

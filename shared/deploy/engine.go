@@ -75,6 +75,10 @@ type Engine struct {
 	// families remembers each binding's task-definition family from its last
 	// render, so the family's latest revision is read in parallel next time.
 	families sync.Map
+	// registered remembers, per family, the last revision this engine
+	// registered or reused, as DescribeTaskDefinition would show it (see
+	// known.go).
+	registered sync.Map
 }
 
 func (e *Engine) init() {

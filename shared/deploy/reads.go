@@ -19,6 +19,9 @@ type reads struct {
 	tmplErr error
 	run     *running
 	runErr  error
+	// remembered: the family's latest came from the engine's memory of its
+	// own registrations, not from a DescribeTaskDefinition call.
+	remembered bool
 }
 
 // startReads starts a binding's reads and returns at once.
@@ -35,11 +38,15 @@ func (e *Engine) startReads(ctx context.Context, b *manifest.Service) *reads {
 		}()
 		go func() {
 			if known {
-				latest, _ = e.describeTaskDefinition(ctx, family.(string))
+				if latest = e.lastRegistered(family.(string)); latest == nil {
+					latest, _ = e.describeTaskDefinition(ctx, family.(string))
+				} else {
+					r.remembered = true
+				}
 			}
 			side <- struct{}{}
 		}()
-		r.run, r.runErr = e.describe(ctx, b, func() *ecs.DescribeTaskDefinitionOutput { <-side; <-side; return latest })
+		r.run, r.runErr = e.describe(ctx, b, func() (*ecs.DescribeTaskDefinitionOutput, bool) { <-side; <-side; return latest, r.remembered })
 	}()
 	return r
 }

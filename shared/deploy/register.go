@@ -20,6 +20,9 @@ import (
 func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags Tags, known *ecs.DescribeTaskDefinitionOutput, redelivered bool) (string, error) {
 	family := aws.ToString(r.Input.Family)
 	if arn, ok, err := e.findRevision(ctx, family, r.Hash, known, redelivered); err != nil || ok {
+		if ok {
+			e.forgetUnlessLatest(family, arn)
+		}
 		return arn, err
 	}
 	in := *r.Input
@@ -31,6 +34,7 @@ func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags 
 	for attempt := 1; ; attempt++ {
 		out, err := e.ECS.RegisterTaskDefinition(ctx, &in, noSDKRetry)
 		if err == nil {
+			e.remember(out, in.Tags)
 			return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
 		}
 		if attempt >= e.Attempts || !Retryable(err) {
@@ -41,6 +45,7 @@ func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags 
 		}
 		delay *= 2
 		if arn, ok, ferr := e.findRevision(ctx, family, r.Hash, nil, false); ferr == nil && ok {
+			e.forgetUnlessLatest(family, arn)
 			return arn, nil
 		}
 	}

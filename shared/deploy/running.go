@@ -23,8 +23,11 @@ type running struct {
 
 // describe reads the service (with its tags) and its running revision. When
 // the family's latest revision, read in parallel, is the running one, it
-// serves as the running revision too and saves a call.
-func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func() *ecs.DescribeTaskDefinitionOutput) (*running, error) {
+// serves as the running revision too and saves a call. latest also says
+// whether that revision came from the engine's memory (lastRegistered)
+// rather than from ECS: such a revision is only trusted as the family's
+// latest while the service still runs it.
+func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func() (*ecs.DescribeTaskDefinitionOutput, bool)) (*running, error) {
 	var out *ecs.DescribeServicesOutput
 	err := e.retry(ctx, func() error {
 		var err error
@@ -34,7 +37,7 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 		})
 		return err
 	})
-	l := latest() // wait for the parallel reads either way
+	l, remembered := latest() // wait for the parallel reads either way
 	if err != nil {
 		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
 	}
@@ -46,6 +49,12 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 	if l != nil && aws.ToString(l.TaskDefinition.TaskDefinitionArn) == aws.ToString(svc.TaskDefinition) {
 		run.def, run.tags = l.TaskDefinition, TagsOf(l.Tags)
 		return run, nil
+	}
+	if remembered {
+		// The service runs something this engine did not deploy last:
+		// someone else changed it, so the family's latest is not known
+		// either; findRevision reads it before registering.
+		run.latest = nil
 	}
 	td, err := e.describeTaskDefinition(ctx, aws.ToString(svc.TaskDefinition))
 	if err != nil {

@@ -1,0 +1,102 @@
+package deploy
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/deckhand-ecs/deckhand/events"
+)
+
+// callsDuring counts op calls made by f.
+func callsDuring(w *world, op string, f func()) int {
+	before := w.ecs.count(op)
+	f()
+	return w.ecs.count(op) - before
+}
+
+func TestWarmDeployUsesTheRevisionItRegistered(t *testing.T) {
+	w := newWorld()
+	w.deploy(t, push("web", "1.4.0", digestA, 0))
+	var out []Outcome
+	if n := callsDuring(w, "DescribeTaskDefinition", func() { out = w.deploy(t, push("web", "1.5.0", digestB, time.Minute)) }); n != 0 {
+		t.Errorf("warm deploy described %d task definitions, want 0: the service runs the revision this engine registered", n)
+	}
+	if out[0].Event.Status != events.StatusStarted {
+		t.Fatalf("outcome = %+v", out[0])
+	}
+	if got := w.runningImage(t, "web", "proxy"); got != registry+"/proxy@"+digestP {
+		t.Errorf("proxy image = %s, want it kept", got)
+	}
+	if ch := out[0].Event.Containers["web"]; ch.OldDigest != digestA || ch.OldTag != "1.4.0" {
+		t.Errorf("old image in the event = %+v, want the remembered revision's", ch)
+	}
+	// The order rule still sees the remembered revision's pushed-at tag.
+	if out := w.deploy(t, push("web", "1.4.1", digestC, 30*time.Second)); out[0].Event.Status != events.StatusSuperseded {
+		t.Errorf("older push after a warm deploy = %s (%s), want SUPERSEDED", out[0].Event.Status, out[0].Event.Reason)
+	}
+}
+
+func TestMemoryIsIgnoredWhenSomeoneElseDeployed(t *testing.T) {
+	w := newWorld()
+	w.deploy(t, push("web", "1.4.0", digestA, 0))
+	// Someone deploys a revision with another proxy image outside Deckhand.
+	const otherProxy = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	w.ecs.mu.Lock()
+	td := w.ecs.register(&ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), ContainerDefinitions: []types.ContainerDefinition{
+		{Name: aws.String("proxy"), Image: aws.String(registry + "/proxy@" + otherProxy)},
+		{Name: aws.String("web"), Image: aws.String(registry + "/web@" + digestA)},
+	}})
+	w.ecs.services["prod/web"].TaskDefinition = td.TaskDefinition.TaskDefinitionArn
+	w.ecs.mu.Unlock()
+
+	var out []Outcome
+	n := callsDuring(w, "DescribeTaskDefinition", func() { out = w.deploy(t, push("web", "1.5.0", digestB, time.Minute)) })
+	if out[0].Event.Status != events.StatusStarted {
+		t.Fatalf("outcome = %+v", out[0])
+	}
+	if n == 0 {
+		t.Error("no DescribeTaskDefinition: the engine trusted its memory although the service runs another revision")
+	}
+	if got := w.runningImage(t, "web", "proxy"); got != registry+"/proxy@"+otherProxy {
+		t.Errorf("proxy image = %s, want the one running now (%s), not the remembered one", got, otherProxy)
+	}
+}
+
+func TestRegisteredButNotDeployedIsReused(t *testing.T) {
+	w := newWorld()
+	w.deploy(t, push("web", "1.4.0", digestA, 0))
+	w.engine.Attempts = 1
+	w.ecs.fail = func(op string, n int) error {
+		if op == "UpdateService" && n == 2 {
+			return apiErr("ServiceUnavailableException")
+		}
+		return nil
+	}
+	p := push("web", "1.5.0", digestB, time.Minute)
+	if out := w.deploy(t, p); !out[0].Retry {
+		t.Fatalf("first attempt = %+v, want a retryable failure after registering", out[0])
+	}
+	// The same push again, not marked redelivered (a duplicate delivery with
+	// a new message id): the memory names 1.5.0's revision, the service
+	// still runs 1.4.0's, so the engine reads the family and reuses it.
+	p.MessageID += "-dup"
+	out := w.deploy(t, p)
+	if out[0].Event.Status != events.StatusStarted {
+		t.Fatalf("second attempt = %+v", out[0])
+	}
+	hashes := map[string]int{}
+	for _, d := range w.ecs.defs["web"] {
+		if h := TagsOf(d.Tags)[TagContentHash]; h != "" {
+			if hashes[h]++; hashes[h] > 1 {
+				t.Errorf("two revisions with content hash %s", h)
+			}
+		}
+	}
+	if got := len(w.ecs.defs["web"]); got != 3 {
+		t.Errorf("family web has %d revisions, want 3 (seed, 1.4.0, 1.5.0)", got)
+	}
+}
