@@ -7,12 +7,13 @@ import (
 	"maps"
 	"regexp"
 	"strings"
-	"text/template"
 	"text/template/parse"
 )
 
 // funcs are the template functions. They never panic; failures are errors.
-var funcs = template.FuncMap{
+// The evaluator (exec.go) calls them without reflection, so each must have
+// a signature wrapFunc knows.
+var funcs = map[string]any{
 	"default": func(def string, v any) string {
 		if s, ok := v.(string); ok && s != "" {
 			return s
@@ -40,12 +41,12 @@ var wholeNumberRe = regexp.MustCompile(`^\{\{-?\s*[^{}]*\|\s*number\s*-?\}\}$`)
 // execute renders one string value. Only a whole-value `| number` action
 // yields a JSON number; everything else yields a string.
 func (r *renderer) execute(s string) (any, error) {
-	t, err := template.New("value").Funcs(funcs).Option("missingkey=error").Parse(s)
+	t, err := parsePlaceholder(s)
 	if err != nil {
-		return nil, fmt.Errorf("parse placeholder: %w", cleanTemplateErr(err))
+		return nil, err
 	}
 	whole := wholeNumberRe.MatchString(strings.TrimSpace(s))
-	uses := scanVars(t.Tree.Root)
+	uses := scanVars(t.Root)
 	if uses.number && !whole {
 		return nil, errors.New("`number` must be the whole value, as in \"{{ .Vars.cpu | number }}\"")
 	}
@@ -64,16 +65,16 @@ func (r *renderer) execute(s string) (any, error) {
 			return nil, fmt.Errorf("missing variable %q (set it under vars:, or write {{ .Vars.%s | default \"…\" }})", name, name)
 		}
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, v); err != nil {
-		return nil, cleanTemplateErr(err)
+	out, err := execTree(t, v) // missingkey=error semantics, errors already clean
+	if err != nil {
+		return nil, err
 	}
 	if !whole {
-		return b.String(), nil
+		return out, nil
 	}
-	n := json.Number(strings.TrimSpace(b.String()))
+	n := json.Number(strings.TrimSpace(out))
 	if _, err := n.Float64(); err != nil {
-		return nil, fmt.Errorf("number: %q is not a number", b.String())
+		return nil, fmt.Errorf("number: %q is not a number", out)
 	}
 	return n, nil
 }
@@ -150,7 +151,8 @@ func scanVars(root *parse.ListNode) varUses {
 	return u
 }
 
-// cleanTemplateErr drops text/template's "template: value:1:5: " prefix,
+// cleanTemplateErr drops the "template: value:1:5: " prefix of parse errors
+// (and of text/template's execution errors, which execTree's errors match),
 // which names our internal template, not the user's file.
 func cleanTemplateErr(err error) error {
 	msg := err.Error()
