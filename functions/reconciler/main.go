@@ -27,7 +27,7 @@ import (
 )
 
 func main() {
-	cfg, awsCfg, err := config.Setup(context.Background(), os.Getenv, config.NeedQueue)
+	cfg, awsCfg, err := config.Setup(os.Getenv, config.NeedQueue)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

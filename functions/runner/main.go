@@ -23,7 +23,7 @@ import (
 )
 
 func main() {
-	cfg, awsCfg, err := config.Setup(context.Background(), os.Getenv)
+	cfg, awsCfg, err := config.Setup(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

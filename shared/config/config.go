@@ -3,15 +3,11 @@
 package config
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -67,31 +63,6 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 	return c, nil
 }
 
-// AWS loads the SDK configuration: the standard chain, the Region, and
-// adaptive retry (client-side rate limiting on throttling, DESIGN §5).
-// It makes no network calls.
-func AWS(ctx context.Context, region string) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithRegion(region),
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = 5
-					// No client-side retry quota: a short-lived function's
-					// retries are bounded by MaxAttempts and the queue's
-					// maxReceiveCount, and a quota drained by one burst of
-					// faults would fail later calls without trying them.
-					so.RateLimiter = ratelimit.None
-				})
-			})
-		}),
-	)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	return cfg, nil
-}
-
 // S3Options sets path-style addressing whenever an endpoint is overridden:
 // with http://localhost:PORT the SDK would use virtual-hosted style, and
 // bucket.localhost does not resolve (DESIGN §8).
@@ -120,13 +91,13 @@ func AccountFromARN(arn string) string {
 	return parts[4]
 }
 
-// Setup reads the configuration and the AWS SDK configuration, for a
+// Setup reads the configuration and the AWS SDK configuration (AWS), for a
 // function's main: one error lists every problem.
-func Setup(ctx context.Context, getenv func(string) string, needs ...Need) (Config, aws.Config, error) {
+func Setup(getenv func(string) string, needs ...Need) (Config, aws.Config, error) {
 	c, err := Load(getenv, needs...)
-	if err != nil {
+	awsCfg, awsErr := AWS(getenv, c.Region)
+	if err := errors.Join(err, awsErr); err != nil {
 		return c, aws.Config{}, err
 	}
-	awsCfg, err := AWS(ctx, c.Region)
-	return c, awsCfg, err
+	return c, awsCfg, nil
 }
