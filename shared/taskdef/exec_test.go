@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"text/template"
@@ -60,7 +61,7 @@ func textTemplateExecute(r *renderer, s string) (any, error) {
 			v.Vars[name] = ""
 		}
 	}
-	for name := range uses.required {
+	for _, name := range slices.Sorted(maps.Keys(uses.required)) { // sorted since; map order before
 		if _, ok := v.Vars[name]; !ok {
 			return nil, fmt.Errorf("missing variable %q (set it under vars:, or write {{ .Vars.%s | default \"…\" }})", name, name)
 		}

@@ -74,6 +74,75 @@ func FuzzRenderVars(f *testing.F) {
 	})
 }
 
+// FuzzExecMatchesTextTemplate runs fuzzed placeholder strings through the
+// evaluator and through text/template on the same data: the evaluator must
+// not panic, and must give text/template's output or error message, or an
+// unsupported error. It also compares renderer.execute with its
+// text/template version (number, variable pre-checks, defaults).
+func FuzzExecMatchesTextTemplate(f *testing.F) {
+	for _, s := range append(append([]string{}, diffCases...), unsupportedCases...) {
+		f.Add(s)
+	}
+	for _, name := range []string{"web.gotmpl.json", "web.legacy.json"} {
+		var doc any
+		if err := json.Unmarshal(readFile(f, name), &doc); err != nil {
+			f.Fatal(err)
+		}
+		for _, s := range stringsOf(doc) {
+			if strings.Contains(s, "{{") {
+				f.Add(s)
+			}
+		}
+	}
+	v := diffView(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		if textTemplatePanics(s, v) {
+			// Not ours to judge; ours still must not panic.
+			_, _ = ourExec(s, v)
+			return
+		}
+		if diff, _ := sameAsTextTemplate(s, v); diff != "" {
+			t.Fatalf("%q\n%s", s, diff)
+		}
+		if diff, _ := sameExecuteAsTextTemplate(s, v); diff != "" {
+			t.Fatalf("%q\n%s", s, diff)
+		}
+	})
+}
+
+// textTemplatePanics reports whether text/template panics on s (a bug there
+// would otherwise stop the fuzzer).
+func textTemplatePanics(s string, data any) (panicked bool) {
+	defer func() {
+		if recover() != nil {
+			panicked = true
+		}
+	}()
+	_, _ = textTemplateExec(s, data)
+	return false
+}
+
+// stringsOf lists the string values of a JSON document.
+func stringsOf(v any) []string {
+	switch t := v.(type) {
+	case map[string]any:
+		var out []string
+		for _, e := range t {
+			out = append(out, stringsOf(e)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, e := range t {
+			out = append(out, stringsOf(e)...)
+		}
+		return out
+	case string:
+		return []string{t}
+	}
+	return nil
+}
+
 func readFile(f *testing.F, name string) []byte {
 	b, err := readTestdataErr(name)
 	if err != nil {

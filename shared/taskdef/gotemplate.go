@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template/parse"
 )
@@ -60,7 +61,7 @@ func (r *renderer) execute(s string) (any, error) {
 			v.Vars[name] = ""
 		}
 	}
-	for name := range uses.required {
+	for _, name := range slices.Sorted(maps.Keys(uses.required)) { // the same name every time
 		if _, ok := v.Vars[name]; !ok {
 			return nil, fmt.Errorf("missing variable %q (set it under vars:, or write {{ .Vars.%s | default \"…\" }})", name, name)
 		}
