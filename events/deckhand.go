@@ -42,6 +42,11 @@ type ContainerChange struct {
 	NewDigest string `json:"newDigest,omitempty"`
 	OldTag    string `json:"oldTag,omitempty"`
 	NewTag    string `json:"newTag,omitempty"`
+	// PushedDigest and PushedTag name the push this decision answers when
+	// the engine deployed a newer eligible image instead (catch-up during a
+	// burst, see shared/deploy/catchup.go); empty otherwise.
+	PushedDigest string `json:"pushedDigest,omitempty"`
+	PushedTag    string `json:"pushedTag,omitempty"`
 }
 
 // DeploymentStateChange is the detail of a "Deckhand Deployment State Change".

@@ -62,7 +62,11 @@ func covered(ev events.DeploymentStateChange) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, ch := range ev.Containers {
-		k := "b=" + ev.Binding + "|d=" + ch.NewDigest
+		d := ch.NewDigest
+		if ch.PushedDigest != "" {
+			d = ch.PushedDigest // a catch-up answers the push, deploying a newer image
+		}
+		k := "b=" + ev.Binding + "|d=" + d
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, k)

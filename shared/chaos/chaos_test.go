@@ -63,8 +63,9 @@ func TestChaos(t *testing.T) {
 }
 
 // hidePushedAt breaks the ordering rule (DESIGN §5 rule 5) from outside
-// the engine: the running revision's pushed-at tags are never seen, so a
-// late, older push looks new.
+// the engine: the running revision's pushed-at tags are never seen (not in
+// DescribeTaskDefinition, nor in the RegisterTaskDefinition answer the
+// engine remembers), so a late, older push looks new.
 type hidePushedAt struct{ ECSAPI }
 
 func (h hidePushedAt) DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, opts ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
@@ -72,15 +73,29 @@ func (h hidePushedAt) DescribeTaskDefinition(ctx context.Context, in *ecs.Descri
 	if err != nil {
 		return out, err
 	}
-	kept := out.Tags[:0:0]
-	for _, tag := range out.Tags {
+	cp := *out
+	cp.Tags = withoutPushedAt(out.Tags)
+	return &cp, nil
+}
+
+func (h hidePushedAt) RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput, opts ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
+	out, err := h.ECSAPI.RegisterTaskDefinition(ctx, in, opts...)
+	if err != nil {
+		return out, err
+	}
+	cp := *out
+	cp.Tags = withoutPushedAt(out.Tags)
+	return &cp, nil
+}
+
+func withoutPushedAt(tags []ecstypes.Tag) []ecstypes.Tag {
+	kept := tags[:0:0]
+	for _, tag := range tags {
 		if !strings.HasPrefix(*tag.Key, deploy.TagPushedAt) {
 			kept = append(kept, tag)
 		}
 	}
-	cp := *out
-	cp.Tags = kept
-	return &cp, nil
+	return kept
 }
 
 // TestChaosCatchesBrokenOrderingRule proves the suite can fail: with the

@@ -66,6 +66,9 @@ type Report struct {
 	DLQReasons map[string]int
 	Virtual    time.Duration
 	Registers  int
+	// CaughtUp counts STARTED deployments that caught up to a newer image
+	// through ECR (shared/deploy/catchup.go).
+	CaughtUp int
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -116,6 +119,9 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	}
 	for _, d := range res.Deployments {
 		rep.Outcomes[string(d.Status)]++
+		if d.Status == events.StatusStarted && strings.Contains(d.Reason, "caught up from") {
+			rep.CaughtUp++
+		}
 	}
 	c := &checker{res: res, w: res.world}
 	c.index()

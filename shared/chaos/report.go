@@ -53,8 +53,8 @@ func (r *Report) Write(w io.Writer) {
 	if r.Calls > 0 {
 		rate = float64(failed) / float64(r.Calls) * 100
 	}
-	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d; DLQ: %d; identical events put again by PutEvents retries: %d\n\n",
-		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.DLQ, r.RepeatedEvents)
+	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d (%d deployments caught up to a newer image through ECR during bursts); DLQ: %d; identical events put again by PutEvents retries: %d\n\n",
+		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.CaughtUp, r.DLQ, r.RepeatedEvents)
 
 	if len(r.DLQReasons) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

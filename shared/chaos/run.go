@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/deploy"
@@ -109,6 +110,10 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	// a seed replays the same run (up to the engine's parallel template and
 	// service reads).
 	st.Deployer.Concurrency = 1
+	// ECS's register rate on the virtual clock, so bursts of pushes make the
+	// engine catch up through ECR (shared/deploy/catchup.go) as it would in
+	// AWS. Its waits are not slept: the sandbox's clock moves on its own.
+	st.Deployer.RegisterLimit = rate.NewLimiter(deploy.RegisterRate, deploy.RegisterBurst)
 	st.Deployer.Events = &recordingEmitter{inner: st.Deployer.Events, r: r.rec}
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)

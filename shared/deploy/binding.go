@@ -102,6 +102,25 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 		return o
 	}
 
+	// Catch-up: in a burst the register waits for a token anyway; take it
+	// first, then deploy the newest eligible image ECR has.
+	var caught []string
+	paced := false
+	if e.ECR != nil && e.bursting() {
+		if err := e.pace(ctx, e.RegisterLimit); err != nil {
+			return failed(o, fmt.Errorf("wait for register rate: %w", err))
+		}
+		paced = true
+		caught = e.catchUp(ctx, b, deploy, run)
+		for c, p := range deploy {
+			if ch := o.Event.Containers[c]; ch.NewDigest != p.Digest {
+				ch.PushedDigest, ch.PushedTag = ch.NewDigest, ch.NewTag
+				ch.NewDigest, ch.NewTag = p.Digest, p.Tag
+				o.Event.Containers[c] = ch
+			}
+		}
+	}
+
 	// Rule 6: the other containers keep their current images.
 	data := taskdef.Data{
 		Account: e.Account, Region: e.Region, Cluster: b.Cluster, Service: b.Service,
@@ -148,7 +167,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	// Rule 7: reuse the family's latest revision if it has the same content
 	// (a crash between register and update must not register twice).
 	e.families.Store(b.Name, aws.ToString(rendered.Input.Family))
-	arn, err := e.reuseOrRegister(ctx, rendered, newTags, run.latest, anyRedelivered(pl.pushes))
+	arn, err := e.reuseOrRegister(ctx, rendered, newTags, run.latest, anyRedelivered(pl.pushes), paced)
 	if err != nil {
 		return failed(o, err)
 	}
@@ -162,6 +181,9 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	o.Event.DeploymentID = depID
 	o.Event.Status = events.StatusStarted
 	o.Event.Reason = fmt.Sprintf("deploying %s", strings.Join(slices.Sorted(maps.Keys(deploy)), ", "))
+	if len(caught) > 0 {
+		o.Event.Reason += "; " + joinNotes(caught)
+	}
 	return o
 }
 

@@ -46,9 +46,12 @@ const (
 // Engine deploys pushes. Build it once per process; it is safe for
 // concurrent use.
 type Engine struct {
-	ECS     ecsAPI
-	Source  store.Source
-	Events  emitter
+	ECS    ecsAPI
+	Source store.Source
+	Events emitter
+	// ECR, when set, lets the engine catch up to a newer eligible image
+	// while it waits for register capacity in a burst (see catchup.go).
+	ECR     ecrAPI
 	Account string
 	Region  string
 	Logger  *slog.Logger

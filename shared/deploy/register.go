@@ -17,7 +17,9 @@ import (
 // is not idempotent, so it is never retried blindly: the SDK does not retry
 // it, and before the engine tries again it looks whether the failed attempt
 // registered the revision after all (a 5xx or a reset after the write).
-func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags Tags, known *ecs.DescribeTaskDefinitionOutput, redelivered bool) (string, error) {
+//
+// paced says the caller already took the register token.
+func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags Tags, known *ecs.DescribeTaskDefinitionOutput, redelivered, paced bool) (string, error) {
 	family := aws.ToString(r.Input.Family)
 	if arn, ok, err := e.findRevision(ctx, family, r.Hash, known, redelivered); err != nil || ok {
 		if ok {
@@ -27,8 +29,10 @@ func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags 
 	}
 	in := *r.Input
 	in.Tags = tags.ECS()
-	if err := e.pace(ctx, e.RegisterLimit); err != nil {
-		return "", fmt.Errorf("wait for register rate: %w", err)
+	if !paced {
+		if err := e.pace(ctx, e.RegisterLimit); err != nil {
+			return "", fmt.Errorf("wait for register rate: %w", err)
+		}
 	}
 	delay := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {

@@ -96,14 +96,15 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	}
 	src := store.NewS3(st.S3, Bucket, "deckhand.yaml")
 	bus := &emit.Bus{Client: eventbridge.NewFromConfig(cfg), Now: sb.Clock().Now}
+	ecrClient := ecr.NewFromConfig(cfg)
 	st.Deployer = &deploy.Engine{
-		ECS: st.ECS, Source: src, Events: bus, Account: sb.Account(), Region: sb.Region(), Logger: opts.Logger,
+		ECS: st.ECS, ECR: ecrClient, Source: src, Events: bus, Account: sb.Account(), Region: sb.Region(), Logger: opts.Logger,
 		// The sandbox paces with its own throttle buckets on the virtual
 		// clock; real-time limiters would only slow tests down.
 		RegisterLimit: rate.NewLimiter(rate.Inf, 1), UpdateLimit: rate.NewLimiter(rate.Inf, 1),
 		Sleep: func(context.Context, time.Duration) error { return nil }, Now: sb.Clock().Now,
 	}
-	st.Jobs = jobs.NewEngine(st.ECS, ecr.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), src)
+	st.Jobs = jobs.NewEngine(st.ECS, ecrClient, eventbridge.NewFromConfig(cfg), src)
 	st.Jobs.Account, st.Jobs.Region, st.Jobs.Now, st.Jobs.Log = sb.Account(), sb.Region(), sb.Clock().Now, opts.Logger
 	st.Tracker = &track.Handler{
 		Deployments: &track.Deployments{ECS: st.ECS, Events: bus, Logger: opts.Logger},
@@ -121,7 +122,7 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 		return nil, fmt.Errorf("create router: %w", err)
 	}
 	st.Reconciler = &reconcile.Reconciler{
-		ECS: st.ECS, ECR: ecr.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), Source: src, Jobs: st.Jobs,
+		ECS: st.ECS, ECR: ecrClient, SQS: sqs.NewFromConfig(cfg), Source: src, Jobs: st.Jobs,
 		QueueURL: st.Router.QueueURL(), Region: sb.Region(), Log: opts.Logger,
 	}
 	return st, nil
