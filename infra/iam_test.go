@@ -105,6 +105,7 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
 			"ecs:UpdateService", "ecs:TagResource", "iam:PassRole",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+			"ecr:DescribeImages",
 		}, common...)},
 		"the runner registers and runs job tasks": {fn: "runner", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
@@ -213,6 +214,8 @@ func TestScopedResources(t *testing.T) {
 			{Actions: []string{"ecs:TagResource"}, Resources: append(append([]string{}, taskDefs...), tasks...),
 				Conditions: map[string]map[string][]string{"StringEquals": {"ecs:CreateAction": {"RunTask", "RegisterTaskDefinition"}}}}}},
 		"runner describes images of the manifest's repositories only": {fn: "runner", action: "ecr:DescribeImages", want: []statement{
+			{Actions: []string{"ecr:DescribeImages"}, Resources: repos}}},
+		"deployer describes images of the manifest's repositories only": {fn: "deployer", action: "ecr:DescribeImages", want: []statement{
 			{Actions: []string{"ecr:DescribeImages"}, Resources: repos}}},
 		"tracker re-runs tasks on the manifest's clusters only": {fn: "tracker", action: "ecs:RunTask", want: []statement{
 			{Actions: []string{"ecs:RunTask"}, Resources: taskDefs, Conditions: byCluster}}},

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -108,6 +109,7 @@ func Measure(ctx context.Context, f *coldstart.Fixture, latency time.Duration) (
 	cfg.HTTPClient = &http.Client{Transport: rec}
 	eng := &deploy.Engine{
 		ECS:     ecs.NewFromConfig(cfg),
+		ECR:     ecr.NewFromConfig(cfg),
 		Source:  store.NewS3(s3.NewFromConfig(cfg, config.S3Options(f.SB.Endpoint())), local.Bucket, "deckhand.yaml"),
 		Events:  &emit.Bus{Client: eventbridge.NewFromConfig(cfg)},
 		Account: f.SB.Account(), Region: f.SB.Region(),

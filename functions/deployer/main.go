@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -29,6 +30,7 @@ func main() {
 	}
 	engine := &deploy.Engine{
 		ECS:     ecs.NewFromConfig(awsCfg),
+		ECR:     ecr.NewFromConfig(awsCfg),
 		Source:  store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey),
 		Events:  &emit.Bus{Client: eventbridge.NewFromConfig(awsCfg), BusName: cfg.EventBus},
 		Account: cfg.Account,
