@@ -2,9 +2,12 @@
 //
 // A template is a JSON document in the shape of RegisterTaskDefinition input
 // (or of describe-task-definition output, whose output-only fields are
-// stripped). Placeholders live only inside JSON string values: every string
-// is rendered on its own with text/template and re-encoded, so no value can
-// change the document's structure. The seeds' @@NAME@@ placeholders work too.
+// stripped). Placeholders live only inside JSON string values, in Go
+// template syntax: every string is parsed with text/template/parse, evaluated
+// on its own by exec.go (text/template's semantics without its reflective
+// method calls, which would keep every AWS SDK method in the Lambda
+// binaries) and re-encoded, so no value can change the document's
+// structure. The seeds' @@NAME@@ placeholders work too.
 package taskdef
 
 import (
