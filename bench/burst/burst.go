@@ -30,6 +30,9 @@ type Config struct {
 	// fresh delivery id.
 	Duplicates float64
 	Seed       uint64
+	// NoCatchUp runs the deployer without its ECR client: coalescing within
+	// a batch only, the baseline for catch-up.
+	NoCatchUp bool
 }
 
 // Result is one burst's outcome.
@@ -51,8 +54,12 @@ type Result struct {
 	Superseded int
 	Already    int
 	Failed     int
-	Throttled  int // ThrottlingException answers
-	Behind     []string
+	// CaughtUp counts deployments that caught up to a newer image through
+	// ECR; DescribeImages counts the ECR calls that cost.
+	CaughtUp       int
+	DescribeImages int
+	Throttled      int // ThrottlingException answers
+	Behind         []string
 }
 
 // Ratio is Converged over Bound.
@@ -90,6 +97,9 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (Resu
 	st.Deployer.RegisterLimit = rate.NewLimiter(deploy.RegisterRate, deploy.RegisterBurst)
 	st.Deployer.UpdateLimit = rate.NewLimiter(deploy.UpdateRate, deploy.UpdateBurst)
 	st.Deployer.Concurrency = 1
+	if cfg.NoCatchUp {
+		st.Deployer.ECR = nil
+	}
 	st.Deployer.Now = sb.Clock().Now
 	st.Deployer.Sleep = func(ctx context.Context, d time.Duration) error {
 		mu.Lock()
@@ -149,6 +159,10 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (Resu
 			if t := d.Time.Sub(start); t > res.Settled {
 				res.Settled = t
 			}
+		case events.StatusStarted:
+			if strings.Contains(d.Reason, "caught up from") {
+				res.CaughtUp++
+			}
 		case events.StatusSuperseded:
 			res.Superseded++
 		case events.StatusAlreadyDeployed:
@@ -160,6 +174,9 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (Resu
 	for _, c := range sb.Calls() {
 		if c.Service == sandbox.ServiceECS && c.Op == "RegisterTaskDefinition" && c.Status == 200 {
 			res.Registers++
+		}
+		if c.Op == "DescribeImages" {
+			res.DescribeImages++
 		}
 		if c.Service == sandbox.ServiceECS && c.Status == 400 && (c.Op == "RegisterTaskDefinition" || c.Op == "UpdateService") {
 			res.Throttled++ // the only 400s these calls get here are throttles

@@ -237,6 +237,12 @@ func burstConvergence(ctx context.Context, _ Options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The baseline in the same run: the same burst on a fresh sandbox,
+	// the deployer without its ECR client (coalescing within a batch only).
+	base, err := burstWithout(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "## 5. Burst convergence (%d pushes + %d duplicate deliveries, %d repositories, %d services; sandbox throttling on; virtual clock)\n\n",
 		cfg.Pushes, r.Deliveries-cfg.Pushes, cfg.Repositories, cfg.Services)
 	fmt.Fprintf(w, "converged (last UpdateService) after %v virtual; every rollout completed after %v\n", r.Converged.Round(time.Millisecond), r.Settled.Round(time.Second))
@@ -244,8 +250,27 @@ func burstConvergence(ctx context.Context, _ Options, w io.Writer) error {
 	fmt.Fprintf(w, "ratio %.3f (goal ≤ %.2f: %s)\n", r.Ratio(), goalBurst, verdict(r.Ratio() <= goalBurst, "%.0f%% over", (r.Ratio()/goalBurst-1)*100))
 	fmt.Fprintf(w, "registers: %d actual vs %d naive (one per delivery per bound service): %d saved (%d SUPERSEDED by coalescing, %d ALREADY_DEPLOYED by dedupe)\n",
 		r.Registers, r.Naive, r.Naive-r.Registers, r.Superseded, r.Already)
-	fmt.Fprintf(w, "failed deployments: %d; ThrottlingException answers: %d; services behind: %d\n\n", r.Failed, r.Throttled, len(r.Behind))
+	fmt.Fprintf(w, "catch-up: %d deployments caught up to a newer image through ECR, for %d DescribeImages calls\n", r.CaughtUp, r.DescribeImages)
+	fmt.Fprintf(w, "failed deployments: %d; ThrottlingException answers: %d; services behind: %d\n", r.Failed, r.Throttled, len(r.Behind))
+	fmt.Fprintf(w, "baseline, same burst without catch-up (coalescing within a batch only): converged after %v, ratio %.3f, %d registers, %d failed, %d behind\n\n",
+		base.Converged.Round(time.Millisecond), base.Ratio(), base.Registers, base.Failed, len(base.Behind))
 	return nil
+}
+
+// burstWithout runs cfg with catch-up off on a sandbox of its own.
+func burstWithout(ctx context.Context, cfg burst.Config) (burst.Result, error) {
+	sb := sandbox.New(sandbox.Options{Seed: 7})
+	if _, err := sb.Listen("127.0.0.1:0"); err != nil {
+		return burst.Result{}, err
+	}
+	defer sb.Close()
+	dir, err := os.MkdirTemp("", "deckhand-burst-base")
+	if err != nil {
+		return burst.Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	cfg.NoCatchUp = true
+	return burst.Run(ctx, sb, dir, cfg)
 }
 
 func cliVsScript(ctx context.Context, opts Options, w io.Writer) error {
