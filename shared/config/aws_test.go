@@ -340,3 +340,53 @@ func TestFunctionsDoNotLinkTheCredentialChain(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestsMatchLoadDefaultConfig sends the same ECS and S3 calls with
+// AWS's configuration and with LoadDefaultConfig's from the same
+// environment: the requests must be the same but for the per-request
+// values (invocation id, date, signature).
+func TestRequestsMatchLoadDefaultConfig(t *testing.T) {
+	srv := newRecorder(t, http.StatusOK, `{}`)
+	env := lambdaEnv(srv.URL)
+	isolate(t, env)
+	_, got, err := Setup(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(newRetryer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, cfg := range []aws.Config{want, got} {
+		if _, err := ecs.NewFromConfig(cfg).ListClusters(ctx, &ecs.ListClustersInput{}); err != nil {
+			t.Fatalf("ListClusters: %v", err)
+		}
+		_, _ = s3.NewFromConfig(cfg, S3Options(env["AWS_ENDPOINT_URL"])).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	}
+	reqs := srv.requests()
+	if len(reqs) != 4 {
+		t.Fatalf("%d requests, want 4", len(reqs))
+	}
+	type request struct {
+		Method, URL string
+		Header      http.Header
+	}
+	norm := func(r *http.Request) request {
+		h := r.Header.Clone()
+		for _, k := range []string{"Amz-Sdk-Invocation-Id", "X-Amz-Date"} {
+			h.Del(k)
+		}
+		// The signature changes with the date; the rest of the
+		// Authorization header (key, scope, signed headers) must not.
+		if auth, _, ok := strings.Cut(h.Get("Authorization"), "Signature="); ok {
+			h.Set("Authorization", auth)
+		}
+		return request{r.Method, r.URL.String(), h}
+	}
+	for i, op := range []string{"ListClusters", "GetObject"} {
+		if diff := cmp.Diff(norm(reqs[i]), norm(reqs[i+2])); diff != "" {
+			t.Errorf("%s request differs (-LoadDefaultConfig +AWS):\n%s", op, diff)
+		}
+	}
+}
