@@ -65,9 +65,13 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 
 // S3Options sets path-style addressing whenever an endpoint is overridden:
 // with http://localhost:PORT the SDK would use virtual-hosted style, and
-// bucket.localhost does not resolve (DESIGN §8).
+// bucket.localhost does not resolve (DESIGN §8). It also silences the line
+// the SDK logs for every GetObject whose object has no stored checksum
+// (objects uploaded without one, like most configuration files): Deckhand
+// revalidates by ETag, and a log line per invocation is only noise.
 func S3Options(endpoint string) func(*s3.Options) {
 	return func(o *s3.Options) {
+		o.DisableLogOutputChecksumValidationSkipped = true
 		if endpoint != "" || o.BaseEndpoint != nil {
 			o.UsePathStyle = true
 		}
