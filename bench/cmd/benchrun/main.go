@@ -15,7 +15,7 @@ import (
 func main() {
 	dir := flag.String("dir", "dist/bench", "where make bench put the binaries")
 	fns := flag.String("functions", "deployer runner tracker reconciler", "functions whose arm64 size to report")
-	launches := flag.Int("launches", 15, "cold starts per binary")
+	launches := flag.Int("launches", 41, "cold starts per binary (alternating; medians)")
 	deploys := flag.Int("deploys", 10, "deploys per tool in the CLI comparison")
 	flag.Parse()
 	err := report.Run(context.Background(), report.Options{Dir: *dir, Functions: strings.Fields(*fns), Launches: *launches, Deploys: *deploys}, os.Stdout)
