@@ -201,3 +201,33 @@ func TestPullFailureIsRetriedThenFailed(t *testing.T) {
 		t.Errorf("final event = %+v, want FAILED on attempt 3 naming the pull error", last)
 	}
 }
+
+// TestLostRegisterResponseRegistersOnce loses RegisterTaskDefinition's
+// answer after the revision was written (a 500 after the write, then a
+// throttle): the runner must not register the same content twice, and the
+// run still starts.
+func TestLostRegisterResponseRegistersOnce(t *testing.T) {
+	for _, kind := range []sandbox.FaultKind{sandbox.FaultAfter500, sandbox.FaultReset} {
+		t.Run(kind.String(), func(t *testing.T) {
+			w := jobstest.Start(t)
+			w.SB.PushImage("report", "1.0.0")
+			w.SB.InjectFault(sandbox.Fault{Service: sandbox.ServiceECS, Op: "RegisterTaskDefinition", Kind: kind, Count: 1})
+			res := invoke(t, runner(w), "report", tick)
+			if res.Status != events.JobStarted {
+				t.Fatalf("run = %+v, want STARTED", res)
+			}
+			hashes := map[string]int{}
+			for _, td := range w.SB.ECS().TaskDefinitions(res.TaskDefinition[strings.LastIndex(res.TaskDefinition, "/")+1 : strings.LastIndex(res.TaskDefinition, ":")]) {
+				hashes[td.Tags[jobs.TagContentHash]]++
+			}
+			if len(hashes) == 0 || hashes[""] > 0 {
+				t.Fatalf("revisions of the job's family by content hash: %v; want every revision tagged", hashes)
+			}
+			for h, n := range hashes {
+				if n > 1 {
+					t.Errorf("%d revisions with content hash %s", n, h)
+				}
+			}
+		})
+	}
+}

@@ -44,21 +44,61 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 		return revision{}, &permanentError{fmt.Errorf("render template of job %s: %w", job.Name, err)}
 	}
 	family := aws.ToString(r.Input.Family)
-	latest, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
-		TaskDefinition: aws.String(family), Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
-	switch {
-	case err == nil && latest.TaskDefinition != nil && tagMap(latest.Tags)[TagContentHash] == r.Hash:
-		return revision{ARN: aws.ToString(latest.TaskDefinition.TaskDefinitionArn)}, nil
-	case err != nil && !isNoTaskDefinition(err):
-		return revision{}, fmt.Errorf("describe task definition %s: %w", family, err)
+	if arn, ok, err := e.latestWithHash(ctx, family, r.Hash); err != nil || ok {
+		return revision{ARN: arn}, err
 	}
 	in := *r.Input
 	in.Tags = mergeTags(in.Tags, revisionTags(job, r.Hash, deploy.TagValue(tmpl.Version), images))
-	out, err := e.ECS.RegisterTaskDefinition(ctx, &in)
-	if err != nil {
-		return revision{}, fmt.Errorf("register task definition %s: %w", family, err)
+	// RegisterTaskDefinition is not idempotent: a 5xx or a reset may come
+	// after the revision was written. So the SDK does not retry it, and
+	// before each new attempt the family's latest revision is checked for
+	// this content.
+	for attempt := 1; ; attempt++ {
+		out, err := e.ECS.RegisterTaskDefinition(ctx, &in, noSDKRetry)
+		if err == nil {
+			return revision{ARN: aws.ToString(out.TaskDefinition.TaskDefinitionArn), Registered: true}, nil
+		}
+		if attempt >= registerAttempts || !deploy.Retryable(err) {
+			return revision{}, fmt.Errorf("register task definition %s: %w", family, err)
+		}
+		if err := sleepCtx(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
+			return revision{}, err
+		}
+		if arn, ok, ferr := e.latestWithHash(ctx, family, r.Hash); ferr == nil && ok {
+			return revision{ARN: arn}, nil
+		}
 	}
-	return revision{ARN: aws.ToString(out.TaskDefinition.TaskDefinitionArn), Registered: true}, nil
+}
+
+// registerAttempts bounds the runner's RegisterTaskDefinition attempts.
+const registerAttempts = 3
+
+// noSDKRetry turns off the SDK's retries for one call.
+func noSDKRetry(o *ecs.Options) { o.RetryMaxAttempts = 1 }
+
+// latestWithHash returns the family's latest revision when its
+// deckhand:content-hash is hash. A family with no revision is not an error.
+func (e *Engine) latestWithHash(ctx context.Context, family, hash string) (string, bool, error) {
+	latest, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+		TaskDefinition: aws.String(family), Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
+	switch {
+	case err == nil && latest.TaskDefinition != nil && tagMap(latest.Tags)[TagContentHash] == hash:
+		return aws.ToString(latest.TaskDefinition.TaskDefinitionArn), true, nil
+	case err != nil && !isNoTaskDefinition(err):
+		return "", false, fmt.Errorf("describe task definition %s: %w", family, err)
+	}
+	return "", false, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // primaryContainer is the container .Image refers to: the override's
