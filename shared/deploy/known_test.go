@@ -100,3 +100,33 @@ func TestRegisteredButNotDeployedIsReused(t *testing.T) {
 		t.Errorf("family web has %d revisions, want 3 (seed, 1.4.0, 1.5.0)", got)
 	}
 }
+
+// TestLateDeliveryAfterARollbackReusesItsRevision: B's revision was
+// registered and superseded by C's; C was rolled back to A's. B's event
+// arrives once more (a late asynchronous retry, not a redelivery the queue
+// marks): B is newer than what runs, so it deploys, with the revision it
+// has already, not a second one with the same content.
+func TestLateDeliveryAfterARollbackReusesItsRevision(t *testing.T) {
+	w := newWorld()
+	a := push("web", "1.4.0", digestA, 0)
+	b := push("web", "1.5.0", digestB, time.Minute)
+	c := push("web", "1.6.0", digestC, 2*time.Minute)
+	for _, p := range []Push{a, b, c} {
+		if out := w.deploy(t, p); out[0].Event.Status != events.StatusStarted {
+			t.Fatalf("%s: %+v", p.Tag, out[0])
+		}
+	}
+	revA := aws.ToString(w.ecs.defs["web"][1].TaskDefinition.TaskDefinitionArn)
+	revB := aws.ToString(w.ecs.defs["web"][2].TaskDefinition.TaskDefinitionArn)
+	w.ecs.mu.Lock()
+	w.ecs.services["prod/web"].TaskDefinition = aws.String(revA) // the circuit breaker's rollback
+	w.ecs.mu.Unlock()
+
+	out := w.deploy(t, b)
+	if out[0].Event.Status != events.StatusStarted || out[0].Event.NewRevision != revB {
+		t.Fatalf("late delivery of 1.5.0 = %s %s, want STARTED with %s", out[0].Event.Status, out[0].Event.NewRevision, revB)
+	}
+	if got := len(w.ecs.defs["web"]); got != 4 {
+		t.Errorf("family web has %d revisions, want 4 (seed, 1.4.0, 1.5.0, 1.6.0)", got)
+	}
+}

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,7 +22,7 @@ import (
 // paced says the caller already took the register token.
 func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags Tags, known *ecs.DescribeTaskDefinitionOutput, redelivered, paced bool) (string, error) {
 	family := aws.ToString(r.Input.Family)
-	if arn, ok, err := e.findRevision(ctx, family, r.Hash, known, redelivered); err != nil || ok {
+	if arn, ok, err := e.findRevision(ctx, family, r.Hash, tags, known, redelivered); err != nil || ok {
 		if ok {
 			e.forgetUnlessLatest(family, arn)
 		}
@@ -48,7 +49,7 @@ func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags 
 			return "", err
 		}
 		delay *= 2
-		if arn, ok, ferr := e.findRevision(ctx, family, r.Hash, nil, false); ferr == nil && ok {
+		if arn, ok, ferr := e.findRevision(ctx, family, r.Hash, tags, nil, false); ferr == nil && ok {
 			e.forgetUnlessLatest(family, arn)
 			return arn, nil
 		}
@@ -65,8 +66,12 @@ const recentRevisions = 10
 // findRevision looks for a revision of family with the given content hash:
 // the family's latest (known, when read already), and for a redelivered
 // push also the recent ones, since a crash between register and update may
-// have been followed by another binding's revision.
-func (e *Engine) findRevision(ctx context.Context, family, hash string, known *ecs.DescribeTaskDefinitionOutput, deep bool) (string, bool, error) {
+// have been followed by another binding's revision. It looks back over the
+// recent ones too when the latest revision carries an image pushed after
+// the one being deployed (tags are the new revision's): the push is then a
+// late delivery of one deployed before (say, before a circuit-breaker
+// rollback to an older revision), and its revision may exist already.
+func (e *Engine) findRevision(ctx context.Context, family, hash string, tags Tags, known *ecs.DescribeTaskDefinitionOutput, deep bool) (string, bool, error) {
 	latest := known
 	if latest == nil || aws.ToString(latest.TaskDefinition.Family) != family {
 		var err error
@@ -82,7 +87,7 @@ func (e *Engine) findRevision(ctx context.Context, family, hash string, known *e
 	if TagsOf(latest.Tags)[TagContentHash] == hash {
 		return latestARN, true, nil
 	}
-	if !deep {
+	if !deep && !behind(tags, TagsOf(latest.Tags)) {
 		return "", false, nil
 	}
 	var list *ecs.ListTaskDefinitionsOutput
@@ -110,4 +115,21 @@ func (e *Engine) findRevision(ctx context.Context, family, hash string, known *e
 		}
 	}
 	return "", false, nil
+}
+
+// behind reports whether a revision with tags latest deploys, for some
+// container, an image pushed after the one the new revision (tags) does.
+func behind(tags, latest Tags) bool {
+	for k := range tags {
+		c, ok := strings.CutPrefix(k, TagPushedAt)
+		if !ok {
+			continue
+		}
+		ours, ok1 := tags.PushedAt(c)
+		theirs, ok2 := latest.PushedAt(c)
+		if ok1 && ok2 && theirs.After(ours) {
+			return true
+		}
+	}
+	return false
 }
