@@ -130,3 +130,32 @@ func TestLateDeliveryAfterARollbackReusesItsRevision(t *testing.T) {
 		t.Errorf("family web has %d revisions, want 4 (seed, 1.4.0, 1.5.0, 1.6.0)", got)
 	}
 }
+
+// TestLostRegisterAnswerClearsTheMemory: the last register attempt wrote
+// the revision but its answer was lost, so the push fails. When the same
+// event comes again (not marked redelivered), the engine must not trust
+// its memory of the older revision as the family's latest: it reuses the
+// revision the lost answer wrote.
+func TestLostRegisterAnswerClearsTheMemory(t *testing.T) {
+	w := newWorld()
+	w.deploy(t, push("web", "1.4.0", digestA, 0))
+	w.engine.Attempts = 1
+	lose := true
+	w.ecs.failAfter = func(op string) error {
+		if op == "RegisterTaskDefinition" && lose {
+			lose = false
+			return apiErr("ServerException")
+		}
+		return nil
+	}
+	p := push("web", "1.5.0", digestB, time.Minute)
+	if out := w.deploy(t, p); !out[0].Retry {
+		t.Fatalf("first attempt = %+v, want a retryable failure", out[0])
+	}
+	if out := w.deploy(t, p); out[0].Event.Status != events.StatusStarted {
+		t.Fatalf("second attempt = %+v", out[0])
+	}
+	if got := len(w.ecs.defs["web"]); got != 3 {
+		t.Errorf("family web has %d revisions, want 3 (seed, 1.4.0, 1.5.0 once)", got)
+	}
+}

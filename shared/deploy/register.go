@@ -42,6 +42,10 @@ func (e *Engine) reuseOrRegister(ctx context.Context, r *taskdef.Rendered, tags 
 			e.remember(out, in.Tags)
 			return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
 		}
+		// The failed call may have registered the revision after all: the
+		// engine no longer knows the family's latest, so the next push
+		// reads it from ECS.
+		e.registered.Delete(family)
 		if attempt >= e.Attempts || !Retryable(err) {
 			return "", fmt.Errorf("register task definition %s: %w", family, err)
 		}
