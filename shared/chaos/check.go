@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
+	"github.com/deckhand-ecs/deckhand/shared/tagpolicy"
 )
 
 // Invariant names, in table order.
@@ -321,17 +323,25 @@ func (c *checker) rolledBack(svc, container, digest string) *events.DeploymentSt
 func (c *checker) noBackward() Row {
 	row := Row{Name: InvNoBackward}
 	pushedAt := map[string]map[string]string{} // ARN → container → pushed-at
+	imageTag := map[string]map[string]string{} // ARN → container → image tag
 	for _, s := range c.w.services {
 		for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
-			m := map[string]string{}
+			m, tags := map[string]string{}, map[string]string{}
 			for k, v := range td.Tags {
 				if cn, ok := strings.CutPrefix(k, deploy.TagPushedAt); ok {
 					m[cn] = v
 				}
+				if cn, ok := strings.CutPrefix(k, deploy.TagImageTag); ok {
+					tags[cn] = v
+				}
 			}
-			pushedAt[td.ARN] = m
+			pushedAt[td.ARN], imageTag[td.ARN] = m, tags
 		}
 	}
+	// Every repository of the world has a semver:* policy; pushes in one
+	// second are ordered by version, as the engine orders them.
+	versions, _ := tagpolicy.Parse("semver:*")
+	lastTag := map[string]map[string]string{}
 	// A circuit-breaker rollback moves a service back without an
 	// UpdateService; the next update is compared with what the service ran
 	// after the rollback, by ECS's own record.
@@ -353,11 +363,14 @@ func (c *checker) noBackward() Row {
 		}
 		row.Checked++
 		if to, ok := rolledBackTo[lastDeployment[u.Service]]; ok {
-			last[u.Service] = parse(to)
+			last[u.Service], lastTag[u.Service] = parse(to), maps.Clone(imageTag[to])
+		}
+		if lastTag[u.Service] == nil {
+			lastTag[u.Service] = map[string]string{}
 		}
 		lastDeployment[u.Service] = u.DeploymentID
 		if last[u.Service] == nil {
-			last[u.Service] = map[string]time.Time{}
+			last[u.Service], lastTag[u.Service] = map[string]time.Time{}, map[string]string{}
 		}
 		for cn, v := range pushedAt[u.TaskDefinition] {
 			at, err := time.Parse(time.RFC3339Nano, v)
@@ -365,11 +378,15 @@ func (c *checker) noBackward() Row {
 				row.Violations = append(row.Violations, fmt.Sprintf("%s: revision %s has pushed-at %q: %v", u.Service, u.TaskDefinition, v, err))
 				continue
 			}
+			tag, prevTag := imageTag[u.TaskDefinition][cn], lastTag[u.Service][cn]
 			if prev, ok := last[u.Service][cn]; ok && at.Before(prev) {
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s moved from an image pushed %s to one pushed %s (%s)",
 					u.Service, cn, prev.Format(time.RFC3339), at.Format(time.RFC3339), u.TaskDefinition))
+			} else if ok && at.Equal(prev) && prevTag != "" && versions.Compare(tag, prevTag) < 0 {
+				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s moved from %s to the lower %s pushed in the same instant %s (%s)",
+					u.Service, cn, prevTag, tag, at.Format(time.RFC3339), u.TaskDefinition))
 			}
-			last[u.Service][cn] = at
+			last[u.Service][cn], lastTag[u.Service][cn] = at, tag
 		}
 	}
 	return row

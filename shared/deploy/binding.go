@@ -71,7 +71,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 		switch {
 		case runDigest == p.Digest && run.tags[TagTemplate] == TagValue(tmpl.Version):
 			already = append(already, c)
-		case hasAt && p.PushedAt.Before(at) && !(p.Trigger == events.TriggerManual && p.Force):
+		case hasAt && olderThanRunning(p, at, run.tags[TagImageTag+c], b.Images[c]) && !(p.Trigger == events.TriggerManual && p.Force):
 			older = append(older, fmt.Sprintf("%s (pushed %s, running image pushed %s)", c, p.PushedAt.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)))
 		default:
 			deploy[c] = p
@@ -314,4 +314,15 @@ func appendPush(ps []Push, p Push) []Push {
 		}
 	}
 	return append(ps, p)
+}
+
+// olderThanRunning is rule 5's test: the push was pushed before the running
+// image (at, its pushed-at tag), or in the same instant with a lower version
+// under a semver policy (ECR's event times have whole seconds, so two pushes
+// of one repository can share one; coalescing breaks the tie the same way).
+func olderThanRunning(p Push, at time.Time, runningTag string, img manifest.Image) bool {
+	if p.PushedAt.Before(at) {
+		return true
+	}
+	return p.PushedAt.Equal(at) && runningTag != "" && img.Policy().Compare(p.Tag, runningTag) < 0
 }

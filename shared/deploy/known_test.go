@@ -159,3 +159,22 @@ func TestLostRegisterAnswerClearsTheMemory(t *testing.T) {
 		t.Errorf("family web has %d revisions, want 3 (seed, 1.4.0, 1.5.0 once)", got)
 	}
 }
+
+// TestSameSecondPushesOrderByVersion: ECR event times have whole seconds,
+// so two pushes can share one. Under a semver policy the lower version is
+// older (as coalescing decides), whichever arrives last.
+func TestSameSecondPushesOrderByVersion(t *testing.T) {
+	w := newWorld()
+	if out := w.deploy(t, push("web", "1.5.0", digestB, time.Minute)); out[0].Event.Status != events.StatusStarted {
+		t.Fatalf("1.5.0: %+v", out[0])
+	}
+	if out := w.deploy(t, push("web", "1.4.9", digestA, time.Minute)); out[0].Event.Status != events.StatusSuperseded {
+		t.Errorf("1.4.9 in the same second after 1.5.0 = %s (%s), want SUPERSEDED", out[0].Event.Status, out[0].Event.Reason)
+	}
+	if out := w.deploy(t, push("web", "1.5.1", digestC, time.Minute)); out[0].Event.Status != events.StatusStarted {
+		t.Errorf("1.5.1 in the same second after 1.5.0 = %s (%s), want STARTED", out[0].Event.Status, out[0].Event.Reason)
+	}
+	if got := w.runningImage(t, "web", "web"); got != registry+"/web@"+digestC {
+		t.Errorf("web runs %s, want 1.5.1", got)
+	}
+}

@@ -122,7 +122,8 @@ func (e *Engine) findRevision(ctx context.Context, family, hash string, tags Tag
 }
 
 // behind reports whether a revision with tags latest deploys, for some
-// container, an image pushed after the one the new revision (tags) does.
+// container, another image pushed at or after the one the new revision
+// (tags) does: the push may then be a late delivery whose revision exists.
 func behind(tags, latest Tags) bool {
 	for k := range tags {
 		c, ok := strings.CutPrefix(k, TagPushedAt)
@@ -131,7 +132,7 @@ func behind(tags, latest Tags) bool {
 		}
 		ours, ok1 := tags.PushedAt(c)
 		theirs, ok2 := latest.PushedAt(c)
-		if ok1 && ok2 && theirs.After(ours) {
+		if ok1 && ok2 && !theirs.Before(ours) && latest[TagDigest+c] != tags[TagDigest+c] {
 			return true
 		}
 	}
