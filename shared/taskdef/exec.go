@@ -462,23 +462,9 @@ func (s *state) evalField(dot any, fieldName string, node parse.Node, args []par
 	case Image:
 		field, found = imageField(r, fieldName)
 	case map[string]string:
-		if hasArgs {
-			return nil, s.errorf("%s is not a method but has arguments", fieldName)
-		}
-		v, ok := r[fieldName]
-		if !ok {
-			return nil, s.errorf("map has no entry for key %q", fieldName)
-		}
-		return v, nil
+		return mapEntry(s, r, fieldName, hasArgs)
 	case map[string]Image:
-		if hasArgs {
-			return nil, s.errorf("%s is not a method but has arguments", fieldName)
-		}
-		v, ok := r[fieldName]
-		if !ok {
-			return nil, s.errorf("map has no entry for key %q", fieldName)
-		}
-		return v, nil
+		return mapEntry(s, r, fieldName, hasArgs)
 	}
 	if found {
 		if hasArgs {
@@ -1063,4 +1049,16 @@ func le(arg1, arg2 any) (bool, error) {
 		return lessThan, err
 	}
 	return eq(arg1, arg2)
+}
+
+// mapEntry is `.Key` on a map (missingkey=error), as text/template does it.
+func mapEntry[V any](s *state, m map[string]V, fieldName string, hasArgs bool) (any, error) {
+	if hasArgs {
+		return nil, s.errorf("%s is not a method but has arguments", fieldName)
+	}
+	v, ok := m[fieldName]
+	if !ok {
+		return nil, s.errorf("map has no entry for key %q", fieldName)
+	}
+	return v, nil
 }
