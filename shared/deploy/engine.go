@@ -99,7 +99,7 @@ func (e *Engine) init() {
 			e.Attempts = 3
 		}
 		if e.Sleep == nil {
-			e.Sleep = sleepCtx
+			e.Sleep = SleepContext
 		}
 		if e.Now == nil {
 			e.Now = time.Now
@@ -297,7 +297,9 @@ func filterBinding(bs []*manifest.Service, name string) []*manifest.Service {
 	return nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepContext waits d or until ctx is done (the engine's default Sleep;
+// the job runner and the CLI's clock wait with it too).
+func SleepContext(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

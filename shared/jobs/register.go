@@ -61,7 +61,7 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 		if attempt >= registerAttempts || !deploy.Retryable(err) {
 			return revision{}, fmt.Errorf("register task definition %s: %w", family, err)
 		}
-		if err := sleepCtx(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
+		if err := deploy.SleepContext(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
 			return revision{}, err
 		}
 		if arn, ok, ferr := e.latestWithHash(ctx, family, r.Hash); ferr == nil && ok {
@@ -88,17 +88,6 @@ func (e *Engine) latestWithHash(ctx context.Context, family, hash string) (strin
 		return "", false, fmt.Errorf("describe task definition %s: %w", family, err)
 	}
 	return "", false, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // primaryContainer is the container .Image refers to: the override's

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/deckhand-ecs/deckhand/shared/deploy"
 )
 
 // Clock is the time source for anything that waits. Against AWS it is real
@@ -27,16 +29,7 @@ type RealClock struct{}
 func (RealClock) Now(context.Context) (time.Time, error) { return time.Now(), nil }
 
 // Wait sleeps for d or until ctx is done.
-func (RealClock) Wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (RealClock) Wait(ctx context.Context, d time.Duration) error { return deploy.SleepContext(ctx, d) }
 
 // SandboxClock drives the sandbox's virtual clock through its control API
 // (GET /_sandbox/now, POST /_sandbox/advance).
