@@ -95,6 +95,20 @@ func statuses(os []Outcome) map[string][]events.DeploymentStatus {
 	return out
 }
 
+// uniqueHashes fails the test if two revisions of family share a content
+// hash (rule 7, and the chaos suite's invariant 3).
+func (w *world) uniqueHashes(t *testing.T, family string) {
+	t.Helper()
+	hashes := map[string]int{}
+	for _, d := range w.ecs.defs[family] {
+		if h := TagsOf(d.Tags)[TagContentHash]; h != "" {
+			if hashes[h]++; hashes[h] > 1 {
+				t.Errorf("two revisions of %s with content hash %s", family, h)
+			}
+		}
+	}
+}
+
 func (w *world) runningImage(t *testing.T, service, container string) string {
 	t.Helper()
 	for _, c := range w.ecs.running("prod", service).TaskDefinition.ContainerDefinitions {
@@ -389,14 +403,7 @@ func TestRegisterIsNeverRepeatedBlindly(t *testing.T) {
 		if out[0].Event.Status != events.StatusStarted {
 			t.Fatalf("redelivery = %+v", out[0])
 		}
-		hashes := map[string]int{}
-		for _, d := range w.ecs.defs["web"] {
-			if h := TagsOf(d.Tags)[TagContentHash]; h != "" {
-				if hashes[h]++; hashes[h] > 1 {
-					t.Errorf("two revisions with content hash %s", h)
-				}
-			}
-		}
+		w.uniqueHashes(t, "web")
 		if got := len(w.ecs.defs["web"]); got != 3 {
 			t.Errorf("family web has %d revisions, want 3 (seed, 1.5.0, 1.4.0)", got)
 		}

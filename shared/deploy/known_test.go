@@ -88,14 +88,7 @@ func TestRegisteredButNotDeployedIsReused(t *testing.T) {
 	if out[0].Event.Status != events.StatusStarted {
 		t.Fatalf("second attempt = %+v", out[0])
 	}
-	hashes := map[string]int{}
-	for _, d := range w.ecs.defs["web"] {
-		if h := TagsOf(d.Tags)[TagContentHash]; h != "" {
-			if hashes[h]++; hashes[h] > 1 {
-				t.Errorf("two revisions with content hash %s", h)
-			}
-		}
-	}
+	w.uniqueHashes(t, "web")
 	if got := len(w.ecs.defs["web"]); got != 3 {
 		t.Errorf("family web has %d revisions, want 3 (seed, 1.4.0, 1.5.0)", got)
 	}
