@@ -182,7 +182,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	o.Event.Status = events.StatusStarted
 	o.Event.Reason = fmt.Sprintf("deploying %s", strings.Join(slices.Sorted(maps.Keys(deploy)), ", "))
 	if len(caught) > 0 {
-		o.Event.Reason += "; " + joinNotes(caught)
+		o.Event.Reason += "; " + strings.Join(caught, "; ")
 	}
 	return o
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -111,5 +110,3 @@ func (e *Engine) newestPushed(ctx context.Context, repository string, img manife
 	}
 	return best, found
 }
-
-func joinNotes(notes []string) string { return strings.Join(notes, "; ") }
