@@ -44,7 +44,7 @@ type ContainerChange struct {
 	NewTag    string `json:"newTag,omitempty"`
 	// PushedDigest and PushedTag name the push this decision answers when
 	// the engine deployed a newer eligible image instead (catch-up during a
-	// burst, see shared/deploy/catchup.go); empty otherwise.
+	// burst, see shared/engine/deploy/catchup.go); empty otherwise.
 	PushedDigest string `json:"pushedDigest,omitempty"`
 	PushedTag    string `json:"pushedTag,omitempty"`
 }

@@ -35,7 +35,7 @@ func (s *stack) grantAll() {
 			p.tagOnCreate(createRegister),
 			p.passRole(),
 			p.putEvents(),
-			p.describeImages(), // catch-up during bursts (shared/deploy/catchup.go)
+			p.describeImages(), // catch-up during bursts (shared/engine/deploy/catchup.go)
 		},
 		"runner": {
 			p.readObjects(),

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/deckhand-ecs/deckhand/shared/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 func TestLoadNamesMakeBuildWhenBinariesAreMissing(t *testing.T) {

@@ -13,11 +13,11 @@ BENCH_COUNT ?= 5
 .PHONY: bench chaos fuzz-smoke
 
 chaos: ## reliability suite: 5,000 seeded events over 100 services with 10% faults, invariants table (SEED=n replays)
-	$(GO) test -count=1 -timeout 30m -run '^TestChaos$$' ./shared/chaos -v \
+	$(GO) test -count=1 -timeout 30m -run '^TestChaos$$' ./tools/chaos -v \
 	  -chaos.seed=$(SEED) -chaos.events=$(EVENTS) -chaos.services=$(SERVICES) -chaos.strict
 
 fuzz-smoke: ## run every fuzz target for FUZZTIME (default 5s) against its testdata corpus
-	@set -e; for t in ./events:FuzzDecodeImageAction ./events:FuzzKind ./shared/manifest:FuzzParse ./shared/taskdef:FuzzRenderVars ./shared/taskdef:FuzzExecMatchesTextTemplate; do \
+	@set -e; for t in ./events:FuzzDecodeImageAction ./events:FuzzKind ./shared/spec/manifest:FuzzParse ./shared/spec/taskdef:FuzzRenderVars ./shared/spec/taskdef:FuzzExecMatchesTextTemplate; do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; \
 	  if grep -qs "func $$fn(" $$pkg/*_test.go; then \
 	    echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
@@ -28,11 +28,11 @@ fuzz-smoke: ## run every fuzz target for FUZZTIME (default 5s) against its testd
 bench: ## performance: cold start, size, RSS, per-event cost, API economy, burst, CLI vs script (ratios vs baselines)
 	@mkdir -p $(BENCH_DIR)/deployer $(BENCH_DIR)/hello
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/deployer/bootstrap ./functions/deployer
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/hello/bootstrap ./bench/hello
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/hello/bootstrap ./tools/bench/hello
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -o $(BENCH_DIR)/deployer/bootstrap.syms ./functions/deployer
 	@for fn in $(FUNCTIONS); do \
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/arm64/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
 	$(GO) build -o $(BENCH_DIR)/deckhand ./cmd/deckhand
-	$(GO) run ./bench/cmd/benchrun -dir $(BENCH_DIR) -functions "$(FUNCTIONS)"
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./bench/eventcost
+	$(GO) run ./tools/bench/cmd/benchrun -dir $(BENCH_DIR) -functions "$(FUNCTIONS)"
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./tools/bench/eventcost

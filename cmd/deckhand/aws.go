@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
-	"github.com/deckhand-ecs/deckhand/shared/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 // sandboxRegion is the sandbox's default Region, used with an endpoint
@@ -27,7 +27,7 @@ const sandboxRegion = "us-west-2"
 // flags and the endpoint override. It reports whether the endpoint is the
 // Deckhand sandbox, whose clock waiting then advances.
 func (a *app) awsConfig(ctx context.Context) (aws.Config, bool, error) {
-	sandbox := a.sandboxClock || ops.IsSandbox(ctx, a.endpoint, a.http)
+	sandbox := a.sandboxClock || cli.IsSandbox(ctx, a.endpoint, a.http)
 	opts := []func(*awsconfig.LoadOptions) error{}
 	if a.region != "" {
 		opts = append(opts, awsconfig.WithRegion(a.region))
@@ -60,7 +60,7 @@ func (a *app) awsConfig(ctx context.Context) (aws.Config, bool, error) {
 		}
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, false, &ops.UsageError{Msg: "no AWS Region: pass --region or set AWS_REGION (or use --endpoint-url for the sandbox)"}
+		return aws.Config{}, false, &cli.UsageError{Msg: "no AWS Region: pass --region or set AWS_REGION (or use --endpoint-url for the sandbox)"}
 	}
 	return cfg, sandbox, nil
 }
@@ -74,7 +74,7 @@ func (a *app) source(ctx context.Context, cfg *aws.Config) (store.Source, error)
 	}
 	bucket, key, _ := strings.Cut(rest, "/")
 	if bucket == "" || key == "" {
-		return nil, &ops.UsageError{Msg: fmt.Sprintf("--manifest %q: want s3://bucket/key, e.g. s3://deckhand-config/deckhand.yaml", a.manifest)}
+		return nil, &cli.UsageError{Msg: fmt.Sprintf("--manifest %q: want s3://bucket/key, e.g. s3://deckhand-config/deckhand.yaml", a.manifest)}
 	}
 	if cfg == nil {
 		c, _, err := a.awsConfig(ctx)
@@ -91,7 +91,7 @@ func (a *app) source(ctx context.Context, cfg *aws.Config) (store.Source, error)
 }
 
 // env builds the clients for the online commands.
-func (a *app) env(ctx context.Context) (*ops.Env, error) {
+func (a *app) env(ctx context.Context) (*cli.Env, error) {
 	cfg, sandbox, err := a.awsConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -100,12 +100,12 @@ func (a *app) env(ctx context.Context) (*ops.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &ops.Env{
+	e := &cli.Env{
 		ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg),
 		EventBus: a.eventBus, Source: src, Account: a.account, Region: cfg.Region, Logger: a.logger(),
 	}
 	if sandbox {
-		e.Clock = ops.SandboxClock{Endpoint: a.endpoint, Client: a.http}
+		e.Clock = cli.SandboxClock{Endpoint: a.endpoint, Client: a.http}
 	}
 	if e.Account == "" {
 		if e.Account, err = e.DiscoverAccount(ctx); err != nil {

@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/deploy"
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 )
 
 func (a *app) deployCmd() *cobra.Command {
@@ -37,7 +37,7 @@ it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
 			if err != nil {
 				return err
 			}
-			out, err := env.Deploy(ctx, ops.DeployRequest{Binding: argv[0], Images: imgs, Force: force})
+			out, err := env.Deploy(ctx, cli.DeployRequest{Binding: argv[0], Images: imgs, Force: force})
 			if err != nil {
 				return err
 			}
@@ -54,7 +54,7 @@ it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
 // finishDeploy prints an engine outcome and, with wait, follows the rollout.
 // extra, when set, is added to the JSON result and means the caller printed
 // the outcome already.
-func (a *app) finishDeploy(cmd *cobra.Command, env *ops.Env, out deploy.Outcome, wait bool, timeout time.Duration, extra map[string]any) error {
+func (a *app) finishDeploy(cmd *cobra.Command, env *cli.Env, out deploy.Outcome, wait bool, timeout time.Duration, extra map[string]any) error {
 	ev := out.Event
 	if !a.json() && extra == nil {
 		w := a.stdout
@@ -78,13 +78,13 @@ func (a *app) finishDeploy(cmd *cobra.Command, env *ops.Env, out deploy.Outcome,
 	for k, v := range extra {
 		result[k] = v
 	}
-	var verdict *ops.Verdict
+	var verdict *cli.Verdict
 	var followErr error
 	if wait && ev.Status == events.StatusStarted {
 		if !a.json() {
 			a.note("following deployment %s of %s/%s", ev.DeploymentID, ev.Cluster, ev.Service)
 		}
-		v, err := env.Follow(cmd.Context(), ops.Rollout{Cluster: ev.Cluster, Service: ev.Service,
+		v, err := env.Follow(cmd.Context(), cli.Rollout{Cluster: ev.Cluster, Service: ev.Service,
 			DeploymentID: ev.DeploymentID, TaskDefinition: ev.NewRevision}, timeout, a.rolloutProgress())
 		a.endProgress()
 		if err != nil && v.Status == "" {

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 func (a *app) diffCmd() *cobra.Command {
@@ -33,7 +33,7 @@ reused. When the engine would not deploy, the diff shows what --force would depl
 			if err != nil {
 				return err
 			}
-			plan, err := env.Diff(ctx, ops.DeployRequest{Binding: argv[0], Images: imgs, Force: force})
+			plan, err := env.Diff(ctx, cli.DeployRequest{Binding: argv[0], Images: imgs, Force: force})
 			if err != nil {
 				return err
 			}
@@ -49,7 +49,7 @@ reused. When the engine would not deploy, the diff shows what --force would depl
 	return cmd
 }
 
-func (a *app) printPlan(p *ops.Plan) {
+func (a *app) printPlan(p *cli.Plan) {
 	w := a.stdout
 	decision := string(p.Decision)
 	if p.Decision == events.StatusStarted {

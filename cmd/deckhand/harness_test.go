@@ -13,10 +13,10 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
-	"github.com/deckhand-ecs/deckhand/shared/store"
 )
 
 const examples = "../../examples"
@@ -87,19 +87,19 @@ func seed(t *testing.T) *world {
 	}
 	src := store.Dir{ManifestPath: filepath.Join(examples, "deckhand.yaml")}
 	for name, imgs := range map[string][]string{"web": {"web:1.0.0", "proxy:stable-1"}, "api": {"api:2.0.0", "proxy:stable-1"}, "worker": {"worker:release-1"}} {
-		req := ops.RenderRequest{Name: name, Account: sb.Account(), Region: sb.Region()}
+		req := cli.RenderRequest{Name: name, Account: sb.Account(), Region: sb.Region()}
 		for _, ref := range imgs {
-			r, err := ops.ParseImageRef(ref)
+			r, err := cli.ParseImageRef(ref)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := ops.OfflineImage(r, w.digests[ref], "")
+			res, err := cli.OfflineImage(r, w.digests[ref], "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			req.Images = append(req.Images, res)
 		}
-		rendered, err := ops.Render(ctx, src, req)
+		rendered, err := cli.Render(ctx, src, req)
 		if err != nil {
 			t.Fatalf("render bootstrap %s: %v", name, err)
 		}

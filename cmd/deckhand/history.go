@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 func (a *app) historyCmd() *cobra.Command {
@@ -42,7 +42,7 @@ digests per container, registration time and verdict. The running revision is ma
 	return cmd
 }
 
-func (a *app) printHistory(h *ops.History, now time.Time) {
+func (a *app) printHistory(h *cli.History, now time.Time) {
 	w := a.stdout
 	fmt.Fprintf(w, "%s (%s/%s), family %s\n", h.Binding, h.Cluster, h.Service, h.Family)
 	if len(h.Revisions) == 0 {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 func (a *app) holdCmd() *cobra.Command {
@@ -54,7 +54,7 @@ func (a *app) releaseCmd() *cobra.Command {
 	}
 }
 
-func (a *app) printHold(r *ops.HoldResult) error {
+func (a *app) printHold(r *cli.HoldResult) error {
 	if a.json() {
 		return a.printJSON(r)
 	}

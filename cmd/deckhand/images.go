@@ -4,14 +4,14 @@ import (
 	"context"
 	"sort"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 // resolveImages parses --image flags and looks them up in ECR.
-func resolveImages(ctx context.Context, env *ops.Env, flags []string) ([]ops.Resolved, error) {
-	var out []ops.Resolved
+func resolveImages(ctx context.Context, env *cli.Env, flags []string) ([]cli.Resolved, error) {
+	var out []cli.Resolved
 	for _, s := range flags {
-		ref, err := ops.ParseImageRef(s)
+		ref, err := cli.ParseImageRef(s)
 		if err != nil {
 			return nil, err
 		}

@@ -7,16 +7,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 // rolloutProgress returns a reporter that shows a rollout on stderr: one
 // live line on a terminal, a line per change otherwise, and every new
 // service event.
-func (a *app) rolloutProgress() func(ops.Progress) {
+func (a *app) rolloutProgress() func(cli.Progress) {
 	tty := isTTY(a.stderr)
 	last := ""
-	return func(p ops.Progress) {
+	return func(p cli.Progress) {
 		line := fmt.Sprintf("%6s  %-11s  running %d/%d  pending %d  failed %d",
 			human(p.Elapsed), dash(p.RolloutState), p.Running, p.Desired, p.Pending, p.Failed)
 		if tty {
@@ -54,7 +54,7 @@ func revision(s string) string {
 }
 
 // printVerdict prints a rollout's verdict for people.
-func (a *app) printVerdict(v ops.Verdict) {
+func (a *app) printVerdict(v cli.Verdict) {
 	w := a.stdout
 	status := a.paint(w, statusColor(string(v.Status)), string(v.Status))
 	fmt.Fprintf(w, "verdict: %s after %s", status, human(v.Duration))

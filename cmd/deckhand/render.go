@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 func (a *app) renderCmd() *cobra.Command {
@@ -28,15 +28,15 @@ without --resolve a REPO:TAG image gets the digest from --digest, or a clearly f
 		Args: args(1, 1, "one binding or job name"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
-			req := ops.RenderRequest{Name: argv[0], Vars: map[string]string{}}
+			req := cli.RenderRequest{Name: argv[0], Vars: map[string]string{}}
 			for _, kv := range vars {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok || k == "" {
-					return &ops.UsageError{Msg: fmt.Sprintf("--var %q: want NAME=VALUE", kv)}
+					return &cli.UsageError{Msg: fmt.Sprintf("--var %q: want NAME=VALUE", kv)}
 				}
 				req.Vars[k] = v
 			}
-			var env *ops.Env
+			var env *cli.Env
 			src, err := a.source(ctx, nil)
 			if resolve {
 				env, err = a.env(ctx)
@@ -52,25 +52,25 @@ without --resolve a REPO:TAG image gets the digest from --digest, or a clearly f
 				if err != nil {
 					return fmt.Errorf("load manifest: %w", err)
 				}
-				req.Account, req.Region = or(a.account, ops.OfflineAccount(m)), or(a.region, or(a.getenv("AWS_REGION"), "us-east-1"))
+				req.Account, req.Region = or(a.account, cli.OfflineAccount(m)), or(a.region, or(a.getenv("AWS_REGION"), "us-east-1"))
 			}
 			for _, s := range images {
-				ref, err := ops.ParseImageRef(s)
+				ref, err := cli.ParseImageRef(s)
 				if err != nil {
 					return err
 				}
-				var r ops.Resolved
+				var r cli.Resolved
 				if env != nil {
 					r, err = env.ResolveImage(ctx, ref)
 				} else {
-					r, err = ops.OfflineImage(ref, digest, "")
+					r, err = cli.OfflineImage(ref, digest, "")
 				}
 				if err != nil {
 					return err
 				}
 				req.Images = append(req.Images, r)
 			}
-			res, err := ops.Render(ctx, src, req)
+			res, err := cli.Render(ctx, src, req)
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ without --resolve a REPO:TAG image gets the digest from --digest, or a clearly f
 	return cmd
 }
 
-func (a *app) printRender(res *ops.RenderResult) error {
+func (a *app) printRender(res *cli.RenderResult) error {
 	if !a.json() {
 		var buf bytes.Buffer
 		if err := json.Indent(&buf, res.Rendered.JSON, "", "  "); err != nil {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deckhand-ecs/deckhand/shared/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 )
 
 func (a *app) rollbackCmd() *cobra.Command {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deckhand-ecs/deckhand/shared/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 )
 
 func TestRollbackGoesBackAndHolds(t *testing.T) {

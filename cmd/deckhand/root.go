@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 // Exit codes.
@@ -65,12 +65,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	fmt.Fprintln(stderr, "deckhand: "+err.Error())
 	switch {
-	case errors.Is(err, ops.ErrUsage), isCobraUsage(err):
-		if !errors.Is(err, ops.ErrUsage) {
+	case errors.Is(err, cli.ErrUsage), isCobraUsage(err):
+		if !errors.Is(err, cli.ErrUsage) {
 			fmt.Fprintln(stderr, "Run 'deckhand --help' for usage.")
 		}
 		return exitUsage
-	case errors.Is(err, ops.ErrNotFound):
+	case errors.Is(err, cli.ErrNotFound):
 		return exitNotFound
 	}
 	return exitFailure
@@ -101,7 +101,7 @@ Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not fo
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if a.output != "text" && a.output != "json" {
-				return &ops.UsageError{Msg: fmt.Sprintf("--output %q: want text or json", a.output)}
+				return &cli.UsageError{Msg: fmt.Sprintf("--output %q: want text or json", a.output)}
 			}
 			return nil
 		},
@@ -117,7 +117,7 @@ Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not fo
 	f.BoolVar(&a.sandboxClock, "sandbox-clock", false, "wait by advancing the sandbox's virtual clock (detected automatically)")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log engine decisions to stderr")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &ops.UsageError{Msg: fmt.Sprintf("%v; see '%s --help'", err, cmd.CommandPath())}
+		return &cli.UsageError{Msg: fmt.Sprintf("%v; see '%s --help'", err, cmd.CommandPath())}
 	})
 	root.AddCommand(a.validateCmd(), a.renderCmd(), a.diffCmd(), a.deployCmd(),
 		a.rollbackCmd(), a.holdCmd(), a.releaseCmd(), a.historyCmd(),
@@ -129,7 +129,7 @@ Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not fo
 func args(min, max int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < min || (max >= 0 && len(args) > max) {
-			return &ops.UsageError{Msg: fmt.Sprintf("%s: want %s, got %d argument(s); see 'deckhand %s --help'", cmd.Name(), names, len(args), cmd.Name())}
+			return &cli.UsageError{Msg: fmt.Sprintf("%s: want %s, got %d argument(s); see 'deckhand %s --help'", cmd.Name(), names, len(args), cmd.Name())}
 		}
 		return nil
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 func (a *app) runCmd() *cobra.Command {
@@ -29,16 +29,16 @@ time. --wait streams the task's state and exits with its exit code.`,
 		Args: args(1, 1, "one job name"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
-			req := ops.RunRequest{Job: argv[0], Command: strings.Fields(command), Env: map[string]string{}}
+			req := cli.RunRequest{Job: argv[0], Command: strings.Fields(command), Env: map[string]string{}}
 			for _, kv := range envs {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok || k == "" {
-					return &ops.UsageError{Msg: fmt.Sprintf("--env %q: want NAME=VALUE", kv)}
+					return &cli.UsageError{Msg: fmt.Sprintf("--env %q: want NAME=VALUE", kv)}
 				}
 				req.Env[k] = v
 			}
 			if override != "" {
-				o, err := ops.ParseOverride(override)
+				o, err := cli.ParseOverride(override)
 				if err != nil {
 					return err
 				}
@@ -87,7 +87,7 @@ time. --wait streams the task's state and exits with its exit code.`,
 				}
 			}
 			last := ""
-			run, err := env.FollowTask(ctx, job.Cluster, res.TaskARNs[0], timeout, func(r ops.JobRun) {
+			run, err := env.FollowTask(ctx, job.Cluster, res.TaskARNs[0], timeout, func(r cli.JobRun) {
 				if r.LastStatus != last {
 					a.note("%s  %s", env.Now(ctx).UTC().Format("15:04:05"), r.LastStatus)
 					last = r.LastStatus

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deckhand-ecs/deckhand/shared/demo"
-	"github.com/deckhand-ecs/deckhand/shared/local"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/demo"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
 )
 
 func (a *app) sandboxCmd() *cobra.Command {

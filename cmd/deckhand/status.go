@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -44,7 +44,7 @@ shows everything in the manifest.`,
 	return cmd
 }
 
-func (a *app) printStatus(st *ops.Status, now time.Time) {
+func (a *app) printStatus(st *cli.Status, now time.Time) {
 	w := a.stdout
 	if len(st.Services) > 0 {
 		tw := table(w)

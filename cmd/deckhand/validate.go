@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deckhand-ecs/deckhand/shared/ops"
+	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
 func (a *app) validateCmd() *cobra.Command {
@@ -25,7 +25,7 @@ variables whose names look like secrets (SECRET, PASSWORD, TOKEN, KEY, ...).`,
 			if err != nil {
 				return err
 			}
-			rep, err := ops.Validate(ctx, src, a.manifest, or(a.region, a.getenv("AWS_REGION")))
+			rep, err := cli.Validate(ctx, src, a.manifest, or(a.region, a.getenv("AWS_REGION")))
 			if err != nil {
 				return err
 			}
@@ -44,7 +44,7 @@ variables whose names look like secrets (SECRET, PASSWORD, TOKEN, KEY, ...).`,
 	}
 }
 
-func (a *app) printValidate(rep *ops.ValidateReport) {
+func (a *app) printValidate(rep *cli.ValidateReport) {
 	w := a.stdout
 	for _, f := range rep.Warnings {
 		fmt.Fprintf(w, "%s %s\n", a.paint(w, "yellow", "warning:"), f)

@@ -1,6 +1,6 @@
 // Command deployer is the deploy-on-push Lambda function: ECR push events,
 // delivered through the per-group SQS FIFO queue (or directly), go through
-// the deploy engine in shared/deploy.
+// the deploy engine in shared/engine/deploy.
 package main
 
 import (
@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/deckhand-ecs/deckhand/shared/config"
-	"github.com/deckhand-ecs/deckhand/shared/deploy"
-	"github.com/deckhand-ecs/deckhand/shared/emit"
-	"github.com/deckhand-ecs/deckhand/shared/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
+	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 )
 
 func main() {

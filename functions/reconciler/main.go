@@ -1,7 +1,7 @@
 // Command reconciler is the periodic catch-up Lambda function. EventBridge
 // Scheduler invokes it at a rate with {}; it enqueues synthetic pushes for
 // services behind ECR into the deploy FIFO queue and stops job runs past
-// their timeout (shared/reconcile, DESIGN §7).
+// their timeout (shared/engine/reconcile, DESIGN §7).
 package main
 
 import (
@@ -20,10 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/deckhand-ecs/deckhand/shared/config"
-	"github.com/deckhand-ecs/deckhand/shared/jobs"
-	"github.com/deckhand-ecs/deckhand/shared/reconcile"
-	"github.com/deckhand-ecs/deckhand/shared/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
 )
 
 func main() {

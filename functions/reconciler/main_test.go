@@ -14,12 +14,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/deploy"
-	"github.com/deckhand-ecs/deckhand/shared/jobs"
-	"github.com/deckhand-ecs/deckhand/shared/jobs/jobstest"
-	"github.com/deckhand-ecs/deckhand/shared/reconcile"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/jobstest"
 )
 
 // These end-to-end tests run the reconciler through the real Lambda handler

@@ -1,6 +1,6 @@
 // Command runner is the scheduled-job Lambda function. EventBridge Scheduler
 // invokes it with {"job": "<name>", "scheduledTime": "<RFC 3339>"}; the run
-// engine in shared/jobs starts the job's task (DESIGN §3, §7).
+// engine in shared/engine/jobs starts the job's task (DESIGN §3, §7).
 package main
 
 import (
@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/deckhand-ecs/deckhand/shared/config"
-	"github.com/deckhand-ecs/deckhand/shared/jobs"
-	"github.com/deckhand-ecs/deckhand/shared/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 )
 
 func main() {

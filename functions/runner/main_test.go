@@ -13,10 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/jobs"
-	"github.com/deckhand-ecs/deckhand/shared/jobs/jobstest"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/jobstest"
 )
 
 // These end-to-end tests run the runner through the real Lambda handler

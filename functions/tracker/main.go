@@ -1,7 +1,7 @@
 // Command tracker is the verdict Lambda function: ECS Deployment State
-// Changes become Deckhand deployment verdicts (shared/track), and ECS Task
+// Changes become Deckhand deployment verdicts (shared/engine/track), and ECS Task
 // State Changes of Deckhand's jobs become job results and retries
-// (shared/jobs).
+// (shared/engine/jobs).
 package main
 
 import (
@@ -17,11 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/deckhand-ecs/deckhand/shared/config"
-	"github.com/deckhand-ecs/deckhand/shared/emit"
-	"github.com/deckhand-ecs/deckhand/shared/jobs"
-	"github.com/deckhand-ecs/deckhand/shared/store"
-	"github.com/deckhand-ecs/deckhand/shared/track"
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
+	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/track"
 )
 
 func main() {

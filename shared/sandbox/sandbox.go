@@ -204,7 +204,7 @@ func (s *Sandbox) AWSConfig() aws.Config {
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxBackoff = RetryMaxBackoff
-				o.RateLimiter = ratelimit.None // as the functions' retryer (shared/config)
+				o.RateLimiter = ratelimit.None // as the functions' retryer (shared/aws/config)
 			})
 		},
 		HTTPClient: s.client,

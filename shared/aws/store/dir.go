@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+)
+
+// Dir is a Source that reads a manifest file and resolves template keys
+// relative to the manifest's directory. The CLI uses it to work offline.
+type Dir struct {
+	ManifestPath string
+}
+
+// Manifest loads and validates the manifest file.
+func (d Dir) Manifest(context.Context) (*manifest.Manifest, error) {
+	return manifest.Load(d.ManifestPath)
+}
+
+// Template reads key relative to the manifest's directory. Its version is
+// the key plus a hash of the body.
+func (d Dir) Template(_ context.Context, key string) (Template, error) {
+	path := filepath.Join(filepath.Dir(d.ManifestPath), filepath.FromSlash(key))
+	body, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Template{}, fmt.Errorf("read template %s: %w", path, ErrNotFound)
+	}
+	if err != nil {
+		return Template{}, fmt.Errorf("read template %s: %w", path, err)
+	}
+	sum := sha256.Sum256(body)
+	return Template{Key: key, Body: body, Version: key + "@" + hex.EncodeToString(sum[:8])}, nil
+}

@@ -1,0 +1,131 @@
+// Package store loads the manifest and templates Deckhand runs from: from S3
+// in the functions (cached across warm invocations and revalidated with a
+// conditional GET on the ETag), or from a local directory in the CLI.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+)
+
+// Template is a template body and the version it was read at.
+type Template struct {
+	Key  string
+	Body []byte
+	// Version identifies the body: "<key>@<version id>" in a versioned
+	// bucket, else "<key>@<etag>". It becomes the deckhand:template tag.
+	Version string
+}
+
+// Source is where the engines read the manifest and templates.
+type Source interface {
+	Manifest(ctx context.Context) (*manifest.Manifest, error)
+	Template(ctx context.Context, key string) (Template, error)
+}
+
+type s3API interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+var _ s3API = (*s3.Client)(nil)
+
+// S3 is a Source backed by an S3 bucket. It is safe for concurrent use.
+type S3 struct {
+	Client      s3API
+	Bucket      string
+	ManifestKey string
+
+	mu       sync.Mutex
+	objects  map[string]object
+	manifest *manifest.Manifest
+	manETag  string
+}
+
+type object struct {
+	etag, version string
+	body          []byte
+}
+
+// NewS3 returns an S3 source for the manifest at key in bucket.
+func NewS3(client s3API, bucket, manifestKey string) *S3 {
+	return &S3{Client: client, Bucket: bucket, ManifestKey: manifestKey, objects: map[string]object{}}
+}
+
+// Manifest returns the parsed manifest, re-parsing only when its ETag
+// changed. A manifest that fails validation is an error wrapping
+// manifest.ErrInvalid.
+func (s *S3) Manifest(ctx context.Context) (*manifest.Manifest, error) {
+	obj, err := s.get(ctx, s.ManifestKey)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.manifest != nil && s.manETag == obj.etag {
+		return s.manifest, nil
+	}
+	m, err := manifest.Parse("s3://"+s.Bucket+"/"+s.ManifestKey, obj.body)
+	if err != nil {
+		return nil, err
+	}
+	s.manifest, s.manETag = m, obj.etag
+	return m, nil
+}
+
+// Template returns the template at key.
+func (s *S3) Template(ctx context.Context, key string) (Template, error) {
+	obj, err := s.get(ctx, key)
+	if err != nil {
+		return Template{}, err
+	}
+	v := obj.version
+	if v == "" || v == "null" {
+		v = obj.etag
+	}
+	return Template{Key: key, Body: obj.body, Version: key + "@" + v}, nil
+}
+
+// ErrNotFound is returned when the manifest or a template does not exist.
+var ErrNotFound = errors.New("object not found")
+
+// get fetches key, sending If-None-Match when cached. A 304 surfaces from
+// the SDK as an API error with code NotModified: that is the cache hit.
+func (s *S3) get(ctx context.Context, key string) (object, error) {
+	s.mu.Lock()
+	cached, ok := s.objects[key]
+	s.mu.Unlock()
+	in := &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)}
+	if ok {
+		in.IfNoneMatch = aws.String(cached.etag)
+	}
+	out, err := s.Client.GetObject(ctx, in)
+	if err != nil {
+		var apiErr smithy.APIError
+		if ok && errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotModified" {
+			return cached, nil
+		}
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
+			return object{}, fmt.Errorf("get s3://%s/%s: %w", s.Bucket, key, ErrNotFound)
+		}
+		return object{}, fmt.Errorf("get s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return object{}, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	obj := object{etag: aws.ToString(out.ETag), version: aws.ToString(out.VersionId), body: body}
+	s.mu.Lock()
+	s.objects[key] = obj
+	s.mu.Unlock()
+	return obj, nil
+}

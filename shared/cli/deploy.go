@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+)
+
+// DeployRequest is a manual deploy of images to one binding.
+type DeployRequest struct {
+	Binding string
+	// Images are resolved images (ResolveImage); each feeds the binding's
+	// containers of its repository.
+	Images []Resolved
+	// Force lets the deploy go to an older image and past a hold.
+	Force bool
+	// EventID labels the deployment (the deckhand:event-id tag); default
+	// "manual-<unix nanoseconds>".
+	EventID string
+}
+
+// Deploy runs a manual deploy through the deploy engine, with trigger
+// manual, restricted to the binding. It returns the engine's outcome for the
+// binding; a FAILED outcome is returned with its error.
+func (e *Env) Deploy(ctx context.Context, req DeployRequest) (deploy.Outcome, error) {
+	return e.deploy(ctx, e.engine(e.ECS, true), req)
+}
+
+// engine builds a deploy engine on api. Manual work is paced by ECS's own
+// rates only.
+func (e *Env) engine(api ECSAPI, emitEvents bool) *deploy.Engine {
+	eng := &deploy.Engine{
+		ECS: api, Source: e.Source, Account: e.Account, Region: e.Region, Logger: e.logger(),
+		RegisterLimit: rate.NewLimiter(rate.Inf, 0), UpdateLimit: rate.NewLimiter(rate.Inf, 0),
+		Concurrency: 1,
+	}
+	if emitEvents && e.Events != nil {
+		eng.Events = &emit.Bus{Client: e.Events, BusName: e.EventBus}
+	}
+	return eng
+}
+
+func (e *Env) deploy(ctx context.Context, eng *deploy.Engine, req DeployRequest) (deploy.Outcome, error) {
+	m, err := e.manifest(ctx)
+	if err != nil {
+		return deploy.Outcome{}, err
+	}
+	b, err := Binding(m, req.Binding)
+	if err != nil {
+		return deploy.Outcome{}, err
+	}
+	if len(req.Images) == 0 {
+		return deploy.Outcome{}, usagef("deploy %s: give at least one --image, e.g. --image %s", b.Name, exampleImage(b.Images))
+	}
+	assigned, err := assignImages(b.Name, b.Images, req.Images, true)
+	if err != nil {
+		return deploy.Outcome{}, err
+	}
+	id := req.EventID
+	if id == "" {
+		id = "manual-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	}
+	seen := map[string]bool{}
+	var pushes []deploy.Push
+	for _, c := range sortedKeys(assigned) {
+		r := assigned[c]
+		if seen[r.Repository] {
+			continue
+		}
+		seen[r.Repository] = true
+		pushes = append(pushes, deploy.Push{
+			EventID: id, Account: e.Account, Region: e.Region, Repository: r.Repository, Tag: r.Tag,
+			Digest: r.Digest, PushedAt: r.PushedAt, Trigger: events.TriggerManual, Force: req.Force, Binding: b.Name,
+		})
+	}
+	outcomes, err := eng.Deploy(ctx, pushes)
+	if err != nil {
+		return deploy.Outcome{}, fmt.Errorf("deploy %s: %w", b.Name, err)
+	}
+	out, ok := pick(outcomes, b.Name)
+	if !ok {
+		return deploy.Outcome{}, fmt.Errorf("deploy %s: the engine made no decision for the binding", b.Name)
+	}
+	var perm *deploy.PermanentError
+	if errors.As(out.Err, &perm) && (perm.Reason == "ServiceNotFound" || perm.Reason == "ClusterNotFound") {
+		return out, &NotFoundError{Kind: "service", Name: b.Cluster + "/" + b.Service,
+			Hint: fmt.Sprintf("binding %s names it; create the service first (Deckhand deploys to existing services), or check --region", b.Name)}
+	}
+	if out.Err != nil {
+		return out, fmt.Errorf("deploy %s: %w", b.Name, out.Err)
+	}
+	return out, nil
+}
+
+// pick returns the binding's main outcome: a FAILED or deploying one first,
+// then any other for the binding.
+func pick(outcomes []deploy.Outcome, binding string) (deploy.Outcome, bool) {
+	rank := func(s events.DeploymentStatus) int {
+		switch s {
+		case events.StatusFailed:
+			return 0
+		case events.StatusStarted:
+			return 1
+		case events.StatusHeld, events.StatusAlreadyDeployed:
+			return 2
+		}
+		return 3
+	}
+	best, found := deploy.Outcome{}, false
+	for _, o := range outcomes {
+		if o.Event.Binding != binding && o.Event.Binding != "" {
+			continue
+		}
+		if !found || rank(o.Event.Status) < rank(best.Event.Status) {
+			best, found = o, true
+		}
+	}
+	return best, found
+}
+
+func exampleImage(images map[string]manifest.Image) string {
+	for _, c := range sortedKeys(images) {
+		if repo := images[c].Repository; repo != "" {
+			return repo + ":<tag>"
+		}
+	}
+	return "REPO:TAG"
+}

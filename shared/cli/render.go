@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+)
+
+// RenderRequest asks for the task definition of a binding or job.
+type RenderRequest struct {
+	Name   string     // a service binding or a job
+	Images []Resolved // images for some of its containers
+	// Vars override the manifest's vars (--var K=V).
+	Vars            map[string]string
+	Account, Region string
+}
+
+// RenderResult is a rendered task definition and how it was made.
+type RenderResult struct {
+	Kind     string // "service" or "job"
+	Name     string
+	Template string
+	Family   string
+	Rendered *taskdef.Rendered
+	// Images are the images per container, as rendered.
+	Images map[string]Resolved
+	// Notes say what was made up: placeholder images, fake digests.
+	Notes []string
+}
+
+// Render renders a binding's or job's template the way the deployer or the
+// runner would, from src alone. Containers without an image in the request
+// get a placeholder image with a fake digest (noted): offline, Deckhand
+// cannot know what they run.
+func Render(ctx context.Context, src store.Source, req RenderRequest) (*RenderResult, error) {
+	m, err := src.Manifest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load manifest: %w", err)
+	}
+	t, err := target(m, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	res := &RenderResult{Kind: t.kind, Name: t.name, Template: t.template}
+	assigned, err := assignImages(t.name, t.images, req.Images, t.kind == "service")
+	if err != nil {
+		return nil, err
+	}
+	registry := taskdef.Registry(req.Account, req.Region)
+	res.Images = map[string]Resolved{}
+	for _, c := range sortedKeys(t.images) {
+		if r, ok := assigned[c]; ok {
+			if r.Registry == "" {
+				r.Registry = registry
+			}
+			if r.Fake {
+				res.Notes = append(res.Notes, fmt.Sprintf("container %s: %s:%s has no digest offline; using the fake digest %s (pass --digest, or REPO@DIGEST)",
+					c, r.Repository, r.Tag, r.Digest))
+			}
+			res.Images[c] = r
+			continue
+		}
+		ph := Placeholder(t.images[c], registry)
+		res.Images[c] = ph
+		res.Notes = append(res.Notes, fmt.Sprintf("container %s: no --image given; using the placeholder %s:%s with a fake digest", c, ph.Repository, ph.Tag))
+	}
+	vars := maps.Clone(t.vars)
+	if len(req.Vars) > 0 && vars == nil {
+		vars = map[string]string{}
+	}
+	maps.Copy(vars, req.Vars)
+	tmpl, err := src.Template(ctx, t.template)
+	if err != nil {
+		return nil, fmt.Errorf("load template %s of %s: %w", t.template, t.name, err)
+	}
+	data := taskdef.Data{Account: req.Account, Region: req.Region, Cluster: t.cluster, Service: t.service,
+		Images: map[string]taskdef.Image{}, Primary: t.primary, Vars: vars}
+	for c, r := range res.Images {
+		data.Images[c] = r.Image
+	}
+	r, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: t.template, Roles: m.Roles})
+	if err != nil {
+		return nil, err
+	}
+	res.Rendered = r
+	res.Family = derefString(r.Input.Family)
+	return res, nil
+}
+
+// Placeholder is the sample image of a container source: its repository
+// (or the service it follows) with tag "sample" and a fake digest.
+func Placeholder(src manifest.Image, registry string) Resolved {
+	repo := src.Repository
+	if repo == "" {
+		repo = src.FromService
+	}
+	return Resolved{Image: taskdef.Image{Registry: registry, Repository: repo, Tag: "sample", Digest: FakeDigest(repo, "sample")},
+		Tags: []string{"sample"}, Fake: true}
+}
+
+// renderTarget is what a binding and a job have in common for rendering.
+type renderTarget struct {
+	kind, name, template string
+	cluster, service     string
+	images               map[string]manifest.Image
+	vars                 map[string]string
+	primary              string
+}
+
+func target(m *manifest.Manifest, name string) (renderTarget, error) {
+	if b, ok := m.Service(name); ok {
+		return serviceTarget(b), nil
+	}
+	if j, ok := m.Job(name); ok {
+		return jobTarget(j), nil
+	}
+	var known []string
+	for _, s := range m.Services {
+		known = append(known, s.Name)
+	}
+	for _, j := range m.Jobs {
+		known = append(known, j.Name+" (job)")
+	}
+	return renderTarget{}, &NotFoundError{Kind: "binding or job", Name: name, Known: known, KnownLabel: "bindings and jobs"}
+}
+
+func serviceTarget(b *manifest.Service) renderTarget {
+	return renderTarget{kind: "service", name: b.Name, template: b.Template, cluster: b.Cluster, service: b.Service,
+		images: b.Images, vars: b.Vars, primary: ServicePrimary(b)}
+}
+
+func jobTarget(j *manifest.Job) renderTarget {
+	return renderTarget{kind: "job", name: j.Name, template: j.Template, cluster: j.Cluster, service: j.Name,
+		images: j.Images, vars: j.Vars, primary: JobPrimary(j)}
+}
+
+// ServicePrimary is the container .Image refers to in a service template,
+// by the deploy engine's rule.
+func ServicePrimary(b *manifest.Service) string {
+	if len(b.Images) == 0 {
+		return ""
+	}
+	return deploy.Primary(b)
+}
+
+// JobPrimary is the container .Image refers to in a job template: the
+// overrides' container, else the first by name. It mirrors the run engine.
+func JobPrimary(j *manifest.Job) string {
+	if j.Overrides != nil && j.Overrides.Container != "" {
+		return j.Overrides.Container
+	}
+	if keys := sortedKeys(j.Images); len(keys) > 0 {
+		return keys[0]
+	}
+	return ""
+}
+
+// OfflineAccount is the account to render with offline: the one the
+// manifest's roles name (so the role allow-list holds), else a sample.
+func OfflineAccount(m *manifest.Manifest) string {
+	for _, r := range m.Roles {
+		parts := strings.SplitN(r, ":", 6)
+		if len(parts) == 6 && len(parts[4]) == 12 {
+			return parts[4]
+		}
+	}
+	return "123456789012"
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+)
+
+// ServiceStatus is what a binding's service runs now.
+type ServiceStatus struct {
+	Binding  string `json:"binding"`
+	Cluster  string `json:"cluster"`
+	Service  string `json:"service"`
+	Revision string `json:"revision,omitempty"`
+	// Images are the running images per container (tag and digest).
+	Images       map[string]RevisionImage `json:"images,omitempty"`
+	RolloutState string                   `json:"rolloutState,omitempty"`
+	Running      int32                    `json:"running"`
+	Desired      int32                    `json:"desired"`
+	Held         bool                     `json:"held"`
+	HoldReason   string                   `json:"holdReason,omitempty"`
+	// LastVerdict is the verdict of the newest deployment: SUCCEEDED,
+	// FAILED, ROLLED_BACK (the circuit breaker went back to the running
+	// revision) or IN_PROGRESS.
+	LastVerdict string `json:"lastVerdict,omitempty"`
+	// Error says why the service could not be read (e.g. it does not exist).
+	Error string `json:"error,omitempty"`
+}
+
+// Status is the state of the bindings and jobs asked for.
+type Status struct {
+	Services []ServiceStatus `json:"services"`
+	Jobs     []JobStatus     `json:"jobs"`
+}
+
+// Status reads the state of the named bindings and jobs (all when names is
+// empty). A service that cannot be read is reported with its error.
+func (e *Env) Status(ctx context.Context, names []string, runs int) (*Status, error) {
+	m, err := e.manifest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var svcs []*manifest.Service
+	var jobs []*manifest.Job
+	for _, n := range names {
+		if s, ok := m.Service(n); ok {
+			svcs = append(svcs, s)
+		} else if j, ok := m.Job(n); ok {
+			jobs = append(jobs, j)
+		} else {
+			_, err := target(m, n)
+			return nil, err
+		}
+	}
+	if len(names) == 0 {
+		for i := range m.Services {
+			svcs = append(svcs, &m.Services[i])
+		}
+		for i := range m.Jobs {
+			jobs = append(jobs, &m.Jobs[i])
+		}
+	}
+	st := &Status{Services: []ServiceStatus{}, Jobs: []JobStatus{}}
+	for _, b := range svcs {
+		s, err := e.serviceStatus(ctx, b)
+		if err != nil {
+			if !isNotFound(err) {
+				return nil, err
+			}
+			s.Error = err.Error()
+		}
+		st.Services = append(st.Services, s)
+	}
+	now := e.Now(ctx)
+	for _, j := range jobs {
+		js, err := e.jobStatus(ctx, j, now, runs)
+		if err != nil {
+			return nil, err
+		}
+		st.Jobs = append(st.Jobs, js)
+	}
+	return st, nil
+}
+
+func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceStatus, error) {
+	s := ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service}
+	svc, err := e.describeService(ctx, b.Cluster, b.Service)
+	if err != nil {
+		return s, err
+	}
+	s.Revision = aws.ToString(svc.TaskDefinition)
+	s.Running, s.Desired = svc.RunningCount, svc.DesiredCount
+	s.HoldReason, s.Held = deploy.TagsOf(svc.Tags)[deploy.TagHold]
+	td, err := e.describeTaskDefinition(ctx, s.Revision)
+	if err != nil {
+		return s, err
+	}
+	tags := deploy.TagsOf(td.Tags)
+	rev := revisionOf(td.TaskDefinition, tags)
+	s.Images = map[string]RevisionImage{}
+	for _, cd := range td.TaskDefinition.ContainerDefinitions {
+		c := aws.ToString(cd.Name)
+		img := rev.Images[c]
+		parsed := parseImage(aws.ToString(cd.Image))
+		if img.Digest == "" {
+			img.Digest = parsed.Digest
+		}
+		if img.Tag == "" {
+			img.Tag = parsed.Tag
+		}
+		s.Images[c] = img
+	}
+	// The newest deployment tells the last verdict; a PRIMARY that is a
+	// circuit-breaker rollback means the newest attempt was rolled back.
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.Status) != "PRIMARY" {
+			continue
+		}
+		s.RolloutState = string(d.RolloutState)
+		s.LastVerdict = deploymentVerdict(d)
+		if strings.Contains(strings.ToLower(aws.ToString(d.RolloutStateReason)), "rolling back") {
+			s.LastVerdict = "ROLLED_BACK"
+		}
+	}
+	return s, nil
+}
+
+func isNotFound(err error) bool {
+	var nf *NotFoundError
+	return errorsAs(err, &nf)
+}
+
+// Names lists the manifest's bindings and jobs, for shell completion.
+func Names(m *manifest.Manifest) []string {
+	var out []string
+	for _, s := range m.Services {
+		out = append(out, s.Name)
+	}
+	for _, j := range m.Jobs {
+		out = append(out, j.Name)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,96 @@
+// Package deploy is Deckhand's deploy engine: it turns image pushes into
+// task-definition revisions and service updates under the rules of
+// DESIGN §5 (accept, coalesce, hold, dedupe, order, keep other containers,
+// reuse, register then update, classify errors, pace).
+package deploy
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+)
+
+// Push is one image push to deploy, from an ECR event, the reconciler or a
+// person.
+type Push struct {
+	// EventID is the triggering event's id (the deckhand:event-id tag).
+	EventID string
+	// MessageID is the SQS message the push came in, for partial batch
+	// responses. Empty for direct invocations.
+	MessageID  string
+	Account    string
+	Region     string
+	Repository string
+	Tag        string
+	Digest     string
+	PushedAt   time.Time
+	Trigger    events.Trigger
+	// Force lets a manual deploy go to an older image or past a hold.
+	Force bool
+	// Binding, when set, restricts the push to one service binding.
+	Binding string
+	// Redelivered is set when the queue delivers the message again: the
+	// engine then looks further back for a revision it may have registered
+	// before a crash.
+	Redelivered bool
+}
+
+// ReconcileIDPrefix marks synthetic pushes enqueued by the reconciler; the
+// deployer records them with trigger=reconcile.
+const ReconcileIDPrefix = "reconcile-"
+
+// PushFromEvent converts an ECR Image Action event into a push. It returns
+// ok=false with a reason for events Deckhand does not deploy (rule 1).
+func PushFromEvent(ev events.ImageActionEvent) (p Push, ok bool, reason string) {
+	d := ev.Detail
+	switch {
+	case d.ActionType != events.ActionPush:
+		return p, false, fmt.Sprintf("action %s is not a push", d.ActionType)
+	case d.Result != events.ResultSuccess:
+		return p, false, fmt.Sprintf("push result %s", d.Result)
+	case d.ImageTag == "":
+		return p, false, "untagged push"
+	case d.ImageDigest == "":
+		return p, false, "push without an image digest"
+	}
+	trigger := events.TriggerPush
+	if len(ev.ID) > len(ReconcileIDPrefix) && ev.ID[:len(ReconcileIDPrefix)] == ReconcileIDPrefix {
+		trigger = events.TriggerReconcile
+	}
+	return Push{
+		EventID: ev.ID, Account: ev.Account, Region: ev.Region,
+		Repository: d.RepositoryName, Tag: d.ImageTag, Digest: d.ImageDigest,
+		PushedAt: ev.Time, Trigger: trigger,
+	}, true, ""
+}
+
+// trusted reports whether a push's account and Region are Deckhand's own or
+// allowed by the manifest's sources:.
+func (e *Engine) trusted(m *manifest.Manifest, p Push) error {
+	accountOK := p.Account == "" || p.Account == e.Account
+	regionOK := p.Region == "" || p.Region == e.Region
+	if s := m.Sources; s != nil {
+		accountOK = accountOK || slices.Contains(s.Accounts, p.Account)
+		regionOK = regionOK || slices.Contains(s.Regions, p.Region)
+	}
+	if !accountOK {
+		return &PermanentError{Reason: "ForeignAccount", Err: fmt.Errorf("$.account: push from account %s; this is %s and the manifest's sources.accounts does not list it", p.Account, e.Account)}
+	}
+	if !regionOK {
+		return &PermanentError{Reason: "ForeignRegion", Err: fmt.Errorf("$.region: push from Region %s; this is %s and the manifest's sources.regions does not list it", p.Region, e.Region)}
+	}
+	return nil
+}
+
+// newer reports whether a should win over b for the same container: the
+// later push wins; equal times fall back to the policy's version order, then
+// to arrival order (b arrived first).
+func newer(a, b Push, img manifest.Image) bool {
+	if !a.PushedAt.Equal(b.PushedAt) {
+		return a.PushedAt.After(b.PushedAt)
+	}
+	return img.Policy().Compare(a.Tag, b.Tag) >= 0
+}

@@ -1,0 +1,117 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+)
+
+// running is what a service runs now.
+type running struct {
+	service *types.Service
+	def     *types.TaskDefinition
+	tags    Tags
+	// latest is the family's latest revision when it was read in parallel.
+	latest *ecs.DescribeTaskDefinitionOutput
+}
+
+// describe reads the service (with its tags) and its running revision. When
+// the family's latest revision, read in parallel, is the running one, it
+// serves as the running revision too and saves a call. latest also says
+// whether that revision came from the engine's memory (lastRegistered)
+// rather than from ECS: such a revision is only trusted as the family's
+// latest while the service still runs it.
+func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func() (*ecs.DescribeTaskDefinitionOutput, bool)) (*running, error) {
+	var out *ecs.DescribeServicesOutput
+	err := e.retry(ctx, func() error {
+		var err error
+		out, err = e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
+			Cluster: aws.String(b.Cluster), Services: []string{b.Service},
+			Include: []types.ServiceField{types.ServiceFieldTags},
+		})
+		return err
+	})
+	l, remembered := latest() // wait for the parallel reads either way
+	if err != nil {
+		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
+	}
+	if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
+		return nil, &PermanentError{Reason: "ServiceNotFound", Err: fmt.Errorf("service %s not found in cluster %s (binding %s)", b.Service, b.Cluster, b.Name)}
+	}
+	svc := out.Services[0]
+	run := &running{service: &svc, latest: l}
+	if l != nil && aws.ToString(l.TaskDefinition.TaskDefinitionArn) == aws.ToString(svc.TaskDefinition) {
+		run.def, run.tags = l.TaskDefinition, TagsOf(l.Tags)
+		return run, nil
+	}
+	if remembered {
+		// The service runs something this engine did not deploy last:
+		// someone else changed it, so the family's latest is not known
+		// either; findRevision reads it before registering.
+		run.latest = nil
+	}
+	td, err := e.describeTaskDefinition(ctx, aws.ToString(svc.TaskDefinition))
+	if err != nil {
+		return nil, fmt.Errorf("describe running task definition %s: %w", aws.ToString(svc.TaskDefinition), err)
+	}
+	run.def, run.tags = td.TaskDefinition, TagsOf(td.Tags)
+	return run, nil
+}
+
+// describeTaskDefinition reads a revision (or a family's latest) with tags.
+func (e *Engine) describeTaskDefinition(ctx context.Context, ref string) (*ecs.DescribeTaskDefinitionOutput, error) {
+	var out *ecs.DescribeTaskDefinitionOutput
+	err := e.retry(ctx, func() error {
+		var err error
+		out, err = e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+			TaskDefinition: aws.String(ref), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+		})
+		return err
+	})
+	return out, err
+}
+
+func (r *running) serviceTags() Tags { return TagsOf(r.service.Tags) }
+
+func (r *running) container(name string) (types.ContainerDefinition, bool) {
+	for _, c := range r.def.ContainerDefinitions {
+		if aws.ToString(c.Name) == name {
+			return c, true
+		}
+	}
+	return types.ContainerDefinition{}, false
+}
+
+// digest is the running digest of a container: its tag, else the @digest of
+// its image reference.
+func (r *running) digest(c string) string {
+	if d, ok := r.tags[TagDigest+c]; ok {
+		return d
+	}
+	if cd, ok := r.container(c); ok {
+		return taskdef.ParseImageURI(aws.ToString(cd.Image)).Digest
+	}
+	return ""
+}
+
+// image is a container's running image, kept as the revision names it.
+func (r *running) image(c string) (taskdef.Image, bool) {
+	cd, ok := r.container(c)
+	if !ok || aws.ToString(cd.Image) == "" {
+		return taskdef.Image{}, false
+	}
+	img := taskdef.ParseImageURI(aws.ToString(cd.Image))
+	if t, ok := r.tags[TagImageTag+c]; ok && img.Digest != "" {
+		img.Tag = t
+	}
+	if at, ok := r.tags.PushedAt(c); ok {
+		img.PushedAt = at
+	}
+	return img, true
+}

@@ -1,0 +1,268 @@
+// Package reconcile is the periodic catch-up for missed push events
+// (DESIGN §1, §7): for every service binding it finds the newest eligible
+// image in ECR, compares it with what the service runs, and when the service
+// is behind and not held it enqueues a synthetic ECR push into the deploy
+// FIFO queue, where the deployer handles it like any push (trigger
+// reconcile). It never calls the deploy engine itself. It also has the jobs
+// engine stop job runs past their timeout.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+)
+
+type ecsAPI interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+}
+
+type ecrAPI interface {
+	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+}
+
+type sqsAPI interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// jobsAPI is the jobs engine's timeout half.
+type jobsAPI interface {
+	StopOverdue(ctx context.Context, m *manifest.Manifest) ([]string, error)
+}
+
+var (
+	_ ecsAPI  = (*ecs.Client)(nil)
+	_ ecrAPI  = (*ecr.Client)(nil)
+	_ sqsAPI  = (*sqs.Client)(nil)
+	_ jobsAPI = (*jobs.Engine)(nil)
+)
+
+// Reconciler runs one catch-up pass per Run. Build it once per process.
+type Reconciler struct {
+	ECS    ecsAPI
+	ECR    ecrAPI
+	SQS    sqsAPI
+	Source store.Source
+	// Jobs stops job runs past their timeout; nil skips that part.
+	Jobs jobsAPI
+	// QueueURL is the deploy FIFO queue (DECKHAND_QUEUE_URL).
+	QueueURL string
+	// Region builds image registry hosts and the synthetic events' region.
+	Region string
+	Log    *slog.Logger
+}
+
+// Report says what one pass did.
+type Report struct {
+	// Enqueued are the synthetic pushes sent to the deploy queue.
+	Enqueued []Push `json:"enqueued,omitempty"`
+	// Behind maps binding to the containers found behind ECR.
+	Behind map[string][]string `json:"behind,omitempty"`
+	// Held are bindings skipped because their service carries deckhand:hold.
+	Held []string `json:"held,omitempty"`
+	// Skipped maps binding to why it could not be checked (a missing
+	// service, no eligible image, a container not in the running revision).
+	Skipped map[string]string `json:"skipped,omitempty"`
+	// TimedOut are job tasks stopped for their timeout.
+	TimedOut []string `json:"timedOut,omitempty"`
+}
+
+// Run checks every service binding and enqueues a push for every image a
+// service is behind on, once per image per pass; then it stops overdue job
+// runs. AWS errors are returned (after the other bindings were checked) so
+// the pass is retried; problems of one binding are reported in Skipped.
+func (r *Reconciler) Run(ctx context.Context) (Report, error) {
+	m, err := r.Source.Manifest(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("load manifest: %w", err)
+	}
+	rep := Report{Behind: map[string][]string{}, Skipped: map[string]string{}}
+	latest := map[string]latestResult{} // repository + policy → newest image
+	var errs []error
+	queued := map[string]bool{}
+	for i := range m.Services {
+		b := &m.Services[i]
+		pushes, err := r.binding(ctx, b, latest, &rep)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, p := range pushes {
+			if queued[p.ID] {
+				continue
+			}
+			queued[p.ID] = true
+			group, ok := m.GroupOf(p.Repository)
+			if !ok {
+				continue // cannot happen: the repository comes from a binding
+			}
+			if err := r.enqueue(ctx, p, group); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			rep.Enqueued = append(rep.Enqueued, p)
+		}
+	}
+	if r.Jobs != nil {
+		stopped, err := r.Jobs.StopOverdue(ctx, m)
+		rep.TimedOut = stopped
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(rep.Behind) == 0 {
+		rep.Behind = nil
+	}
+	if len(rep.Skipped) == 0 {
+		rep.Skipped = nil
+	}
+	return rep, errors.Join(errs...)
+}
+
+type latestResult struct {
+	img taskdef.Image
+	err error
+}
+
+// binding returns the pushes binding b is behind on.
+func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest map[string]latestResult, rep *Report) ([]Push, error) {
+	log := r.log().With("binding", b.Name, "cluster", b.Cluster, "service", b.Service)
+	out, err := r.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.Cluster), Services: []string{b.Service},
+		Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})
+	if err != nil {
+		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
+	}
+	if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
+		rep.Skipped[b.Name] = fmt.Sprintf("service %s/%s not found", b.Cluster, b.Service)
+		log.WarnContext(ctx, "service not found", "outcome", "skipped")
+		return nil, nil
+	}
+	svc := out.Services[0]
+	rolledBack := map[string]string{}
+	for _, t := range svc.Tags {
+		if c, ok := strings.CutPrefix(aws.ToString(t.Key), deploy.TagRolledBack); ok {
+			rolledBack[c] = aws.ToString(t.Value)
+		}
+	}
+	for _, t := range svc.Tags {
+		if aws.ToString(t.Key) == deploy.TagHold {
+			rep.Held = append(rep.Held, b.Name)
+			log.InfoContext(ctx, "service held", "outcome", "HELD", "reason", aws.ToString(t.Value))
+			return nil, nil
+		}
+	}
+	tdARN := primaryTaskDefinition(svc)
+	td, err := r.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN),
+		Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
+	if err != nil {
+		return nil, fmt.Errorf("describe task definition %s: %w", tdARN, err)
+	}
+	running := runningImages(td)
+	var pushes []Push
+	for _, c := range sortedKeys(b.Images) {
+		src := b.Images[c]
+		key := src.Repository + "\x00" + src.Tags
+		lr, ok := latest[key]
+		if !ok {
+			lr.img, lr.err = jobs.LatestImage(ctx, r.ECR, r.Region, src.Repository, src.Policy())
+			latest[key] = lr
+		}
+		if errors.Is(lr.err, jobs.ErrNoEligibleImage) {
+			rep.Skipped[b.Name] = lr.err.Error()
+			continue
+		}
+		if lr.err != nil {
+			return nil, lr.err
+		}
+		cur, ok := running[c]
+		if !ok {
+			rep.Skipped[b.Name] = fmt.Sprintf("container %s is not in the running revision %s", c, tdARN)
+			continue
+		}
+		if rolledBack[c] == lr.img.Digest {
+			// The circuit breaker rolled this image back: the deployer would
+			// skip it, so enqueuing it again would only repeat that.
+			rep.Skipped[b.Name] = fmt.Sprintf("container %s: newest image %s was rolled back by the circuit breaker", c, lr.img.Digest)
+			continue
+		}
+		if !behind(cur, lr.img) {
+			log.DebugContext(ctx, "up to date", "container", c, "digest", cur.Digest, "outcome", "up to date")
+			continue
+		}
+		rep.Behind[b.Name] = append(rep.Behind[b.Name], c)
+		log.InfoContext(ctx, "service behind ECR", "container", c, "digest", lr.img.Digest, "running", cur.Digest, "outcome", "enqueue")
+		pushes = append(pushes, pushOf(lr.img))
+	}
+	return pushes, nil
+}
+
+// behind reports whether the newest eligible image should replace the one
+// running: its digest differs and it was not pushed before the running
+// image's pushed-at high-water mark (the deployer never moves a service to
+// an older image on its own, so enqueuing one would only be skipped).
+func behind(running, newest taskdef.Image) bool {
+	if running.Digest == newest.Digest {
+		return false
+	}
+	if running.PushedAt.IsZero() {
+		return true
+	}
+	return newest.PushedAt.Truncate(time.Second).After(running.PushedAt.Truncate(time.Second))
+}
+
+// runningImages reads each container's image from a revision: the
+// deckhand:digest and deckhand:pushed-at tags, else the container image.
+func runningImages(td *ecs.DescribeTaskDefinitionOutput) map[string]taskdef.Image {
+	tags := map[string]string{}
+	for _, t := range td.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	out := map[string]taskdef.Image{}
+	if td.TaskDefinition == nil {
+		return out
+	}
+	for _, cd := range td.TaskDefinition.ContainerDefinitions {
+		name := aws.ToString(cd.Name)
+		img := taskdef.ParseImageURI(aws.ToString(cd.Image))
+		if d := tags[jobs.TagDigestPrefix+name]; d != "" {
+			img.Digest = d
+		}
+		if t, err := time.Parse(time.RFC3339Nano, tags[jobs.TagPushedPrefix+name]); err == nil {
+			img.PushedAt = t
+		}
+		out[name] = img
+	}
+	return out
+}
+
+func primaryTaskDefinition(s ecstypes.Service) string {
+	for _, d := range s.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" && d.TaskDefinition != nil {
+			return *d.TaskDefinition
+		}
+	}
+	return aws.ToString(s.TaskDefinition)
+}
+
+func (r *Reconciler) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}

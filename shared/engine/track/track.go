@@ -1,0 +1,246 @@
+// Package track turns ECS deployment state changes into Deckhand verdicts
+// (DESIGN §5): SUCCEEDED when the deployment Deckhand started completes,
+// ROLLED_BACK or FAILED when it fails. A rollback is never reported as
+// success, and deployments Deckhand did not start are ignored with a log.
+package track
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+)
+
+type ecsAPI interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	TagResource(ctx context.Context, in *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
+}
+
+var _ ecsAPI = (*ecs.Client)(nil)
+
+type emitter interface {
+	Put(ctx context.Context, evs ...emit.Event) error
+}
+
+// Deployments judges ECS deployments. It is safe for concurrent use.
+type Deployments struct {
+	ECS    ecsAPI
+	Events emitter
+	Logger *slog.Logger
+
+	mu   sync.Mutex
+	seen map[string]bool // deploymentId/eventName already judged
+}
+
+// Verdict is what the tracker decided about one event.
+type Verdict struct {
+	Emitted bool
+	Event   events.DeploymentStateChange
+	// Ignored says why no verdict was emitted.
+	Ignored string
+}
+
+// Handle judges one ECS Deployment State Change.
+func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Verdict, error) {
+	det := ev.Detail
+	switch det.EventName {
+	case events.DeploymentCompleted, events.DeploymentFailed:
+	default:
+		// IN_PROGRESS (initial or rollback): the deployer already said STARTED.
+		return d.ignore(ctx, ev, "in-progress events carry no verdict")
+	}
+	key := det.DeploymentID + "/" + det.EventName
+	d.mu.Lock()
+	dup := d.seen[key]
+	d.mu.Unlock()
+	if dup {
+		return d.ignore(ctx, ev, "duplicate event")
+	}
+	if len(ev.Resources) == 0 {
+		return Verdict{}, fmt.Errorf("deployment event %s: %w: $.resources has no service ARN", ev.ID, events.ErrMalformed)
+	}
+	cluster, service, err := serviceOf(ev.Resources[0])
+	if err != nil {
+		return Verdict{}, fmt.Errorf("deployment event %s: %w", ev.ID, err)
+	}
+	svc, dep, err := d.deployment(ctx, cluster, service, det.DeploymentID)
+	if err != nil {
+		return Verdict{}, err
+	}
+	if dep == nil {
+		return d.ignore(ctx, ev, "deployment no longer listed on the service")
+	}
+	td, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+		TaskDefinition: dep.TaskDefinition, Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+	})
+	if err != nil {
+		return Verdict{}, fmt.Errorf("describe task definition %s: %w", aws.ToString(dep.TaskDefinition), err)
+	}
+	tags := deploy.TagsOf(td.Tags)
+	binding, ours := tags[deploy.TagBinding]
+	if !ours {
+		return d.ignore(ctx, ev, "deployment of a revision Deckhand did not register")
+	}
+	out := events.DeploymentStateChange{
+		Binding: binding, Cluster: cluster, Service: service,
+		NewRevision: aws.ToString(dep.TaskDefinition), DeploymentID: det.DeploymentID,
+		Trigger: events.Trigger(tags[deploy.TagTrigger]), EventID: tags[deploy.TagEventID],
+		Containers: containers(tags), Reason: det.Reason,
+	}
+	if reg := td.TaskDefinition.RegisteredAt; reg != nil && !det.UpdatedAt.IsZero() {
+		out.DurationMS = det.UpdatedAt.Sub(*reg).Milliseconds()
+	}
+	if det.EventName == events.DeploymentCompleted {
+		// A rollback deployment completing runs an older Deckhand revision:
+		// it is not a success of anything Deckhand started.
+		latest, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+			TaskDefinition: td.TaskDefinition.Family, Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+		})
+		if err != nil {
+			return Verdict{}, fmt.Errorf("describe latest revision of %s: %w", aws.ToString(td.TaskDefinition.Family), err)
+		}
+		if newer := aws.ToString(latest.TaskDefinition.TaskDefinitionArn); newer != out.NewRevision && deploy.TagsOf(latest.Tags)[deploy.TagBinding] == binding {
+			return d.ignore(ctx, ev, fmt.Sprintf("completed deployment runs %s, older than Deckhand's newest revision %s (a rollback is never success)", out.NewRevision, newer))
+		}
+		out.Status = events.StatusSucceeded
+	} else {
+		out.Status = events.StatusFailed
+		if cb := svc.DeploymentConfiguration; cb != nil && cb.DeploymentCircuitBreaker != nil && cb.DeploymentCircuitBreaker.Rollback {
+			out.Status = events.StatusRolledBack
+			if target := rollbackOf(svc, det.DeploymentID, out.NewRevision, det.UpdatedAt); target != nil && aws.ToString(target.TaskDefinition) != out.NewRevision {
+				out.OldRevision = aws.ToString(target.TaskDefinition)
+				out.Reason += " Rolled back to " + out.OldRevision + "."
+			}
+			if err := d.markRolledBack(ctx, svc, tags); err != nil {
+				return Verdict{}, err
+			}
+		}
+	}
+	if d.Events != nil {
+		if err := d.Events.Put(ctx, emit.Deployments(out)...); err != nil {
+			return Verdict{}, err
+		}
+	}
+	d.mu.Lock()
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
+	d.seen[key] = true
+	d.mu.Unlock()
+	d.logger().InfoContext(ctx, "deployment verdict", "binding", binding, "cluster", cluster, "service", service,
+		"outcome", string(out.Status), "deployment_id", out.DeploymentID, "revision", out.NewRevision)
+	return Verdict{Emitted: true, Event: out}, nil
+}
+
+// markRolledBack tags the service with the digests the rolled-back
+// deployment changed, so neither a redelivered push nor the reconciler
+// deploys them again on their own (deckhand:rolled-back:<container>).
+func (d *Deployments) markRolledBack(ctx context.Context, svc *types.Service, tags deploy.Tags) error {
+	var marks []types.Tag
+	for _, c := range strings.Fields(tags[deploy.TagChanged]) {
+		if digest := tags[deploy.TagDigest+c]; digest != "" {
+			marks = append(marks, types.Tag{Key: aws.String(deploy.TagRolledBack + c), Value: aws.String(digest)})
+		}
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	if _, err := d.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: marks}); err != nil {
+		return fmt.Errorf("tag service %s with rolled-back digests: %w", aws.ToString(svc.ServiceName), err)
+	}
+	return nil
+}
+
+func (d *Deployments) ignore(ctx context.Context, ev events.DeploymentEvent, why string) (Verdict, error) {
+	d.logger().InfoContext(ctx, "deployment event ignored", "deployment_id", ev.Detail.DeploymentID,
+		"event", ev.Detail.EventName, "reason", why)
+	return Verdict{Ignored: why}, nil
+}
+
+func (d *Deployments) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger
+}
+
+// deployment finds the service and its deployment with the given id.
+func (d *Deployments) deployment(ctx context.Context, cluster, service, id string) (*types.Service, *types.Deployment, error) {
+	out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("describe service %s/%s: %w", cluster, service, err)
+	}
+	if len(out.Services) == 0 {
+		return nil, nil, nil
+	}
+	svc := &out.Services[0]
+	for i := range svc.Deployments {
+		if aws.ToString(svc.Deployments[i].Id) == id {
+			return svc, &svc.Deployments[i], nil
+		}
+	}
+	return svc, nil, nil
+}
+
+// rollbackOf finds the deployment ECS started to roll the failed one back:
+// the first one created at or after the failure that runs an older revision
+// of the family (ECS rolls back to a deployment that completed before, so
+// to a revision registered before the failed one). A deployment Deckhand
+// started later runs a newer revision and is never taken for it. When the
+// rollback deployment is no longer listed, no target is named rather than a
+// wrong one.
+func rollbackOf(svc *types.Service, failedID, failedRev string, failedAt time.Time) *types.Deployment {
+	family, rev := taskdef.SplitARN(failedRev)
+	var best *types.Deployment
+	for i := range svc.Deployments {
+		d := &svc.Deployments[i]
+		f, r := taskdef.SplitARN(aws.ToString(d.TaskDefinition))
+		if aws.ToString(d.Id) == failedID || f != family || r >= rev ||
+			d.CreatedAt == nil || d.CreatedAt.Before(failedAt.Add(-time.Second)) {
+			continue
+		}
+		if best == nil || d.CreatedAt.Before(*best.CreatedAt) {
+			best = d
+		}
+	}
+	return best
+}
+
+// serviceOf splits arn:aws:ecs:region:account:service/cluster/service.
+func serviceOf(arn string) (cluster, service string, err error) {
+	_, res, ok := strings.Cut(arn, ":service/")
+	parts := strings.Split(res, "/")
+	if !ok || len(parts) != 2 {
+		return "", "", fmt.Errorf("%w: $.resources[0] %q is not a service ARN with a cluster", events.ErrMalformed, arn)
+	}
+	return parts[0], parts[1], nil
+}
+
+func containers(tags deploy.Tags) map[string]events.ContainerChange {
+	out := map[string]events.ContainerChange{}
+	for k, v := range tags {
+		if c, ok := strings.CutPrefix(k, deploy.TagDigest); ok {
+			ch := out[c]
+			ch.NewDigest = v
+			out[c] = ch
+		}
+		if c, ok := strings.CutPrefix(k, deploy.TagImageTag); ok {
+			ch := out[c]
+			ch.NewTag = v
+			out[c] = ch
+		}
+	}
+	return out
+}

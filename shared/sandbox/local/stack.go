@@ -1,0 +1,225 @@
+// Package local runs the whole of Deckhand in one process against the
+// sandbox: the manifest and templates uploaded to sandbox S3, the clusters,
+// services and first images seeded, and the deployer and tracker wired to
+// the sandbox's router exactly as the CDK app wires them in AWS. The demo,
+// the end-to-end tests and the benchmarks stand on it.
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"golang.org/x/time/rate"
+
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
+	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
+	"github.com/deckhand-ecs/deckhand/shared/engine/track"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+)
+
+// Bucket is the sandbox bucket holding the manifest and templates.
+const Bucket = "deckhand-config"
+
+// Options configure a Stack.
+type Options struct {
+	// Dir holds deckhand.yaml and the templates it names (e.g. examples/).
+	Dir string
+	// Manifest, when set, replaces Dir's deckhand.yaml (templates still come
+	// from Dir).
+	Manifest []byte
+	// InitialTags gives each repository the tag of its first image; the
+	// services start on these (a revision Deckhand did not register).
+	InitialTags map[string]string
+	// DesiredCount of every seeded service (default 2).
+	DesiredCount int32
+	Logger       *slog.Logger
+}
+
+// Stack is Deckhand running against a sandbox.
+type Stack struct {
+	SB       *sandbox.Sandbox
+	Router   *sandbox.Router
+	Manifest *manifest.Manifest
+	Deployer *deploy.Engine
+	Tracker  *track.Handler
+	Jobs     *jobs.Engine
+	// Reconciler enqueues synthetic pushes into the router's deploy queue.
+	Reconciler *reconcile.Reconciler
+	ECS        *ecs.Client
+	S3         *s3.Client
+}
+
+// New uploads the configuration, seeds the sandbox and wires the functions.
+func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error) {
+	if opts.DesiredCount == 0 {
+		opts.DesiredCount = 2
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg := sb.AWSConfig()
+	st := &Stack{SB: sb, ECS: ecs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg, config.S3Options(sb.Endpoint()))}
+	raw := opts.Manifest
+	if raw == nil {
+		var err error
+		if raw, err = os.ReadFile(filepath.Join(opts.Dir, "deckhand.yaml")); err != nil {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+	}
+	m, err := manifest.Parse("deckhand.yaml", raw)
+	if err != nil {
+		return nil, err
+	}
+	st.Manifest = m
+	if err := st.upload(ctx, opts.Dir, raw); err != nil {
+		return nil, err
+	}
+	src := store.NewS3(st.S3, Bucket, "deckhand.yaml")
+	bus := &emit.Bus{Client: eventbridge.NewFromConfig(cfg), Now: sb.Clock().Now}
+	ecrClient := ecr.NewFromConfig(cfg)
+	st.Deployer = &deploy.Engine{
+		ECS: st.ECS, ECR: ecrClient, Source: src, Events: bus, Account: sb.Account(), Region: sb.Region(), Logger: opts.Logger,
+		// The sandbox paces with its own throttle buckets on the virtual
+		// clock; real-time limiters would only slow tests down.
+		RegisterLimit: rate.NewLimiter(rate.Inf, 1), UpdateLimit: rate.NewLimiter(rate.Inf, 1),
+		Sleep: func(context.Context, time.Duration) error { return nil }, Now: sb.Clock().Now,
+	}
+	st.Jobs = jobs.NewEngine(st.ECS, ecrClient, eventbridge.NewFromConfig(cfg), src)
+	st.Jobs.Account, st.Jobs.Region, st.Jobs.Now, st.Jobs.Log = sb.Account(), sb.Region(), sb.Clock().Now, opts.Logger
+	st.Tracker = &track.Handler{
+		Deployments: &track.Deployments{ECS: st.ECS, Events: bus, Logger: opts.Logger},
+		Tasks:       jobs.NewTracker(st.Jobs),
+	}
+	if err := st.seed(ctx, opts); err != nil {
+		return nil, err
+	}
+	st.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
+		GroupOf:  m.GroupOf,
+		Deployer: lambda.NewHandler((&deploy.Handler{Engine: st.Deployer}).Handle),
+		Tracker:  lambda.NewHandler(st.Tracker.Handle),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create router: %w", err)
+	}
+	st.Reconciler = &reconcile.Reconciler{
+		ECS: st.ECS, ECR: ecrClient, SQS: sqs.NewFromConfig(cfg), Source: src, Jobs: st.Jobs,
+		QueueURL: st.Router.QueueURL(), Region: sb.Region(), Log: opts.Logger,
+	}
+	return st, nil
+}
+
+// upload puts the manifest and every template it names into the bucket.
+func (st *Stack) upload(ctx context.Context, dir string, raw []byte) error {
+	if _, err := st.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(Bucket)}); err != nil {
+		return fmt.Errorf("create bucket: %w", err)
+	}
+	objects := map[string][]byte{"deckhand.yaml": raw}
+	for _, key := range templateKeys(st.Manifest) {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(key)))
+		if err != nil {
+			return fmt.Errorf("read template: %w", err)
+		}
+		objects[key] = b
+	}
+	for key, body := range objects {
+		if _, err := st.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+			return fmt.Errorf("upload %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// PutTemplate replaces a template in the bucket (a template change).
+func (st *Stack) PutTemplate(ctx context.Context, key string, body []byte) error {
+	_, err := st.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+	return err
+}
+
+func templateKeys(m *manifest.Manifest) []string {
+	set := map[string]bool{}
+	for _, s := range m.Services {
+		set[s.Template] = true
+	}
+	for _, j := range m.Jobs {
+		set[j.Template] = true
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// seed creates the clusters, pushes each repository's first image without
+// an event, and creates every service on a revision rendered from its
+// template (registered without Deckhand's tags, as IaC would).
+func (st *Stack) seed(ctx context.Context, opts Options) error {
+	m := st.Manifest
+	for _, c := range m.Clusters() {
+		if _, err := st.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(c)}); err != nil {
+			return fmt.Errorf("create cluster %s: %w", c, err)
+		}
+	}
+	first := map[string]taskdef.Image{}
+	for _, repo := range m.Repositories() {
+		tag, ok := opts.InitialTags[repo]
+		if !ok {
+			return fmt.Errorf("seed: no initial tag for repository %s", repo)
+		}
+		digest := st.SB.PushImageSilently(repo, tag)
+		first[repo] = taskdef.Image{Registry: taskdef.Registry(st.SB.Account(), st.SB.Region()), Repository: repo, Tag: tag, Digest: digest}
+	}
+	for _, b := range m.Services {
+		data := taskdef.Data{Account: st.SB.Account(), Region: st.SB.Region(), Cluster: b.Cluster, Service: b.Service,
+			Images: map[string]taskdef.Image{}, Vars: b.Vars, Primary: deploy.Primary(&b)}
+		for c, img := range b.Images {
+			data.Images[c] = first[img.Repository]
+		}
+		tmpl, err := os.ReadFile(filepath.Join(opts.Dir, filepath.FromSlash(b.Template)))
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", b.Name, err)
+		}
+		r, err := taskdef.Render(tmpl, data, taskdef.Options{Key: b.Template, Roles: m.Roles})
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", b.Name, err)
+		}
+		td, err := st.ECS.RegisterTaskDefinition(ctx, r.Input)
+		if err != nil {
+			return fmt.Errorf("seed %s: register: %w", b.Name, err)
+		}
+		_, err = st.ECS.CreateService(ctx, &ecs.CreateServiceInput{
+			Cluster: aws.String(b.Cluster), ServiceName: aws.String(b.Service), DesiredCount: aws.Int32(opts.DesiredCount),
+			TaskDefinition: td.TaskDefinition.TaskDefinitionArn, LaunchType: types.LaunchTypeFargate,
+			NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{
+				Subnets: []string{"subnet-0a1b2c3d"}, SecurityGroups: []string{"sg-0a1b2c3d"}}},
+			DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{
+				Enable: b.CircuitBreaker != manifest.CircuitBreakerOff, Rollback: b.CircuitBreaker == manifest.CircuitBreakerRollback}},
+		})
+		if err != nil {
+			return fmt.Errorf("seed %s: create service: %w", b.Name, err)
+		}
+	}
+	st.SB.Clock().Advance(2 * time.Minute) // the first deployments complete
+	return nil
+}

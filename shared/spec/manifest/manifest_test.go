@@ -1,0 +1,160 @@
+package manifest
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestLoadExample(t *testing.T) {
+	m, err := Load("../../../examples/deckhand.yaml")
+	if err != nil {
+		t.Fatalf("Load example: %v", err)
+	}
+	if got, want := len(m.Services), 3; got != want {
+		t.Fatalf("services = %d, want %d", got, want)
+	}
+	web, ok := m.Service("web")
+	if !ok {
+		t.Fatal("binding web not found")
+	}
+	if !web.Images["web"].Policy().Match("1.4.0") || web.Images["web"].Policy().Match("2.0.0") {
+		t.Errorf("web policy %q does not behave as a semver range", web.Images["web"].Tags)
+	}
+	api, _ := m.Service("api")
+	if api.CircuitBreaker != CircuitBreakerRollback {
+		t.Errorf("default circuitBreaker = %q, want rollback", api.CircuitBreaker)
+	}
+	job, _ := m.Job("cache-warm")
+	if job.Overlap != OverlapReplace {
+		t.Errorf("cache-warm overlap = %q", job.Overlap)
+	}
+	report, _ := m.Job("nightly-report")
+	if report.TimeoutDuration().Hours() != 2 {
+		t.Errorf("nightly-report timeout = %v, want 2h", report.TimeoutDuration())
+	}
+}
+
+func TestGroups(t *testing.T) {
+	src := `
+version: 1
+services:
+  - {name: a, cluster: c, service: a, template: t, images: {x: {repository: shared, tags: "*"}, y: {repository: only-a, tags: "*"}}}
+  - {name: b, cluster: c, service: b, template: t, images: {x: {repository: shared, tags: "*"}}}
+  - {name: z, cluster: c, service: z, template: t, images: {z: {repository: lonely, tags: "*"}}}
+`
+	m, err := Parse("g.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Group{
+		{ID: "lonely", Repositories: []string{"lonely"}, Bindings: []string{"z"}},
+		{ID: "only-a", Repositories: []string{"only-a", "shared"}, Bindings: []string{"a", "b"}},
+	}
+	if diff := cmp.Diff(want, m.Groups()); diff != "" {
+		t.Errorf("Groups() (-want +got):\n%s", diff)
+	}
+	if g, ok := m.GroupOf("shared"); !ok || g != "only-a" {
+		t.Errorf("GroupOf(shared) = %q, %v", g, ok)
+	}
+	if _, ok := m.GroupOf("nope"); ok {
+		t.Error("GroupOf(nope) found a group")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	base := "version: 1\nroles: [arn:aws:iam::123456789012:role/r]\n"
+	svc := "services:\n  - name: web\n    cluster: prod\n    service: web\n    template: t.json\n    images:\n      web: { repository: web, tags: \"semver:*\" }\n"
+	tests := map[string]struct {
+		src       string
+		wantLine  int
+		wantField string
+		wantMsg   string
+	}{
+		"an unknown key names its path and line": {
+			src:      base + svc + "    colour: blue\n",
+			wantLine: 10, wantField: "services[0].colour", wantMsg: `unknown field "colour"`,
+		},
+		"a bad tag policy names the tags field": {
+			src:      base + strings.Replace(svc, `semver:*`, `semver:>>1`, 1),
+			wantLine: 9, wantField: "services[0].images.web.tags", wantMsg: "semver constraint",
+		},
+		"a duplicate name is reported": {
+			src:      base + svc + strings.Replace(svc, "services:\n", "", 1),
+			wantLine: 10, wantField: "services[1].name", wantMsg: `duplicate name "web"`,
+		},
+		"a role that is not an ARN": {
+			src:      "version: 1\nroles: [web-task]\n",
+			wantLine: 2, wantField: "roles[0]", wantMsg: "not an IAM role ARN",
+		},
+		"a garbage schedule": {
+			src:      base + svc + "jobs:\n  - {name: j, schedule: every day, cluster: prod, template: t, images: {x: {fromService: web}}}\n",
+			wantLine: 11, wantField: "jobs[0].schedule", wantMsg: "not a schedule expression",
+		},
+		"fromService must name a binding": {
+			src:      base + svc + "jobs:\n  - {name: j, schedule: rate(1 hour), cluster: prod, template: t, images: {x: {fromService: nope}}}\n",
+			wantLine: 11, wantField: "jobs[0].images.x.fromService", wantMsg: `"nope" not found; known: web`,
+		},
+		"an unknown time zone": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    timezone: Mars/Olympus\n    cluster: prod\n    template: t\n    images: {x: {fromService: web}}\n",
+			wantLine: 13, wantField: "jobs[0].timezone", wantMsg: "IANA time zone",
+		},
+		"a wrong type": {
+			src:      "version: one\n",
+			wantLine: 1, wantMsg: "cannot unmarshal",
+		},
+		"a missing version": {
+			src:       "roles: []\n",
+			wantField: "version", wantMsg: "unsupported version 0",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("deckhand.yaml", []byte(tc.src))
+			var me *Error
+			if !errors.As(err, &me) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse error = %v, want *manifest.Error", err)
+			}
+			p := me.Problems[0]
+			if p.File != "deckhand.yaml" || (tc.wantLine != 0 && p.Line != tc.wantLine) || p.Field != tc.wantField || !strings.Contains(p.Msg, tc.wantMsg) {
+				t.Errorf("problem = %+v\nwant line %d field %q msg containing %q", p, tc.wantLine, tc.wantField, tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestEveryProblemIsReported(t *testing.T) {
+	src := "version: 2\nroles: [nope]\nservices:\n  - {name: '', cluster: prod, service: s, template: t, images: {}}\n"
+	_, err := Parse("m.yaml", []byte(src))
+	var me *Error
+	if !errors.As(err, &me) {
+		t.Fatalf("err = %v", err)
+	}
+	var fields []string
+	for _, p := range me.Problems {
+		fields = append(fields, p.Field)
+	}
+	want := []string{"version", "roles[0]", "services[0].name", "services[0].images"}
+	if diff := cmp.Diff(want, fields); diff != "" {
+		t.Errorf("problem fields (-want +got):\n%s", diff)
+	}
+}
+
+func TestLengthLimits(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	src := "version: 1\nroles: [arn:aws:iam::123456789012:role/" + strings.Repeat("r", 513) + "]\nservices:\n  - {name: " + long + ", cluster: " + strings.Repeat("c", 256) + ", service: s, template: t, images: {x: {repository: x, tags: \"*\"}}}\n"
+	_, err := Parse("m.yaml", []byte(src))
+	var me *Error
+	if !errors.As(err, &me) {
+		t.Fatalf("err = %v", err)
+	}
+	var fields []string
+	for _, p := range me.Problems {
+		fields = append(fields, p.Field)
+	}
+	if diff := cmp.Diff([]string{"roles[0]", "services[0].name", "services[0].cluster"}, fields); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,112 @@
+// Package manifest reads and validates deckhand.yaml (DESIGN §3).
+//
+// The same code serves `deckhand validate`, the CDK app and the functions, so
+// a manifest that synthesizes also deploys. Parsing is strict: an unknown key,
+// a duplicate name, a bad schedule, a bad tag policy or an unknown container
+// is an error that names the file, line and field.
+package manifest
+
+import "github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
+
+// Manifest is a parsed, validated deckhand.yaml.
+type Manifest struct {
+	Version  int       `yaml:"version" json:"version" jsonschema:"enum=1,description=Manifest format version."`
+	Roles    []string  `yaml:"roles,omitempty" json:"roles,omitempty" jsonschema:"description=IAM role ARNs a rendered task definition may name (and the deployer may pass)."`
+	Sources  *Sources  `yaml:"sources,omitempty" json:"sources,omitempty" jsonschema:"description=Extra accounts and Regions whose ECR events are accepted; Deckhand's own are always accepted."`
+	Services []Service `yaml:"services,omitempty" json:"services,omitempty"`
+	Jobs     []Job     `yaml:"jobs,omitempty" json:"jobs,omitempty"`
+
+	// File is the name the manifest was loaded from, for error messages.
+	File string `yaml:"-" json:"-"`
+}
+
+// Sources widens the accounts and Regions whose push events are accepted.
+type Sources struct {
+	Accounts []string `yaml:"accounts,omitempty" json:"accounts,omitempty" jsonschema:"pattern=^[0-9]{12}$"`
+	Regions  []string `yaml:"regions,omitempty" json:"regions,omitempty"`
+}
+
+// Circuit-breaker modes.
+const (
+	CircuitBreakerOff      = "off"
+	CircuitBreakerOn       = "on"
+	CircuitBreakerRollback = "rollback"
+)
+
+// Service binds an ECS service to the repositories its containers follow.
+type Service struct {
+	Name           string            `yaml:"name" json:"name" jsonschema:"description=Binding name, unique across services and jobs."`
+	Cluster        string            `yaml:"cluster" json:"cluster"`
+	Service        string            `yaml:"service" json:"service"`
+	Template       string            `yaml:"template" json:"template" jsonschema:"description=S3 key of the task-definition template in the Deckhand bucket."`
+	Images         map[string]Image  `yaml:"images" json:"images" jsonschema:"description=Container name to image source."`
+	Vars           map[string]string `yaml:"vars,omitempty" json:"vars,omitempty"`
+	CircuitBreaker string            `yaml:"circuitBreaker,omitempty" json:"circuitBreaker,omitempty" jsonschema:"enum=off,enum=on,enum=rollback,default=rollback"`
+}
+
+// Image says where a container's image comes from: a repository with a tag
+// policy, or (jobs only) whatever a service binding runs now.
+type Image struct {
+	Repository  string `yaml:"repository,omitempty" json:"repository,omitempty"`
+	Tags        string `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema:"description=semver:<constraint>\\, glob:<pattern>\\, regex:<re> or *"`
+	FromService string `yaml:"fromService,omitempty" json:"fromService,omitempty" jsonschema:"description=Jobs only: follow the image this service binding runs now."`
+
+	policy tagpolicy.Policy
+}
+
+// Policy returns the parsed tag policy (valid after Load or Validate).
+func (i Image) Policy() tagpolicy.Policy { return i.policy }
+
+// Overlap policies for jobs.
+const (
+	OverlapAllow   = "allow"
+	OverlapForbid  = "forbid"
+	OverlapReplace = "replace"
+)
+
+// Job is a scheduled task.
+type Job struct {
+	Name      string            `yaml:"name" json:"name"`
+	Schedule  string            `yaml:"schedule" json:"schedule" jsonschema:"description=EventBridge Scheduler expression: cron(...)\\, rate(...) or at(...)."`
+	Timezone  string            `yaml:"timezone,omitempty" json:"timezone,omitempty" jsonschema:"description=IANA time zone, default UTC."`
+	Cluster   string            `yaml:"cluster" json:"cluster"`
+	Template  string            `yaml:"template" json:"template"`
+	Images    map[string]Image  `yaml:"images" json:"images"`
+	Vars      map[string]string `yaml:"vars,omitempty" json:"vars,omitempty"`
+	Overlap   string            `yaml:"overlap,omitempty" json:"overlap,omitempty" jsonschema:"enum=allow,enum=forbid,enum=replace,default=forbid"`
+	Timeout   string            `yaml:"timeout,omitempty" json:"timeout,omitempty" jsonschema:"description=Go duration such as 2h or 90m; the reconciler stops runs past it."`
+	Retries   int               `yaml:"retries,omitempty" json:"retries,omitempty" jsonschema:"minimum=0,maximum=10"`
+	Launch    *Launch           `yaml:"launch,omitempty" json:"launch,omitempty"`
+	Network   *Network          `yaml:"network,omitempty" json:"network,omitempty"`
+	Overrides *Overrides        `yaml:"overrides,omitempty" json:"overrides,omitempty"`
+}
+
+// Launch is a launch type or a capacity-provider strategy.
+type Launch struct {
+	LaunchType        string             `yaml:"launchType,omitempty" json:"launchType,omitempty" jsonschema:"enum=FARGATE,enum=EC2,enum=EXTERNAL"`
+	CapacityProviders []CapacityProvider `yaml:"capacityProviders,omitempty" json:"capacityProviders,omitempty"`
+	PlatformVersion   string             `yaml:"platformVersion,omitempty" json:"platformVersion,omitempty"`
+}
+
+// CapacityProvider is one entry of a capacity-provider strategy.
+type CapacityProvider struct {
+	Provider string `yaml:"provider" json:"provider"`
+	Weight   int32  `yaml:"weight,omitempty" json:"weight,omitempty" jsonschema:"minimum=0,maximum=1000"`
+	Base     int32  `yaml:"base,omitempty" json:"base,omitempty" jsonschema:"minimum=0,maximum=100000"`
+}
+
+// Network is the awsvpc network configuration of a job's task.
+type Network struct {
+	Subnets        []string `yaml:"subnets" json:"subnets"`
+	SecurityGroups []string `yaml:"securityGroups,omitempty" json:"securityGroups,omitempty"`
+	AssignPublicIP string   `yaml:"assignPublicIp,omitempty" json:"assignPublicIp,omitempty" jsonschema:"enum=ENABLED,enum=DISABLED"`
+}
+
+// Overrides are RunTask overrides for the job's main container.
+type Overrides struct {
+	Container   string            `yaml:"container,omitempty" json:"container,omitempty" jsonschema:"description=Container to override; default the first image container."`
+	Command     []string          `yaml:"command,omitempty" json:"command,omitempty"`
+	Environment map[string]string `yaml:"environment,omitempty" json:"environment,omitempty"`
+	CPU         string            `yaml:"cpu,omitempty" json:"cpu,omitempty"`
+	Memory      string            `yaml:"memory,omitempty" json:"memory,omitempty"`
+}

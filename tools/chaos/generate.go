@@ -1,0 +1,339 @@
+package chaos
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+)
+
+// pending is an input waiting for its delivery step (reordering across
+// batches).
+type pending struct {
+	due int
+	in  *Input
+}
+
+// generate produces cfg.Events inputs, one per virtual second, and
+// delivers them out of order, pumping in bursts.
+func (r *runner) generate(ctx context.Context) error {
+	var queue []pending
+	nextPump := 0
+	for step := range r.cfg.Events {
+		r.sb.Clock().Advance(time.Second)
+		if r.rnd.Float64() < 0.02 {
+			r.toggleHold(ctx)
+		}
+		in := r.next()
+		delay := 0
+		if r.rnd.Float64() < 0.3 {
+			delay = 1 + r.rnd.IntN(30)
+		}
+		queue = append(queue, pending{due: step + delay, in: in})
+		var due []*Input
+		kept := queue[:0]
+		for _, p := range queue {
+			if p.due <= step {
+				due = append(due, p.in)
+			} else {
+				kept = append(kept, p)
+			}
+		}
+		queue = kept
+		r.rnd.Shuffle(len(due), func(i, j int) { due[i], due[j] = due[j], due[i] })
+		for _, in := range due {
+			if err := r.deliver(ctx, in); err != nil {
+				return err
+			}
+		}
+		if step >= nextPump {
+			r.pump(ctx)
+			gap := 1 + r.rnd.IntN(5)
+			if r.rnd.Float64() < 0.2 {
+				gap = 10 + r.rnd.IntN(30) // a burst builds up
+			}
+			nextPump = step + gap
+		}
+	}
+	r.rnd.Shuffle(len(queue), func(i, j int) { queue[i], queue[j] = queue[j], queue[i] })
+	for _, p := range queue {
+		if err := r.deliver(ctx, p.in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// next draws one input.
+func (r *runner) next() *Input {
+	x := r.rnd.Float64()
+	switch {
+	case x < 0.55:
+		return r.push(KindPush, r.pick(r.w.appRepos), true)
+	case x < 0.60:
+		return r.push(KindPush, r.pick(r.w.side), true)
+	case x < 0.63:
+		return r.push(KindBroken, r.pick(r.w.breakable), true)
+	case x < 0.65:
+		return r.push(KindNoMatch, r.pick(r.w.appRepos), false)
+	case x < 0.68:
+		return r.push(KindStray, r.pick(r.w.strays), true)
+	case x < 0.70:
+		return r.push(KindUntagged, r.pick(r.w.appRepos), false)
+	case x < 0.72:
+		return r.deletion()
+	case x < 0.73:
+		return r.malformed()
+	case x < 0.86:
+		return r.duplicate()
+	case x < 0.94 || len(r.sched) == 0:
+		return r.job(false)
+	default:
+		return r.job(true)
+	}
+}
+
+func (r *runner) pick(s []string) string { return s[r.rnd.IntN(len(s))] }
+
+func (r *runner) add(in *Input) *Input {
+	in.N = len(r.res.Inputs)
+	if in.ID == "" {
+		in.ID = fmt.Sprintf("chaos-%06d", in.N)
+	}
+	if in.Route == "" {
+		in.Route = RouteQueue
+	}
+	r.res.Inputs = append(r.res.Inputs, in)
+	return in
+}
+
+// push pushes an image (silently: the generator delivers the event) and
+// builds its ECR Image Action event.
+func (r *runner) push(kind, repo string, tagged bool) *Input {
+	tag := ""
+	if tagged {
+		r.tags[repo]++
+		tag = fmt.Sprintf("1.0.%d", r.tags[repo])
+	}
+	if kind == KindNoMatch {
+		tag = fmt.Sprintf("latest-%d", len(r.res.Inputs))
+	}
+	digest := r.sb.PushImageSilently(repo, tag)
+	if kind == KindBroken {
+		r.sb.ECS().SetImageHealth(digest, false)
+	}
+	in := r.add(&Input{Kind: kind, Repo: repo, Tag: tag, Digest: digest, PushedAt: r.sb.Clock().Now()})
+	if kind == KindPush || kind == KindBroken {
+		if r.rnd.Float64() < 0.04 {
+			in.Route = RouteDirect
+		}
+	}
+	in.Raw = r.imageEvent(in, events.ActionPush)
+	return in
+}
+
+func (r *runner) imageEvent(in *Input, action string) []byte {
+	raw, _ := json.Marshal(events.ImageActionEvent{
+		Version: "0", ID: in.ID, DetailType: events.DetailTypeImageAction, Source: events.SourceECR,
+		Account: r.sb.Account(), Region: r.sb.Region(), Time: in.PushedAt, Resources: []string{},
+		Detail: events.ECRImageAction{Result: events.ResultSuccess, ActionType: action, RepositoryName: in.Repo,
+			ImageDigest: in.Digest, ImageTag: in.Tag},
+	})
+	return raw
+}
+
+// deletion is an image deletion event for an earlier push.
+func (r *runner) deletion() *Input {
+	var of *Input
+	for i := 0; i < 5 && len(r.res.Inputs) > 0 && of == nil; i++ {
+		if c := r.res.Inputs[r.rnd.IntN(len(r.res.Inputs))]; c.Kind == KindPush {
+			of = c
+		}
+	}
+	if of == nil {
+		return r.push(KindUntagged, r.pick(r.w.appRepos), false)
+	}
+	in := r.add(&Input{Kind: KindDelete, Repo: of.Repo, Tag: of.Tag, Digest: of.Digest, PushedAt: r.sb.Clock().Now()})
+	in.Raw = r.imageEvent(in, events.ActionDelete)
+	return in
+}
+
+func (r *runner) malformed() *Input {
+	in := r.add(&Input{Kind: KindMalformed})
+	in.Raw = fmt.Appendf(nil, `{"version":"0","id":%q,"detail-type":"ECR Image Action","source":"aws.ecr","account":%q,"region":%q,"time":"2026-11-16T01:00:00Z","resources":[],"detail":"not an object"}`,
+		in.ID, r.sb.Account(), r.sb.Region())
+	return in
+}
+
+// duplicate delivers an earlier push event again with the same id, as
+// EventBridge's at-least-once delivery (queue) or Lambda's asynchronous
+// invocation (direct) may.
+func (r *runner) duplicate() *Input {
+	for range 10 {
+		if len(r.res.Inputs) == 0 {
+			break
+		}
+		of := r.res.Inputs[r.rnd.IntN(len(r.res.Inputs))].push()
+		switch of.Kind {
+		case KindPush, KindBroken, KindNoMatch, KindStray, KindUntagged:
+			return r.add(&Input{Kind: KindDuplicate, Route: of.Route, ID: of.ID, Of: of, Raw: of.Raw,
+				Repo: of.Repo, Tag: of.Tag, Digest: of.Digest, PushedAt: of.PushedAt})
+		}
+	}
+	return r.push(KindPush, r.pick(r.w.appRepos), true)
+}
+
+// job is a scheduled invocation of the job: a new scheduled time or,
+// with dup, one invoked before.
+func (r *runner) job(dup bool) *Input {
+	in := &Input{Kind: KindJob, Route: "runner"}
+	if dup && len(r.sched) > 0 {
+		in.Kind = KindJobDup
+		in.Scheduled = r.sched[r.rnd.IntN(len(r.sched))]
+	} else {
+		in.Scheduled = r.sb.Clock().Now().Truncate(time.Second)
+		r.sched = append(r.sched, in.Scheduled)
+	}
+	return r.add(in)
+}
+
+// deliver hands an input to Deckhand by its route.
+func (r *runner) deliver(ctx context.Context, in *Input) error {
+	switch {
+	case in.Kind == KindJob || in.Kind == KindJobDup:
+		return r.invokeJob(ctx, in)
+	case in.Route == RouteDirect:
+		r.invokeDirect(ctx, in)
+		return nil
+	}
+	group, ok := r.st.Manifest.GroupOf(in.push().Repo)
+	if !ok {
+		group = "unrouted"
+	}
+	out, err := r.sqs.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl: aws.String(r.router.QueueURL()), MessageBody: aws.String(string(in.Raw)),
+		MessageGroupId: aws.String(group), MessageDeduplicationId: aws.String(in.ID),
+	})
+	if err != nil {
+		return fmt.Errorf("send input %d: %w", in.N, err)
+	}
+	in.MessageID = aws.ToString(out.MessageId)
+	if _, seen := r.res.Messages[in.MessageID]; seen {
+		in.Deduped = true
+		return nil
+	}
+	r.res.Messages[in.MessageID] = &Message{ID: in.MessageID, Input: in}
+	return nil
+}
+
+// invokeDirect invokes the deployer with the bare event, retrying on error
+// as Lambda's asynchronous invocation does.
+func (r *runner) invokeDirect(ctx context.Context, in *Input) {
+	for range asyncAttempts {
+		in.Attempts++
+		inv := &Invocation{Direct: in, Failed: map[string]bool{}}
+		r.rec.begin(inv)
+		_, err := r.dh.Handle(r.lambdaCtx(ctx, "deckhand-deployer"), in.Raw)
+		r.rec.end()
+		inv.Err, in.Err = err, err
+		if err == nil {
+			return
+		}
+	}
+}
+
+// invokeJob invokes the runner as EventBridge Scheduler does, retrying on
+// error.
+func (r *runner) invokeJob(ctx context.Context, in *Input) error {
+	payload, _ := json.Marshal(jobs.Invocation{Job: jobName, ScheduledTime: in.Scheduled.UTC().Format(time.RFC3339)})
+	for range jobAttempts {
+		in.Attempts++
+		out, err := r.jobs.Invoke(r.lambdaCtx(ctx, "deckhand-runner"), payload)
+		in.Err = err
+		if err != nil {
+			continue
+		}
+		var res jobs.Result
+		if err := json.Unmarshal(out, &res); err != nil {
+			return fmt.Errorf("decode runner result: %w", err)
+		}
+		in.JobResult = string(res.Status)
+		return nil
+	}
+	return nil
+}
+
+// toggleHold holds a random service, or releases it if held.
+func (r *runner) toggleHold(ctx context.Context) {
+	s := r.w.services[r.rnd.IntN(len(r.w.services))]
+	r.setHold(ctx, s.name, !r.isHeld(s.name))
+}
+
+func (r *runner) isHeld(name string) bool {
+	snap, _ := r.sb.ECS().Service(cluster, name)
+	_, ok := snap.Tags[deploy.TagHold]
+	return ok
+}
+
+// setHold tags or untags the service directly in the emulator (no faults:
+// a person's change, not Deckhand's).
+func (r *runner) setHold(ctx context.Context, name string, hold bool) {
+	snap, ok := r.sb.ECS().Service(cluster, name)
+	if !ok {
+		return
+	}
+	op, body := "UntagResource", fmt.Sprintf(`{"resourceArn":%q,"tagKeys":[%q]}`, snap.ARN, deploy.TagHold)
+	if hold {
+		r.held[name] = true
+		op, body = "TagResource", fmt.Sprintf(`{"resourceArn":%q,"tags":[{"key":%q,"value":"chaos"}]}`, snap.ARN, deploy.TagHold)
+	}
+	if _, err := r.sb.ECS().Handle(ctx, op, []byte(body)); err != nil {
+		r.res.HarnessErrors = append(r.res.HarnessErrors, fmt.Errorf("%s %s: %w", op, name, err))
+	}
+}
+
+// finish releases the holds (pushing once more to every repository of a
+// service that was held), drains the queue through every retry and the
+// DLQ, and settles rollouts, rollbacks and verdicts.
+func (r *runner) finish(ctx context.Context) error {
+	repos := map[string]bool{}
+	for _, s := range r.w.services {
+		if r.held[s.name] {
+			r.setHold(ctx, s.name, false)
+			for _, repo := range s.images {
+				repos[repo] = true
+			}
+		}
+	}
+	for _, repo := range sortedKeys(repos) {
+		if err := r.deliver(ctx, r.push(KindRelease, repo, true)); err != nil {
+			return err
+		}
+	}
+	quiet := 0
+	for round := 0; round < 200 && quiet < 20; round++ {
+		r.pump(ctx)
+		depth, err := r.queueDepth(ctx)
+		if err != nil {
+			return err
+		}
+		if depth == 0 {
+			quiet++
+		}
+		r.sb.Clock().Advance(31 * time.Second)
+	}
+	r.sb.ClearFaults()
+	r.pump(ctx)
+	r.res.Deployments = r.st.Deployments()
+	r.res.DLQ = r.router.DLQ()
+	r.res.Calls = r.sb.Calls()
+	r.res.Invocations = r.rec.all
+	return nil
+}
