@@ -102,3 +102,6 @@ func (e *Env) Now(ctx context.Context) time.Time {
 	}
 	return time.Now()
 }
+
+// now is Now for the engines' clock fields, which take no context.
+func (e *Env) now() time.Time { return e.Now(context.Background()) }

@@ -76,8 +76,7 @@ func (e *Env) Rollback(ctx context.Context, binding, to string) (*RollbackResult
 		ev.Containers[c] = events.ContainerChange{OldDigest: old.Images[c].Digest, OldTag: old.Images[c].Tag, NewDigest: img.Digest, NewTag: img.Tag}
 	}
 	if e.Events != nil {
-		bus := &emit.Bus{Client: e.Events, BusName: e.EventBus}
-		if err := bus.Put(ctx, emit.Deployments(ev)...); err != nil {
+		if err := e.bus().Put(ctx, emit.Deployments(ev)...); err != nil {
 			e.logger().WarnContext(ctx, "emit rollback event", "binding", b.Name, "err", err)
 		}
 	}
