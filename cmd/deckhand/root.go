@@ -63,7 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "deckhand: "+err.Error())
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(stderr, "deckhand: "+line)
+	}
 	switch {
 	case errors.Is(err, cli.ErrUsage), isCobraUsage(err):
 		if !errors.Is(err, cli.ErrUsage) {
