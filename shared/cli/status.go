@@ -106,21 +106,7 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 	if err != nil {
 		return s, err
 	}
-	tags := deploy.TagsOf(td.Tags)
-	rev := revisionOf(td.TaskDefinition, tags)
-	s.Images = map[string]RevisionImage{}
-	for _, cd := range td.TaskDefinition.ContainerDefinitions {
-		c := aws.ToString(cd.Name)
-		img := rev.Images[c]
-		parsed := parseImage(aws.ToString(cd.Image))
-		if img.Digest == "" {
-			img.Digest = parsed.Digest
-		}
-		if img.Tag == "" {
-			img.Tag = parsed.Tag
-		}
-		s.Images[c] = img
-	}
+	s.Images = withImages(revisionOf(td.TaskDefinition, deploy.TagsOf(td.Tags)), td.TaskDefinition).Images
 	// The newest deployment tells the last verdict; a PRIMARY that is a
 	// circuit-breaker rollback means the newest attempt was rolled back.
 	for _, d := range svc.Deployments {
