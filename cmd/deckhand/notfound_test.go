@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,5 +73,23 @@ func TestMissingServicesAndClustersExitNotFound(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAMissingLocalTemplateNamesItsPath(t *testing.T) {
+	m := localManifest(t, `  - name: orphan
+    cluster: prod
+    service: orphan
+    template: templates/missing.json
+    images:
+      web: { repository: web, tags: "semver:*" }
+`)
+	want := "read template " + filepath.Join(filepath.Dir(m), "templates", "missing.json") + ": no such file"
+	r := deckhand(t, "render", "orphan", "--image", "web:1.1.0", "--manifest", m, "--region", "us-west-2")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q", want)
 	}
 }
