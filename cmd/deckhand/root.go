@@ -99,6 +99,7 @@ against AWS (standard credential chain, --region, --profile) or the local sandbo
 Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not found.`,
 		Example: `  deckhand validate --manifest examples/deckhand.yaml
   deckhand deploy web --image web:1.5.0 --wait --endpoint-url http://127.0.0.1:4566`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
