@@ -27,7 +27,13 @@ const sandboxRegion = "us-west-2"
 // flags and the endpoint override. It reports whether the endpoint is the
 // Deckhand sandbox, whose clock waiting then advances.
 func (a *app) awsConfig(ctx context.Context) (aws.Config, bool, error) {
-	sandbox := a.sandboxClock || cli.IsSandbox(ctx, a.endpoint, a.http)
+	sandbox := a.sandboxClock
+	if !sandbox {
+		var err error
+		if sandbox, err = cli.DetectSandbox(ctx, a.endpoint, a.http); err != nil {
+			return aws.Config{}, false, err
+		}
+	}
 	opts := []func(*awsconfig.LoadOptions) error{}
 	if a.region != "" {
 		opts = append(opts, awsconfig.WithRegion(a.region))

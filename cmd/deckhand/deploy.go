@@ -13,7 +13,7 @@ import (
 
 func (a *app) deployCmd() *cobra.Command {
 	var images []string
-	var wait, force bool
+	var wait, force, dryRun bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "deploy <binding> --image REPO:TAG|REPO@DIGEST [--wait] [--force]",
@@ -22,10 +22,13 @@ func (a *app) deployCmd() *cobra.Command {
 binding: hold, dedupe, order, other containers keep their images, reuse, register,
 update. It refuses to go to an image older than the running one, or past a hold,
 unless --force. With --wait it follows the rollout to a verdict and exits 1 unless
-it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
+it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker). --dry-run is
+'deckhand diff' with the same flags: it shows the decision and the change, and
+writes nothing.`,
 		Example: `  deckhand deploy web --image web:1.5.0 --wait
   deckhand deploy web --image web@sha256:4f1c… --force --wait --timeout 15m
-  deckhand deploy web --image web:1.5.0 --image proxy:stable-4 -o json`,
+  deckhand deploy web --image web:1.5.0 --image proxy:stable-4 -o json
+  deckhand deploy web --image web:1.5.0 --dry-run   # the same as deckhand diff`,
 		Args: args(1, 1, "one binding name"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
@@ -37,7 +40,14 @@ it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
 			if err != nil {
 				return err
 			}
-			out, err := env.Deploy(ctx, cli.DeployRequest{Binding: argv[0], Images: imgs, Force: force})
+			req := cli.DeployRequest{Binding: argv[0], Images: imgs, Force: force}
+			if dryRun {
+				if wait && !a.json() {
+					a.note("--dry-run starts nothing, so there is nothing to --wait for")
+				}
+				return a.diff(ctx, env, req)
+			}
+			out, err := env.Deploy(ctx, req)
 			if err != nil {
 				return err
 			}
@@ -47,6 +57,7 @@ it is SUCCEEDED (FAILED, or ROLLED_BACK by the circuit breaker).`,
 	cmd.Flags().StringArrayVar(&images, "image", nil, "image to deploy: REPO:TAG or REPO@DIGEST (repeatable)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the rollout to a verdict")
 	cmd.Flags().BoolVar(&force, "force", false, "deploy an older image, or past a hold")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what the deploy would do, as deckhand diff does, and write nothing")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long --wait waits for a verdict")
 	return cmd
 }

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 )
 
 func TestDeployWaitSucceeds(t *testing.T) {
@@ -72,5 +77,45 @@ func TestDeployRefusals(t *testing.T) {
 	// --force deploys the older image on purpose.
 	if r := deckhand(t, w.args("deploy", "web", "--image", "web:1.0.0", "--force")...); r.code != 0 || !strings.Contains(r.stdout, "STARTED") {
 		t.Errorf("deploy --force of an older image: exit %d, want 0 and STARTED", r.code)
+	}
+}
+
+// TestDeployDryRunIsDiff checks that deploy --dry-run prints what diff
+// prints for the same flags, and writes nothing.
+func TestDeployDryRunIsDiff(t *testing.T) {
+	w := seed(t)
+	w.push("web", "1.1.0")
+	mustRun(t, w, "hold", "api", "--reason", "incident 4711")
+	tests := map[string][]string{
+		"a deploy":                 {"web", "--image", "web:1.1.0"},
+		"a forced deploy":          {"web", "--image", "web:1.0.0", "--force"},
+		"a held service":           {"api", "--image", "api:2.0.0"},
+		"a deploy as JSON":         {"web", "--image", "web:1.1.0", "-o", "json"},
+		"a deploy with --wait too": {"web", "--image", "web:1.1.0", "--wait"},
+	}
+	for name, args := range tests {
+		t.Run(name, func(t *testing.T) {
+			w.sb.ResetCalls()
+			dry := deckhand(t, w.args(append([]string{"deploy", "--dry-run"}, args...)...)...)
+			if dry.code != 0 {
+				t.Fatalf("deploy --dry-run: exit %d, want 0", dry.code)
+			}
+			for _, op := range []string{"RegisterTaskDefinition", "UpdateService", "TagResource"} {
+				if n := w.sb.CountCalls(sandbox.ServiceECS, op); n != 0 {
+					t.Errorf("deploy --dry-run called %s %d times", op, n)
+				}
+			}
+			diffArgs := append([]string{"diff"}, args...)
+			if i := slices.Index(diffArgs, "--wait"); i >= 0 {
+				diffArgs = slices.Delete(diffArgs, i, i+1)
+			}
+			diff := deckhand(t, w.args(diffArgs...)...)
+			if d := cmp.Diff(diff.stdout, dry.stdout); d != "" {
+				t.Errorf("deploy --dry-run differs from diff (-diff +dry-run):\n%s", d)
+			}
+		})
+	}
+	if got := w.image(t, "web", "web"); !strings.HasSuffix(got, "@"+w.digests["web:1.0.0"]) {
+		t.Errorf("after dry runs web runs %s, want 1.0.0 still", got)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -33,20 +34,25 @@ reused. When the engine would not deploy, the diff shows what --force would depl
 			if err != nil {
 				return err
 			}
-			plan, err := env.Diff(ctx, cli.DeployRequest{Binding: argv[0], Images: imgs, Force: force})
-			if err != nil {
-				return err
-			}
-			if a.json() {
-				return a.printJSON(plan)
-			}
-			a.printPlan(plan)
-			return nil
+			return a.diff(ctx, env, cli.DeployRequest{Binding: argv[0], Images: imgs, Force: force})
 		},
 	}
 	cmd.Flags().StringArrayVar(&images, "image", nil, "image to compare: REPO:TAG or REPO@DIGEST (repeatable)")
 	cmd.Flags().BoolVar(&force, "force", false, "decide as deploy --force would")
 	return cmd
+}
+
+// diff prints the plan of a deploy: deckhand diff, and deploy --dry-run.
+func (a *app) diff(ctx context.Context, env *cli.Env, req cli.DeployRequest) error {
+	plan, err := env.Diff(ctx, req)
+	if err != nil {
+		return err
+	}
+	if a.json() {
+		return a.printJSON(plan)
+	}
+	a.printPlan(plan)
+	return nil
 }
 
 func (a *app) printPlan(p *cli.Plan) {

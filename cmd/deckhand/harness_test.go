@@ -50,6 +50,31 @@ func (w *world) args(extra ...string) []string {
 	return append(extra, "--endpoint-url", w.sb.Endpoint(), "--region", "us-west-2", "--manifest", "s3://deckhand/deckhand.yaml")
 }
 
+// argsWith is args with a local manifest in place of the bucket's.
+func (w *world) argsWith(manifest string, extra ...string) []string {
+	return append(extra, "--endpoint-url", w.sb.Endpoint(), "--region", "us-west-2", "--manifest", manifest)
+}
+
+// localManifest writes examples/deckhand.yaml with services appended (YAML
+// list items) and the example templates to a temporary directory, and
+// returns the manifest's path.
+func localManifest(t *testing.T, services string) string {
+	t.Helper()
+	dir := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(examples, "deckhand.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(raw), "\njobs:\n", "\n"+services+"jobs:\n", 1)
+	if err := os.WriteFile(filepath.Join(dir, "deckhand.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(filepath.Join(dir, "templates"), os.DirFS(filepath.Join(examples, "templates"))); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "deckhand.yaml")
+}
+
 func (w *world) push(repo, tag string) string {
 	d := w.sb.PushImage(repo, tag)
 	w.digests[repo+":"+tag] = d

@@ -10,19 +10,23 @@ import (
 
 func (a *app) holdCmd() *cobra.Command {
 	var reason string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "hold <binding> [--reason TEXT]",
 		Short: "Stop automatic deploys to a service (tag deckhand:hold)",
 		Long: `hold tags the binding's ECS service with deckhand:hold. The deployer then skips pushes
-for it with HELD, until 'deckhand release'. A manual 'deckhand deploy --force' still goes.`,
-		Example: `  deckhand hold web --reason "incident 4711: investigating latency"`,
-		Args:    args(1, 1, "one binding name"),
+for it with HELD, until 'deckhand release'. A manual 'deckhand deploy --force' still goes.
+The first hold's reason stands: holding a held service with another reason is refused
+(exit 1) unless --force, which replaces it; the same reason, or none, changes nothing.`,
+		Example: `  deckhand hold web --reason "incident 4711: investigating latency"
+  deckhand hold web --reason "release freeze" --force   # replace the reason of a hold`,
+		Args: args(1, 1, "one binding name"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			env, err := a.env(cmd.Context())
 			if err != nil {
 				return err
 			}
-			res, err := env.Hold(cmd.Context(), argv[0], reason)
+			res, err := env.Hold(cmd.Context(), argv[0], reason, force)
 			if err != nil {
 				return err
 			}
@@ -30,6 +34,7 @@ for it with HELD, until 'deckhand release'. A manual 'deckhand deploy --force' s
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why; shown by status and in HELD events")
+	cmd.Flags().BoolVar(&force, "force", false, "replace the reason of an existing hold")
 	return cmd
 }
 
@@ -60,6 +65,8 @@ func (a *app) printHold(r *cli.HoldResult) error {
 	}
 	w := a.stdout
 	switch {
+	case r.Held && r.Replaced != "":
+		fmt.Fprintf(w, "%s (%s/%s) is held: %s (it was: %s)\n", r.Binding, r.Cluster, r.Service, r.Reason, r.Replaced)
 	case r.Held && r.Changed:
 		fmt.Fprintf(w, "%s (%s/%s) is held: %s\npushes are skipped with HELD until `deckhand release %s`\n", r.Binding, r.Cluster, r.Service, r.Reason, r.Binding)
 	case r.Held:

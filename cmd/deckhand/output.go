@@ -59,8 +59,10 @@ func statusColor(s string) string {
 		return "green"
 	case "FAILED", "ROLLED_BACK", "TIMED_OUT":
 		return "red"
-	case "HELD", "SUPERSEDED", "SKIPPED", "IN_PROGRESS", "SKIPPED_OVERLAP":
+	case "HELD", "SUPERSEDED", "SKIPPED", "IN_PROGRESS", "SKIPPED_OVERLAP", "ROLLING_BACK":
 		return "yellow"
+	case "REPLACED", "-":
+		return "dim"
 	}
 	return "bold"
 }

@@ -61,3 +61,29 @@ func TestRollbackWithoutEarlierRevision(t *testing.T) {
 		t.Errorf("stderr does not say what to do next:\n%s", r.stderr)
 	}
 }
+
+// TestRollbackAfterTheFirstDeployGoesToTheRevisionBefore checks that a
+// rollback after Deckhand's first deploy goes back to the revision the
+// service ran before it (one Deckhand did not register), holds the service
+// and marks the digest it left.
+func TestRollbackAfterTheFirstDeployGoesToTheRevisionBefore(t *testing.T) {
+	w := seed(t)
+	before := w.image(t, "web", "web")
+	d := w.push("web", "1.1.0")
+	mustRun(t, w, "deploy", "web", "--image", "web:1.1.0", "--wait")
+	r := deckhand(t, w.args("rollback", "web", "--wait")...)
+	if r.code != 0 {
+		t.Fatalf("rollback: exit %d, want 0", r.code)
+	}
+	for _, want := range []string{"web:2 -> web:1", "web:1 is a revision Deckhand did not register", "is now held", "verdict: SUCCEEDED"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("rollback output lacks %q", want)
+		}
+	}
+	if got := w.image(t, "web", "web"); got != before {
+		t.Errorf("after the rollback web runs %s, want %s", got, before)
+	}
+	if got := deploy.TagsOf(w.service(t, "web").Tags)[deploy.TagRolledBack+"web"]; got != d {
+		t.Errorf("rolled-back mark for web = %q, want the digest left, %s", got, d)
+	}
+}

@@ -63,7 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "deckhand: "+err.Error())
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(stderr, "deckhand: "+line)
+	}
 	switch {
 	case errors.Is(err, cli.ErrUsage), isCobraUsage(err):
 		if !errors.Is(err, cli.ErrUsage) {
@@ -97,6 +99,7 @@ against AWS (standard credential chain, --region, --profile) or the local sandbo
 Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not found.`,
 		Example: `  deckhand validate --manifest examples/deckhand.yaml
   deckhand deploy web --image web:1.5.0 --wait --endpoint-url http://127.0.0.1:4566`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {

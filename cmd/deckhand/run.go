@@ -22,7 +22,9 @@ func (a *app) runCmd() *cobra.Command {
 		Long: `run starts a one-off run of a job through the same run engine as the runner function:
 images resolved, template rendered (a revision registered only when it changed), the
 overlap policy applied, and RunTask with a clientToken keyed by the job and this run's
-time. --wait streams the task's state and exits with its exit code.`,
+time (to the second). A second run for the same time starts nothing and says that the
+run was already started (--wait then follows its task). --wait streams the task's
+state and exits with its exit code.`,
 		Example: `  deckhand run nightly-report --wait
   deckhand run nightly-report --command "./report --since 48h" --env DRY_RUN=1 --wait
   deckhand run nightly-report --override '{"cpu":"512","containerOverrides":[{"name":"report","command":["./report"]}]}'`,
@@ -54,14 +56,7 @@ time. --wait streams the task's state and exits with its exit code.`,
 			}
 			out := map[string]any{"result": res}
 			if !a.json() {
-				fmt.Fprintf(a.stdout, "%s: %s", res.Job, a.paint(a.stdout, statusColor(string(res.Status)), string(res.Status)))
-				if len(res.TaskARNs) > 0 {
-					fmt.Fprintf(a.stdout, " task %s (attempt %d), %s", taskID(res.TaskARNs[0]), res.Attempt, revision(res.TaskDefinition))
-				}
-				if res.Reason != "" {
-					fmt.Fprintf(a.stdout, ": %s", res.Reason)
-				}
-				fmt.Fprintln(a.stdout)
+				a.printRunResult(res)
 			}
 			if res.Status != events.JobStarted {
 				if a.json() {
@@ -124,4 +119,24 @@ time. --wait streams the task's state and exits with its exit code.`,
 	f.BoolVar(&wait, "wait", false, "stream the task's state and exit with its exit code")
 	f.DurationVar(&timeout, "timeout", 0, "how long --wait waits (default: the job's timeout, else 1h)")
 	return cmd
+}
+
+// printRunResult prints what a run started, or that it was started before.
+func (a *app) printRunResult(res cli.RunResult) {
+	w := a.stdout
+	status := string(res.Status)
+	if res.Duplicate {
+		status = "already started:"
+	}
+	fmt.Fprintf(w, "%s: %s", res.Job, a.paint(w, statusColor(string(res.Status)), status))
+	if len(res.TaskARNs) > 0 {
+		fmt.Fprintf(w, " task %s (attempt %d), %s", taskID(res.TaskARNs[0]), res.Attempt, revision(res.TaskDefinition))
+	}
+	switch {
+	case res.Duplicate:
+		fmt.Fprintf(w, "; the run for %s was started before, nothing new was started", res.ScheduledTime.Format(time.RFC3339))
+	case res.Reason != "":
+		fmt.Fprintf(w, ": %s", res.Reason)
+	}
+	fmt.Fprintln(w)
 }

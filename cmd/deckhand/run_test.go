@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 )
 
@@ -32,5 +33,32 @@ func TestRunWaitPropagatesExitCode(t *testing.T) {
 				t.Errorf("stderr does not stream the task's states:\n%s", r.stderr)
 			}
 		})
+	}
+}
+
+// TestRunTwiceAtTheSameTimeSaysAlreadyStarted checks that a second run for
+// the same run time (the sandbox clock has not moved) starts nothing and
+// says that the run was already started.
+func TestRunTwiceAtTheSameTimeSaysAlreadyStarted(t *testing.T) {
+	w := seed(t)
+	first := deckhand(t, w.args("run", "nightly-report")...)
+	if first.code != 0 || !strings.Contains(first.stdout, "nightly-report: STARTED task ") {
+		t.Fatalf("first run: exit %d, want 0 and STARTED", first.code)
+	}
+	task := strings.Fields(strings.SplitAfter(first.stdout, "STARTED task ")[1])[0]
+	second := deckhand(t, w.args("run", "nightly-report")...)
+	if second.code != 0 {
+		t.Errorf("second run: exit %d, want 0 (the run exists)", second.code)
+	}
+	if strings.Contains(second.stdout, "STARTED") {
+		t.Errorf("second run says STARTED again:\n%s", second.stdout)
+	}
+	for _, want := range []string{"nightly-report: already started: task " + task, "nothing new was started"} {
+		if !strings.Contains(second.stdout, want) {
+			t.Errorf("second run's output lacks %q", want)
+		}
+	}
+	if n := w.sb.CountCalls(sandbox.ServiceECS, "RunTask"); n != 1 {
+		t.Errorf("RunTask called %d times, want 1", n)
 	}
 }

@@ -19,7 +19,8 @@ func (a *app) statusCmd() *cobra.Command {
 container's image tag and digest, rollout state, running/desired tasks, hold and the
 last verdict; per job: its schedule in its time zone, the next run, and the last runs
 (tasks started by deckhand/<job>) with verdicts and exit codes. Without arguments it
-shows everything in the manifest.`,
+shows everything in the manifest. A service or cluster that does not exist is shown
+in its row and makes status exit 3.`,
 		Example: `  deckhand status
   deckhand status web nightly-report -o json`,
 		Args: args(0, -1, "binding or job names"),
@@ -30,14 +31,19 @@ shows everything in the manifest.`,
 				return err
 			}
 			st, err := env.Status(ctx, argv, runs)
-			if err != nil {
+			if st == nil {
 				return err
 			}
+			// A missing service or cluster is in its row; the command
+			// still exits 3 for it, after printing everything else.
 			if a.json() {
-				return a.printJSON(st)
+				if jerr := a.printJSON(st); jerr != nil {
+					return jerr
+				}
+				return err
 			}
 			a.printStatus(st, env.Now(ctx))
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().IntVar(&runs, "runs", 5, "show this many runs per job")

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -82,16 +85,59 @@ func (c SandboxClock) call(ctx context.Context, method, route string, body []byt
 	return out.Now, nil
 }
 
-// IsSandbox reports whether endpoint is a Deckhand sandbox: whether it
-// answers GET /_sandbox/now with a time.
-func IsSandbox(ctx context.Context, endpoint string, client *http.Client) bool {
-	if endpoint == "" {
-		return false
+// ErrUnreachable is matched by errors.Is when nothing answers at the
+// endpoint override.
+var ErrUnreachable = errors.New("nothing answers")
+
+// UnreachableError is an endpoint override nothing answers at.
+type UnreachableError struct {
+	Endpoint string
+	// Local is true for an endpoint on this machine, where the sandbox is
+	// the likely one missing.
+	Local bool
+	Err   error
+}
+
+func (e *UnreachableError) Error() string {
+	hint := "check --endpoint-url (or AWS_ENDPOINT_URL)"
+	if e.Local {
+		hint = "is `deckhand sandbox` running?"
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
+	return fmt.Sprintf("nothing answers at %s; %s (%v)", e.Endpoint, hint, e.Err)
+}
+func (e *UnreachableError) Unwrap() error        { return e.Err }
+func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+// remoteProbeTimeout bounds the probe of an endpoint that is not on this
+// machine; one on loopback refuses at once or answers.
+const remoteProbeTimeout = 5 * time.Second
+
+// DetectSandbox reports whether endpoint is a Deckhand sandbox: whether it
+// answers GET /_sandbox/now with a time. An endpoint that answers anything
+// else is not; one that does not answer at all (nothing listens, or the
+// host cannot be reached) is an *UnreachableError, so the caller can say
+// so instead of failing later on credentials.
+func DetectSandbox(ctx context.Context, endpoint string, client *http.Client) (bool, error) {
+	if endpoint == "" {
+		return false, nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return false, usagef("--endpoint-url %q: want a URL such as http://127.0.0.1:4566", endpoint)
+	}
+	ip := net.ParseIP(u.Hostname())
+	local := u.Hostname() == "localhost" || ip != nil && ip.IsLoopback()
+	if !local {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, remoteProbeTimeout)
+		defer cancel()
+	}
 	t, err := SandboxClock{Endpoint: endpoint, Client: client}.Now(ctx)
-	return err == nil && !t.IsZero()
+	var transport *url.Error
+	if errors.As(err, &transport) && !errors.Is(ctx.Err(), context.Canceled) {
+		return false, &UnreachableError{Endpoint: strings.TrimRight(endpoint, "/"), Local: local, Err: transport.Err}
+	}
+	return err == nil && !t.IsZero(), nil
 }
 
 // Now is the time on the Env's clock: the sandbox's virtual time against
@@ -102,3 +148,6 @@ func (e *Env) Now(ctx context.Context) time.Time {
 	}
 	return time.Now()
 }
+
+// now is Now for the engines' clock fields, which take no context.
+func (e *Env) now() time.Time { return e.Now(context.Background()) }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -36,17 +35,23 @@ func (e *Env) Deploy(ctx context.Context, req DeployRequest) (deploy.Outcome, er
 }
 
 // engine builds a deploy engine on api. Manual work is paced by ECS's own
-// rates only.
+// rates only. The engine and its events run on the Env's clock, so against
+// the sandbox they carry its virtual time, as the pushes and rollouts do.
 func (e *Env) engine(api ECSAPI, emitEvents bool) *deploy.Engine {
 	eng := &deploy.Engine{
 		ECS: api, Source: e.Source, Account: e.Account, Region: e.Region, Logger: e.logger(),
 		RegisterLimit: rate.NewLimiter(rate.Inf, 0), UpdateLimit: rate.NewLimiter(rate.Inf, 0),
-		Concurrency: 1,
+		Concurrency: 1, Now: e.now,
 	}
 	if emitEvents && e.Events != nil {
-		eng.Events = &emit.Bus{Client: e.Events, BusName: e.EventBus}
+		eng.Events = e.bus()
 	}
 	return eng
+}
+
+// bus emits Deckhand's events on the Env's clock.
+func (e *Env) bus() *emit.Bus {
+	return &emit.Bus{Client: e.Events, BusName: e.EventBus, Now: e.now}
 }
 
 func (e *Env) deploy(ctx context.Context, eng *deploy.Engine, req DeployRequest) (deploy.Outcome, error) {
@@ -90,15 +95,30 @@ func (e *Env) deploy(ctx context.Context, eng *deploy.Engine, req DeployRequest)
 	if !ok {
 		return deploy.Outcome{}, fmt.Errorf("deploy %s: the engine made no decision for the binding", b.Name)
 	}
-	var perm *deploy.PermanentError
-	if errors.As(out.Err, &perm) && (perm.Reason == "ServiceNotFound" || perm.Reason == "ClusterNotFound") {
-		return out, &NotFoundError{Kind: "service", Name: b.Cluster + "/" + b.Service,
-			Hint: fmt.Sprintf("binding %s names it; create the service first (Deckhand deploys to existing services), or check --region", b.Name)}
+	if nf := missing(b, out.Err); nf != nil {
+		return out, nf
 	}
 	if out.Err != nil {
 		return out, fmt.Errorf("deploy %s: %w", b.Name, out.Err)
 	}
 	return out, nil
+}
+
+// missing turns the engine's "no such service or cluster" into a
+// NotFoundError naming the binding, or returns nil.
+func missing(b *manifest.Service, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch deploy.Reason(err) {
+	case "ClusterNotFound":
+		return &NotFoundError{Kind: "cluster", Name: b.Cluster,
+			Hint: fmt.Sprintf("binding %s names it; check the manifest's cluster: and --region", b.Name)}
+	case "ServiceNotFound", "ServiceNotActive":
+		return &NotFoundError{Kind: "service", Name: b.Cluster + "/" + b.Service,
+			Hint: fmt.Sprintf("binding %s names it; create the service first (Deckhand deploys to existing services), or check --region", b.Name)}
+	}
+	return nil
 }
 
 // pick returns the binding's main outcome: a FAILED or deploying one first,

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -22,9 +23,10 @@ type Rollout struct {
 	TaskDefinition string
 }
 
-// Progress is one observation of a rollout.
+// Progress is one observation of a rollout. In JSON, Elapsed is
+// "elapsedMs", in milliseconds.
 type Progress struct {
-	Elapsed      time.Duration `json:"elapsedMs"`
+	Elapsed      time.Duration `json:"-"`
 	DeploymentID string        `json:"deploymentId"`
 	RolloutState string        `json:"rolloutState"`
 	Running      int32         `json:"running"`
@@ -39,7 +41,7 @@ type Progress struct {
 // Verdict is how a rollout ended (DESIGN §5): SUCCEEDED when the
 // deployment's rolloutState is COMPLETED; ROLLED_BACK when the circuit
 // breaker rolled it back to another revision; FAILED otherwise. A rollback
-// is never a success.
+// is never a success. In JSON, Duration is "durationMs", in milliseconds.
 type Verdict struct {
 	Status         events.DeploymentStatus `json:"status"`
 	Reason         string                  `json:"reason,omitempty"`
@@ -47,7 +49,25 @@ type Verdict struct {
 	TaskDefinition string                  `json:"taskDefinition,omitempty"`
 	// RolledBackTo is the revision the service went back to.
 	RolledBackTo string        `json:"rolledBackTo,omitempty"`
-	Duration     time.Duration `json:"durationMs"`
+	Duration     time.Duration `json:"-"`
+}
+
+// MarshalJSON writes Duration as durationMs, in milliseconds.
+func (v Verdict) MarshalJSON() ([]byte, error) {
+	type plain Verdict
+	return json.Marshal(struct {
+		plain
+		DurationMS int64 `json:"durationMs"`
+	}{plain(v), v.Duration.Milliseconds()})
+}
+
+// MarshalJSON writes Elapsed as elapsedMs, in milliseconds.
+func (p Progress) MarshalJSON() ([]byte, error) {
+	type plain Progress
+	return json.Marshal(struct {
+		ElapsedMS int64 `json:"elapsedMs"`
+		plain
+	}{p.Elapsed.Milliseconds(), plain(p)})
 }
 
 // Succeeded reports whether the verdict is SUCCEEDED.

@@ -12,12 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
-
-// TagVerdict is a revision tag a verdict may be recorded in. History shows
-// it when present; otherwise the verdict of a revision still in the
-// service's deployments is read from them.
-const TagVerdict = "deckhand:verdict"
 
 // RevisionImage is one container's image as a revision records it.
 type RevisionImage struct {
@@ -35,9 +31,14 @@ type Revision struct {
 	EventID      string                   `json:"eventId,omitempty"`
 	Template     string                   `json:"template,omitempty"`
 	Images       map[string]RevisionImage `json:"images"`
+	// Changed are the containers whose image this revision's deploy
+	// changed (the deckhand:changed tag).
+	Changed []string `json:"changed,omitempty"`
 	// Running is true for the revision of the service's PRIMARY deployment.
 	Running bool `json:"running"`
-	// Verdict is SUCCEEDED, FAILED, ROLLED_BACK or IN_PROGRESS when known.
+	// Verdict is what ECS still tells of the revision (see verdicts):
+	// SUCCEEDED, IN_PROGRESS, ROLLING_BACK, FAILED, ROLLED_BACK or REPLACED;
+	// empty when it tells nothing.
 	Verdict string `json:"verdict,omitempty"`
 }
 
@@ -106,7 +107,7 @@ func (e *Env) History(ctx context.Context, binding string, limit int) (*History,
 func revisionOf(td *types.TaskDefinition, tags deploy.Tags) Revision {
 	r := Revision{ARN: aws.ToString(td.TaskDefinitionArn), Revision: td.Revision, RegisteredAt: aws.ToTime(td.RegisteredAt),
 		Trigger: tags[deploy.TagTrigger], EventID: tags[deploy.TagEventID], Template: tags[deploy.TagTemplate],
-		Images: map[string]RevisionImage{}, Verdict: tags[TagVerdict]}
+		Images: map[string]RevisionImage{}, Changed: strings.Fields(tags[deploy.TagChanged])}
 	for k, v := range tags {
 		if c, ok := strings.CutPrefix(k, deploy.TagDigest); ok {
 			img := r.Images[c]
@@ -126,23 +127,82 @@ func revisionOf(td *types.TaskDefinition, tags deploy.Tags) Revision {
 	return r
 }
 
-// verdicts fills the verdicts of revisions still in the service's
-// deployments.
+// verdicts fills each revision's verdict from what ECS keeps, first match
+// wins (docs/cli.md, "history"):
+//
+//  1. the revision has a deployment in the service's deployments: its
+//     rolloutState (COMPLETED: SUCCEEDED; IN_PROGRESS: IN_PROGRESS, or
+//     ROLLING_BACK for a circuit-breaker rollback; FAILED: ROLLED_BACK when
+//     the PRIMARY deployment runs another revision, else FAILED);
+//  2. the service runs it: SUCCEEDED;
+//  3. the service carries deckhand:rolled-back:<container> with the digest
+//     the revision brought to that container: ROLLED_BACK;
+//  4. it is newer than the revision the service runs: ROLLED_BACK (the
+//     service went back past it);
+//  5. it is older: REPLACED (a newer revision replaced it; how its own
+//     rollout ended is no longer recorded).
 func verdicts(revs []Revision, svc *types.Service) {
-	for i := range revs {
-		r := &revs[i]
-		for _, d := range svc.Deployments {
-			if aws.ToString(d.TaskDefinition) != r.ARN {
-				continue
-			}
-			if aws.ToString(d.Status) == "PRIMARY" {
-				r.Running = true
-			}
-			if r.Verdict == "" {
-				r.Verdict = deploymentVerdict(d)
-			}
+	serving := aws.ToString(svc.TaskDefinition)
+	_, servingRev := taskdef.SplitARN(serving)
+	var primary *types.Deployment
+	for i := range svc.Deployments {
+		if aws.ToString(svc.Deployments[i].Status) == "PRIMARY" {
+			primary = &svc.Deployments[i]
 		}
 	}
+	marks := map[string]string{}
+	for k, v := range deploy.TagsOf(svc.Tags) {
+		if c, ok := strings.CutPrefix(k, deploy.TagRolledBack); ok {
+			marks[c] = v
+		}
+	}
+	for i := range revs {
+		r := &revs[i]
+		r.Running = primary != nil && aws.ToString(primary.TaskDefinition) == r.ARN
+		switch d := deploymentOf(svc, r.ARN); {
+		case d != nil:
+			r.Verdict = deploymentVerdict(*d)
+			if d.RolloutState == types.DeploymentRolloutStateFailed && primary != nil && aws.ToString(primary.TaskDefinition) != r.ARN {
+				r.Verdict = "ROLLED_BACK"
+			}
+		case r.ARN == serving:
+			r.Verdict = "SUCCEEDED"
+		case markedRolledBack(*r, marks):
+			r.Verdict = "ROLLED_BACK"
+		case servingRev > 0 && int(r.Revision) > servingRev:
+			r.Verdict = "ROLLED_BACK"
+		case servingRev > 0:
+			r.Verdict = "REPLACED"
+		}
+	}
+}
+
+// deploymentOf is the newest of the service's deployments of arn, if any.
+func deploymentOf(svc *types.Service, arn string) *types.Deployment {
+	var out *types.Deployment
+	for i := range svc.Deployments {
+		d := &svc.Deployments[i]
+		if aws.ToString(d.TaskDefinition) == arn && (out == nil || aws.ToTime(d.CreatedAt).After(aws.ToTime(out.CreatedAt))) {
+			out = d
+		}
+	}
+	return out
+}
+
+// markedRolledBack reports whether a deckhand:rolled-back mark names the
+// digest the revision brought to a container (any of its containers when
+// it does not record which it changed).
+func markedRolledBack(r Revision, marks map[string]string) bool {
+	containers := r.Changed
+	if len(containers) == 0 {
+		containers = sortedKeys(r.Images)
+	}
+	for _, c := range containers {
+		if d := r.Images[c].Digest; d != "" && marks[c] == d {
+			return true
+		}
+	}
+	return false
 }
 
 // deploymentVerdict maps a deployment's rollout state to a verdict word.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,24 +22,48 @@ type HoldResult struct {
 	Reason  string `json:"reason,omitempty"`
 	// Changed is false when the service was already in that state.
 	Changed bool `json:"changed"`
+	// Replaced is the reason a forced hold replaced.
+	Replaced string `json:"replaced,omitempty"`
 }
 
+// ErrAlreadyHeld is matched by errors.Is when Hold refuses to replace the
+// reason of an existing hold.
+var ErrAlreadyHeld = errors.New("already held")
+
+// DefaultHoldReason is the reason of a hold given none.
+const DefaultHoldReason = "held with deckhand hold"
+
 // Hold tags the binding's service with deckhand:hold, so the deployer
-// skips it with HELD until Release.
-func (e *Env) Hold(ctx context.Context, binding, reason string) (*HoldResult, error) {
+// skips it with HELD until Release. The first hold's reason stands: holding
+// a held service again with the same reason, or with none, changes nothing;
+// with another reason it is refused (ErrAlreadyHeld) unless force, which
+// replaces the reason.
+func (e *Env) Hold(ctx context.Context, binding, reason string, force bool) (*HoldResult, error) {
 	b, svc, err := e.bindingService(ctx, binding)
 	if err != nil {
 		return nil, err
 	}
-	if reason == "" {
-		reason = "held with deckhand hold"
-	}
+	res := &HoldResult{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Held: true}
 	prev, was := deploy.TagsOf(svc.Tags)[deploy.TagHold]
+	want := deploy.TagValue(reason)
+	switch {
+	case was && (reason == "" || want == prev):
+		res.Reason = prev
+		return res, nil
+	case was && !force:
+		return nil, fmt.Errorf("%s (%s/%s) is %w: %s; pass --force to replace the reason, or release it first with `deckhand release %s`",
+			b.Name, b.Cluster, b.Service, ErrAlreadyHeld, prev, b.Name)
+	case was:
+		res.Replaced = prev
+	}
+	if reason == "" {
+		reason = DefaultHoldReason
+	}
 	if err := e.tagHold(ctx, svc, reason); err != nil {
 		return nil, err
 	}
-	return &HoldResult{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Held: true,
-		Reason: deploy.TagValue(reason), Changed: !was || prev != deploy.TagValue(reason)}, nil
+	res.Reason, res.Changed = deploy.TagValue(reason), true
+	return res, nil
 }
 
 // Release removes the hold.

@@ -42,16 +42,27 @@ func ParseOverride(s string) (*types.TaskOverride, error) {
 	return &o, nil
 }
 
+// RunResult is the run engine's result for a one-off run and the run's
+// time, which keys its idempotency.
+type RunResult struct {
+	jobs.Result
+	// ScheduledTime is this run's time, to the second: the engine starts
+	// at most one task per job and time, so a second run within the same
+	// second (on the sandbox: before its clock moves) is a Duplicate.
+	ScheduledTime time.Time `json:"scheduledTime"`
+}
+
 // Run starts a one-off run of a job through the run engine, with the job's
-// policies (overlap, retries, clientToken keyed by the run's time).
-func (e *Env) Run(ctx context.Context, req RunRequest) (jobs.Result, error) {
+// policies (overlap, retries, clientToken keyed by the run's time). A run
+// whose time already has a task starts nothing and is reported Duplicate.
+func (e *Env) Run(ctx context.Context, req RunRequest) (RunResult, error) {
 	m, err := e.manifest(ctx)
 	if err != nil {
-		return jobs.Result{}, err
+		return RunResult{}, err
 	}
 	j, err := Job(m, req.Job)
 	if err != nil {
-		return jobs.Result{}, err
+		return RunResult{}, err
 	}
 	if len(req.Command) > 0 || len(req.Env) > 0 {
 		co := types.ContainerOverride{Name: aws.String(JobPrimary(j)), Command: req.Command}
@@ -68,7 +79,7 @@ func (e *Env) Run(ctx context.Context, req RunRequest) (jobs.Result, error) {
 	if o := req.Override; o != nil {
 		for _, role := range []*string{o.TaskRoleArn, o.ExecutionRoleArn} {
 			if r := aws.ToString(role); r != "" && !slices.Contains(m.Roles, r) {
-				return jobs.Result{}, usagef("--override names role %s, which the manifest's roles: does not allow", r)
+				return RunResult{}, usagef("--override names role %s, which the manifest's roles: does not allow", r)
 			}
 		}
 	}
@@ -83,11 +94,12 @@ func (e *Env) Run(ctx context.Context, req RunRequest) (jobs.Result, error) {
 	} else {
 		eng.Events = noEvents{}
 	}
-	res, err := eng.Run(ctx, jobs.Invocation{Job: j.Name, ScheduledTime: now.UTC().Format(time.RFC3339)})
+	at := now.UTC().Truncate(time.Second)
+	res, err := eng.Run(ctx, jobs.Invocation{Job: j.Name, ScheduledTime: at.Format(time.RFC3339)})
 	if err != nil {
-		return res, fmt.Errorf("run %s: %w", j.Name, err)
+		return RunResult{res, at}, fmt.Errorf("run %s: %w", j.Name, err)
 	}
-	return res, nil
+	return RunResult{res, at}, nil
 }
 
 // FollowTask polls a job's task until it stops and judges it as the

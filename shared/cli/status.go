@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -39,7 +41,9 @@ type Status struct {
 }
 
 // Status reads the state of the named bindings and jobs (all when names is
-// empty). A service that cannot be read is reported with its error.
+// empty). A service or cluster that does not exist is reported in its row
+// (ServiceStatus.Error) and, once everything else is read, in the returned
+// error, which is then ErrNotFound: the Status is complete nonetheless.
 func (e *Env) Status(ctx context.Context, names []string, runs int) (*Status, error) {
 	m, err := e.manifest(ctx)
 	if err != nil {
@@ -66,6 +70,7 @@ func (e *Env) Status(ctx context.Context, names []string, runs int) (*Status, er
 		}
 	}
 	st := &Status{Services: []ServiceStatus{}, Jobs: []JobStatus{}}
+	var missing []error
 	for _, b := range svcs {
 		s, err := e.serviceStatus(ctx, b)
 		if err != nil {
@@ -73,6 +78,7 @@ func (e *Env) Status(ctx context.Context, names []string, runs int) (*Status, er
 				return nil, err
 			}
 			s.Error = err.Error()
+			missing = append(missing, fmt.Errorf("binding %s: %w", b.Name, err))
 		}
 		st.Services = append(st.Services, s)
 	}
@@ -84,7 +90,7 @@ func (e *Env) Status(ctx context.Context, names []string, runs int) (*Status, er
 		}
 		st.Jobs = append(st.Jobs, js)
 	}
-	return st, nil
+	return st, errors.Join(missing...)
 }
 
 func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceStatus, error) {
@@ -100,21 +106,7 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 	if err != nil {
 		return s, err
 	}
-	tags := deploy.TagsOf(td.Tags)
-	rev := revisionOf(td.TaskDefinition, tags)
-	s.Images = map[string]RevisionImage{}
-	for _, cd := range td.TaskDefinition.ContainerDefinitions {
-		c := aws.ToString(cd.Name)
-		img := rev.Images[c]
-		parsed := parseImage(aws.ToString(cd.Image))
-		if img.Digest == "" {
-			img.Digest = parsed.Digest
-		}
-		if img.Tag == "" {
-			img.Tag = parsed.Tag
-		}
-		s.Images[c] = img
-	}
+	s.Images = withImages(revisionOf(td.TaskDefinition, deploy.TagsOf(td.Tags)), td.TaskDefinition).Images
 	// The newest deployment tells the last verdict; a PRIMARY that is a
 	// circuit-breaker rollback means the newest attempt was rolled back.
 	for _, d := range svc.Deployments {

@@ -2,7 +2,6 @@ package sandbox_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/deckhand-ecs/deckhand/events"
 )
@@ -69,13 +67,13 @@ func resolveShim(bin string) string {
 	return bin
 }
 
-// run runs one command and returns its standard output.
+// run runs one command and returns its standard output. The command gets
+// no deadline of its own (a busy machine starts Python slowly); go test's
+// -timeout catches a hang.
 func (a *awsCLI) run(args ...string) string {
 	a.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	args = append(args, "--endpoint-url", a.endpoint, "--output", "json")
-	cmd := exec.CommandContext(ctx, a.bin, args...)
+	cmd := exec.CommandContext(a.t.Context(), a.bin, args...)
 	cmd.Env, cmd.Dir = a.env, a.dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

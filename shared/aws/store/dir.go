@@ -30,7 +30,7 @@ func (d Dir) Template(_ context.Context, key string) (Template, error) {
 	path := filepath.Join(filepath.Dir(d.ManifestPath), filepath.FromSlash(key))
 	body, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Template{}, fmt.Errorf("read template %s: %w", path, ErrNotFound)
+		return Template{}, &missingFile{path: path}
 	}
 	if err != nil {
 		return Template{}, fmt.Errorf("read template %s: %w", path, err)
@@ -38,3 +38,13 @@ func (d Dir) Template(_ context.Context, key string) (Template, error) {
 	sum := sha256.Sum256(body)
 	return Template{Key: key, Body: body, Version: key + "@" + hex.EncodeToString(sum[:8])}, nil
 }
+
+// missingFile is a template file that does not exist; it is ErrNotFound.
+type missingFile struct{ path string }
+
+func (e *missingFile) Error() string {
+	return fmt.Sprintf("read template %s: no such file (template keys are relative to the manifest's directory)", e.path)
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *missingFile) Is(target error) bool { return target == ErrNotFound }

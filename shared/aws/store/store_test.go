@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,5 +78,18 @@ func TestDirReadsRelativeToTheManifest(t *testing.T) {
 	tmpl, err := d.Template(context.Background(), m.Services[0].Template)
 	if err != nil || !strings.Contains(string(tmpl.Body), `"family"`) || !strings.HasPrefix(tmpl.Version, "templates/web.json@") {
 		t.Errorf("Template = %q, %v", tmpl.Version, err)
+	}
+}
+
+func TestDirNamesTheMissingTemplateFile(t *testing.T) {
+	dir := t.TempDir()
+	d := Dir{ManifestPath: filepath.Join(dir, "deckhand.yaml")}
+	_, err := d.Template(context.Background(), "templates/missing.json")
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("err = %v, want ErrNotFound", err)
+	}
+	want := "read template " + filepath.Join(dir, "templates", "missing.json") + ": no such file"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to say %q", err, want)
 	}
 }

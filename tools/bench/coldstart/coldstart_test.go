@@ -1,24 +1,24 @@
 package coldstart
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
 
-// build compiles a function the way make build does, for the host.
+// build compiles a function the way make build does, for the host. It runs
+// before any measurement and under no deadline: how long a build takes on a
+// busy machine must never decide a test.
 func build(t *testing.T, pkg string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
@@ -27,14 +27,14 @@ func build(t *testing.T, pkg string) string {
 }
 
 func TestHelloAnswersUnderTheRuntimeAPI(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	bin := build(t, "github.com/deckhand-ecs/deckhand/tools/bench/hello")
+	ctx := t.Context()
 	sb := sandboxtest.Start(t)
 	f, err := Setup(ctx, sb, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Measure(ctx, f, build(t, "github.com/deckhand-ecs/deckhand/tools/bench/hello"), []byte(`{}`))
+	s, err := Measure(ctx, f, bin, []byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,16 +48,17 @@ func TestHelloAnswersUnderTheRuntimeAPI(t *testing.T) {
 
 // TestDeployerMakesNoCallsAtInit starts the real deployer binary and
 // checks that it reaches the Runtime API before any AWS call, then deploys
-// a batch.
+// a batch. Nothing here has a deadline: the build and the launch take what
+// the machine needs, and go test's own -timeout catches a hang.
 func TestDeployerMakesNoCallsAtInit(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	bin := build(t, "github.com/deckhand-ecs/deckhand/functions/deployer")
+	ctx := t.Context()
 	sb := sandboxtest.Start(t)
 	f, err := Setup(ctx, sb, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Measure(ctx, f, build(t, "github.com/deckhand-ecs/deckhand/functions/deployer"), f.Batch(3))
+	s, err := Measure(ctx, f, bin, f.Batch(3))
 	if err != nil {
 		t.Fatal(err)
 	}

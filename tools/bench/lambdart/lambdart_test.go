@@ -1,13 +1,11 @@
 package lambdart
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // runtime is a hand-written runtime client: next, then post.
@@ -41,8 +39,7 @@ func TestInvokeRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := t.Context()
 	for _, kind := range []string{"response", "error"} {
 		// The server hands the result to Invoke before it writes the 202,
 		// so wait for the runtime's post to finish before the next round

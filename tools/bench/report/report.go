@@ -102,6 +102,17 @@ func verdict(ok bool, format string, a ...any) string {
 	return "NOT MET: " + fmt.Sprintf(format, a...)
 }
 
+// launchBound bounds one measured launch of a binary built beforehand (no
+// build is inside it), so a binary that never reaches the Runtime API fails
+// the report instead of hanging it.
+const launchBound = 2 * time.Minute
+
+func measure(ctx context.Context, f *coldstart.Fixture, bin string, payload []byte) (coldstart.Start, error) {
+	ctx, cancel := context.WithTimeout(ctx, launchBound)
+	defer cancel()
+	return coldstart.Measure(ctx, f, bin, payload)
+}
+
 func coldStart(ctx context.Context, opts Options, w io.Writer) error {
 	_, f, cleanup, err := sandboxFixture(ctx)
 	if err != nil {
@@ -121,7 +132,7 @@ func coldStart(ctx context.Context, opts Options, w io.Writer) error {
 			if name == "deployer" {
 				payload = f.Batch(1)
 			}
-			s, err := coldstart.Measure(ctx, f, bins[name], payload)
+			s, err := measure(ctx, f, bins[name], payload)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
@@ -133,7 +144,7 @@ func coldStart(ctx context.Context, opts Options, w io.Writer) error {
 	}
 	var batchHWM int
 	for range 3 {
-		s, err := coldstart.Measure(ctx, f, bins["deployer"], f.Batch(10))
+		s, err := measure(ctx, f, bins["deployer"], f.Batch(10))
 		if err != nil {
 			return fmt.Errorf("deployer, 10-message batch: %w", err)
 		}
