@@ -2,6 +2,7 @@ package taskdef
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -83,6 +84,9 @@ func FuzzExecMatchesTextTemplate(f *testing.F) {
 	for _, s := range append(append([]string{}, diffCases...), unsupportedCases...) {
 		f.Add(s)
 	}
+	for _, tc := range hostileTemplates {
+		f.Add(tc.placeholder)
+	}
 	for _, name := range []string{"web.gotmpl.json", "web.legacy.json"} {
 		var doc any
 		if err := json.Unmarshal(readFile(f, name), &doc); err != nil {
@@ -109,6 +113,53 @@ func FuzzExecMatchesTextTemplate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRenderBounded renders fuzzed placeholder strings inside a template:
+// Render must not panic, what it accepts must fit a task definition, a
+// placeholder whose text/template output would not fit must fail with
+// ErrTooLarge, and no render may allocate more than renderAllocLimit, what
+// the budget allows and then some (the class of {{ printf "%0999999d" 1 }}:
+// a few bytes of template asking for gigabytes).
+func FuzzRenderBounded(f *testing.F) {
+	for _, tc := range hostileTemplates {
+		f.Add(tc.placeholder)
+	}
+	for _, s := range []string{`{{ .Image }}`, `{{ printf "%05d-%s" 7 .Tag }}`, `{{ replace "." "-" .Tag }}`, `{{ print .Vars }}`} {
+		f.Add(s)
+	}
+	d := hostileData(map[string]string{"big": strings.Repeat("b", 10000), "LOG_LEVEL": "info"})
+	v, err := d.view()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 4096 {
+			t.Skip("the bound is for small templates")
+		}
+		s = strings.ToValidUTF8(s, "\uFFFD") // what a JSON template can hold
+		tmpl := hostileTemplate(s)
+		var r *Rendered
+		var err error
+		got := allocated(1, func() { r, err = Render(tmpl, d, Options{Key: "fuzz", Roles: roles}) })
+		if got > renderAllocLimit {
+			t.Fatalf("%q: Render allocated %d bytes, over %d", s, got, renderAllocLimit)
+		}
+		if err == nil && len(r.JSON) > MaxSize {
+			t.Fatalf("%q: accepted a %d-byte definition", s, len(r.JSON))
+		}
+		if textTemplatePanics(s, v) {
+			return
+		}
+		if out, terr := textTemplateExec(s, v); terr == nil && len(out) > MaxSize && !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("%q: text/template writes %d bytes; Render says %v, want ErrTooLarge", s, len(out), err)
+		}
+	})
+}
+
+// renderAllocLimit is what FuzzRenderBounded lets one render of a small
+// template allocate: the budget's 64 KiB of output and 256 KiB of function
+// results, with room for copies and the JSON round trips.
+const renderAllocLimit = 4 << 20
 
 // textTemplatePanics reports whether text/template panics on s (a bug there
 // would otherwise stop the fuzzer).

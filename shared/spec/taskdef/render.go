@@ -48,6 +48,9 @@ func Render(tmpl []byte, data Data, opts Options) (*Rendered, error) {
 	fail := func(path, placeholder string, err error) (*Rendered, error) {
 		return nil, &Error{Key: opts.Key, Path: path, Placeholder: placeholder, Err: err}
 	}
+	if len(tmpl) > MaxTemplateSize {
+		return fail("$", "", &sizeError{fmt.Sprintf("the template is %d bytes; Deckhand reads templates of at most %d", len(tmpl), MaxTemplateSize)})
+	}
 	doc, err := decodeTemplate(tmpl)
 	if err != nil {
 		return fail("", "", err)
@@ -66,7 +69,7 @@ func Render(tmpl []byte, data Data, opts Options) (*Rendered, error) {
 	if err != nil {
 		return fail("", "", err)
 	}
-	r := &renderer{view: v}
+	r := &renderer{view: v, budget: newBudget()}
 	rendered, err := r.walk(obj, "$")
 	if err != nil {
 		var re *Error
@@ -136,7 +139,8 @@ var legacyRe = regexp.MustCompile(`@@([A-Za-z0-9_]+)@@`)
 
 // renderer renders every string of a document on its own.
 type renderer struct {
-	view view
+	view   view
+	budget *budget
 }
 
 func (r *renderer) walk(v any, path string) (any, error) {
@@ -182,6 +186,9 @@ func (r *renderer) renderString(s, path string) (any, error) {
 		}
 	}
 	if !strings.Contains(src, "{{") {
+		if err := r.budget.spend(len(src)); err != nil {
+			return nil, &Error{Path: path, Placeholder: s, Err: err}
+		}
 		return src, nil
 	}
 	res, err := r.execute(src)

@@ -202,8 +202,11 @@ func TestErrors(t *testing.T) {
 		"more than ten containers": {
 			tmpl: `{"family":"web","containerDefinitions":[` + many + `]}`, data: func(d *Data) { d.Images = nil; d.Primary = "" }, wantPath: "$.containerDefinitions", wantMsg: "at most 10",
 		},
-		"an oversize definition": {
-			tmpl: td(`"cpu":"` + strings.Repeat("x", MaxSize) + `",`), wantPath: "$", wantMsg: "at most 65536",
+		"an oversize string fails where it is": {
+			tmpl: td(`"cpu":"` + strings.Repeat("x", MaxSize) + `",`), wantPath: "$.cpu", wantMsg: "pass 65536 bytes",
+		},
+		"an oversize definition once encoded": {
+			tmpl: td(`"cpu":"` + strings.Repeat(`\u0001`, MaxSize/4) + `",`), wantPath: "$", wantMsg: "at most 65536",
 		},
 		"a bad family name": {
 			tmpl: `{"family":"web app","containerDefinitions":[` + container + `]}`, wantPath: "$.family", wantMsg: "family",
