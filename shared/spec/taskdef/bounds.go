@@ -63,7 +63,7 @@ func (b *budget) fits(n int) error {
 // spend charges n bytes written into the document.
 func (b *budget) spend(n int) error {
 	if n > b.out {
-		return &sizeError{fmt.Sprintf("the rendered strings pass %d bytes (64 KiB), the most a task definition may have", MaxSize)}
+		return &sizeError{fmt.Sprintf("the rendered strings are larger than a task definition may be: at most %d bytes (64 KiB)", MaxSize)}
 	}
 	b.out -= n
 	return nil

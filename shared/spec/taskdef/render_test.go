@@ -203,7 +203,7 @@ func TestErrors(t *testing.T) {
 			tmpl: `{"family":"web","containerDefinitions":[` + many + `]}`, data: func(d *Data) { d.Images = nil; d.Primary = "" }, wantPath: "$.containerDefinitions", wantMsg: "at most 10",
 		},
 		"an oversize string fails where it is": {
-			tmpl: td(`"cpu":"` + strings.Repeat("x", MaxSize) + `",`), wantPath: "$.cpu", wantMsg: "pass 65536 bytes",
+			tmpl: td(`"cpu":"` + strings.Repeat("x", MaxSize) + `",`), wantPath: "$.cpu", wantMsg: "strings are larger than a task definition may be: at most 65536",
 		},
 		"an oversize definition once encoded": {
 			tmpl: td(`"cpu":"` + strings.Repeat(`\u0001`, MaxSize/4) + `",`), wantPath: "$", wantMsg: "at most 65536",
