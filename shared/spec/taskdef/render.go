@@ -86,6 +86,10 @@ func Render(tmpl []byte, data Data, opts Options) (*Rendered, error) {
 		}
 		return nil, err
 	}
+	if err := pinBoundImages(rendered, data.Images); err != nil {
+		err.Key = opts.Key
+		return nil, err
+	}
 	canon, err := json.Marshal(rendered)
 	if err != nil {
 		return fail("", "", fmt.Errorf("encode rendered definition: %w", err))
