@@ -107,7 +107,7 @@ func Validate(ctx context.Context, src store.Source, name, region string) (*Vali
 		for c, src := range t.images {
 			data.Images[c] = Placeholder(src, registry).Image
 		}
-		r, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: t.template, Roles: m.Roles})
+		r, err := taskdef.Render(tmpl.Body, data, t.options(m))
 		rep.Templates++
 		var te *taskdef.Error
 		switch {

@@ -101,6 +101,30 @@ func TestParseErrors(t *testing.T) {
 			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    timezone: Mars/Olympus\n    cluster: prod\n    template: t\n    images: {x: {fromService: web}}\n",
 			wantLine: 13, wantField: "jobs[0].timezone", wantMsg: "IANA time zone",
 		},
+		"a relative host path in allow": {
+			src:      base + svc + "    allow: { hostPaths: [var/run] }\n",
+			wantLine: 10, wantField: "services[0].allow.hostPaths[0]", wantMsg: "absolute, clean path",
+		},
+		"a host path that climbs": {
+			src:      base + svc + "    allow: { hostPaths: [/var/../etc] }\n",
+			wantLine: 10, wantField: "services[0].allow.hostPaths[0]", wantMsg: "absolute, clean path",
+		},
+		"an unknown capability in allow": {
+			src:      base + svc + "    allow: { capabilities: [CAP_SYS_ADMIN] }\n",
+			wantLine: 10, wantField: "services[0].allow.capabilities[0]", wantMsg: "without CAP_",
+		},
+		"a registry with a scheme in allow": {
+			src:      base + svc + "    allow: { registries: [\"https://docker.io\"] }\n",
+			wantLine: 10, wantField: "services[0].allow.registries[0]", wantMsg: "no scheme",
+		},
+		"a job's allow is checked too": {
+			src:      base + svc + "jobs:\n  - {name: j, schedule: rate(1 hour), cluster: prod, template: t, images: {x: {fromService: web}}, allow: {registries: [docker]}}\n",
+			wantLine: 11, wantField: "jobs[0].allow.registries[0]", wantMsg: "registry host",
+		},
+		"an unknown key in allow": {
+			src:      base + svc + "    allow: { root: true }\n",
+			wantLine: 10, wantField: "services[0].allow.root", wantMsg: `unknown field "root"`,
+		},
 		"a wrong type": {
 			src:      "version: one\n",
 			wantLine: 1, wantMsg: "cannot unmarshal",
@@ -156,5 +180,48 @@ func TestLengthLimits(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"roles[0]", "services[0].name", "services[0].cluster"}, fields); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestAllow parses an allow: block that grants everything and checks what
+// it lets a template do.
+func TestAllow(t *testing.T) {
+	src := `version: 1
+services:
+  - name: agent
+    cluster: prod
+    service: agent
+    template: t.json
+    images: { agent: { repository: agent, tags: "*" } }
+    allow:
+      privileged: true
+      hostNetwork: true
+      hostPID: true
+      hostIPC: true
+      hostPaths: [/var/run/docker.sock, /proc]
+      capabilities: [SYS_PTRACE]
+      registries: [docker.io, public.ecr.aws/aws-observability, "localhost:5000"]
+`
+	m, err := Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	a := m.Services[0].Allow
+	tests := map[string]struct{ got, want bool }{
+		"the allowed socket":                  {a.AllowsHostPath("/var/run/docker.sock"), true},
+		"below an allowed path":               {a.AllowsHostPath("/proc/1/ns"), true},
+		"climbing out of an allowed path":     {a.AllowsHostPath("/proc/../etc/shadow"), false},
+		"a sibling of an allowed file":        {a.AllowsHostPath("/var/run/docker.sock2"), false},
+		"a relative path":                     {a.AllowsHostPath("proc"), false},
+		"the allowed capability, as Docker":   {a.AllowsCapability("cap_sys_ptrace"), true},
+		"another capability":                  {a.AllowsCapability("SYS_ADMIN"), false},
+		"nothing without an allow: block":     {(*Allow)(nil).AllowsHostPath("/proc") || (*Allow)(nil).AllowsCapability("KILL"), false},
+		"ALL allows every capability":         {(&Allow{Capabilities: []string{"ALL"}}).AllowsCapability("SYS_ADMIN"), true},
+		"the root path allows every absolute": {(&Allow{HostPaths: []string{"/"}}).AllowsHostPath("/etc"), true},
+	}
+	for name, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %v, want %v", name, tc.got, tc.want)
+		}
 	}
 }

@@ -42,6 +42,7 @@ type Service struct {
 	Images         map[string]Image  `yaml:"images" json:"images" jsonschema:"description=Container name to image source."`
 	Vars           map[string]string `yaml:"vars,omitempty" json:"vars,omitempty"`
 	CircuitBreaker string            `yaml:"circuitBreaker,omitempty" json:"circuitBreaker,omitempty" jsonschema:"enum=off,enum=on,enum=rollback,default=rollback"`
+	Allow          *Allow            `yaml:"allow,omitempty" json:"allow,omitempty" jsonschema:"description=What this binding's template may do that a template may not do on its own (DESIGN §9); everything is off by default."`
 }
 
 // Image says where a container's image comes from: a repository with a tag
@@ -79,6 +80,7 @@ type Job struct {
 	Launch    *Launch           `yaml:"launch,omitempty" json:"launch,omitempty"`
 	Network   *Network          `yaml:"network,omitempty" json:"network,omitempty"`
 	Overrides *Overrides        `yaml:"overrides,omitempty" json:"overrides,omitempty"`
+	Allow     *Allow            `yaml:"allow,omitempty" json:"allow,omitempty" jsonschema:"description=What this job's template may do that a template may not do on its own (DESIGN §9); everything is off by default."`
 }
 
 // Launch is a launch type or a capacity-provider strategy.

@@ -155,6 +155,7 @@ func (c *checker) service(s *Service, i int) {
 		s.Images[name] = img
 	}
 	c.vars(s.Vars, "services", i, "vars")
+	c.allow(s.Allow, "services", i)
 }
 
 func (c *checker) repoImage(img *Image, path ...any) {
@@ -217,6 +218,7 @@ func (c *checker) job(m *Manifest, j *Job, i int) {
 		}
 	}
 	c.vars(j.Vars, p("vars")...)
+	c.allow(j.Allow, p()...)
 	c.jobRun(j, p)
 }
 

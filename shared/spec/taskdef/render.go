@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // Options control rendering.
@@ -21,6 +23,16 @@ type Options struct {
 	// Roles is the allow-list of IAM roles a definition may name (the
 	// manifest's roles:). A role outside it is an error.
 	Roles []string
+	// Allow is the binding's or job's allow: block (DESIGN §9). Without it
+	// a template may not run privileged containers, use the host's
+	// network, PID or IPC namespace or paths, add capabilities, or run
+	// images of unbound containers from registries the manifest does not
+	// name.
+	Allow *manifest.Allow
+	// Sources is the manifest's sources:. Its accounts' ECR registries (in
+	// Data.Region and its Regions) are named by the manifest, as Deckhand's
+	// own (Data.Account in Data.Region) always is.
+	Sources *manifest.Sources
 }
 
 // Rendered is a rendered, validated task definition.

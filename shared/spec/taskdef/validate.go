@@ -67,6 +67,10 @@ func validate(r *Rendered, data Data, opts Options) error {
 			return fail(role.path, "role %s is not in the manifest's roles: allow-list", *role.arn)
 		}
 	}
+	if errs := privileges(in, data, opts); len(errs) > 0 {
+		errs[0].Key = opts.Key
+		return errs[0]
+	}
 	if slices.Contains(in.RequiresCompatibilities, types.CompatibilityFargate) {
 		if err := fargateSize(in.Cpu, in.Memory); err != nil {
 			return fail("$.cpu", "%v", err)
