@@ -200,9 +200,6 @@ func (c *checker) job(m *Manifest, j *Job, i int) {
 		c.add(fmt.Sprintf("cluster name %q is not a valid ECS cluster name", j.Cluster), p("cluster")...)
 	}
 	c.required(j.Template, p("template")...)
-	if len(j.Images) == 0 {
-		c.add("at least one container image is required, e.g. `images: { report: { fromService: web } }`", p("images")...)
-	}
 	for _, name := range slices.Sorted(maps.Keys(j.Images)) {
 		img := j.Images[name]
 		switch {
