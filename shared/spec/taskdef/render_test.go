@@ -215,7 +215,10 @@ func TestErrors(t *testing.T) {
 			tmpl: `{"family":"` + strings.Repeat("f", 256) + `","containerDefinitions":[` + container + `]}`, wantPath: "$.family", wantMsg: "family",
 		},
 		"invalid Fargate cpu and memory": {
-			tmpl: td(`"requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"4096",`), wantPath: "$.cpu", wantMsg: "not valid with cpu 256",
+			tmpl: td(`"networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"4096",`), wantPath: "$.cpu", wantMsg: "not valid with cpu 256",
+		},
+		"Fargate without awsvpc": {
+			tmpl: td(`"requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512",`), wantPath: "$.networkMode", wantMsg: "only networkMode awsvpc",
 		},
 		"an images entry for a container the template lacks": {
 			tmpl: td(""), data: func(d *Data) {}, wantPath: "$.containerDefinitions", wantMsg: `container "proxy" is not in the template`,
