@@ -17,11 +17,12 @@ import (
 // overrides and the rendered definition: a scheduled job that validates
 // must be able to run. (The manifest's own checks cover what needs no
 // template: subnet and security-group counts, a strategy's bases and
-// weights, a public IP or platform version off Fargate.)
+// weights, a public IP or platform version off Fargate.) The caller names
+// the job.
 func runnable(in *ecs.RegisterTaskDefinitionInput, job *manifest.Job) []*Error {
 	var errs []*Error
 	fail := func(path, format string, args ...any) {
-		errs = append(errs, &Error{Path: path, Err: fmt.Errorf("job %s: "+format, append([]any{job.Name}, args...)...)})
+		errs = append(errs, &Error{Path: path, Err: fmt.Errorf(format, args...)})
 	}
 	mode := in.NetworkMode
 	shown := string(mode)
