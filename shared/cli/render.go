@@ -112,12 +112,13 @@ type renderTarget struct {
 	vars                 map[string]string
 	primary              string
 	allow                *manifest.Allow
+	job                  *manifest.Job // for a job: RunTask's refusals are checked too
 }
 
 // options are the renderer's options for the target, as the deployer and
 // the runner pass them.
 func (t renderTarget) options(m *manifest.Manifest) taskdef.Options {
-	return taskdef.Options{Key: t.template, Roles: m.Roles, Allow: t.allow, Sources: m.Sources}
+	return taskdef.Options{Key: t.template, Roles: m.Roles, Allow: t.allow, Sources: m.Sources, Job: t.job}
 }
 
 func target(m *manifest.Manifest, name string) (renderTarget, error) {
@@ -144,7 +145,7 @@ func serviceTarget(b *manifest.Service) renderTarget {
 
 func jobTarget(j *manifest.Job) renderTarget {
 	return renderTarget{kind: "job", name: j.Name, template: j.Template, cluster: j.Cluster, service: j.Name,
-		images: j.Images, vars: j.Vars, primary: JobPrimary(j), allow: j.Allow}
+		images: j.Images, vars: j.Vars, primary: JobPrimary(j), allow: j.Allow, job: j}
 }
 
 // ServicePrimary is the container .Image refers to in a service template,
