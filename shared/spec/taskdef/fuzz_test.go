@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // shape describes a JSON document's structure without its string values.
@@ -227,4 +229,69 @@ func BenchmarkRender(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzRenderPrivileges renders fuzzed templates (and a fuzzed variable)
+// for a binding without allow: whatever Render accepts must not raise a
+// container's privileges (DESIGN §9): no privileged container, no host
+// network, PID or IPC namespace, no host path (volume, local bind or
+// device), no added capability, and every container not bound in images:
+// pulls from Deckhand's own registry. The checks here read the decoded
+// definition on their own, apart from privilege.go.
+func FuzzRenderPrivileges(f *testing.F) {
+	own := Registry(acct, region) + "/"
+	for _, s := range []string{
+		`{"family":"web","containerDefinitions":[{"name":"web","image":"{{ .Image }}"}]}`,
+		`{"family":"web","containerDefinitions":[{"name":"web","image":"{{ .Image }}"},{"name":"s","image":"` + own + `s:1","privileged":true}]}`,
+		`{"family":"web","containerDefinitions":[{"name":"web","image":"{{ .Image }}","Privileged":true}]}`,
+		`{"family":"web","networkMode":"host","pidMode":"host","ipcMode":"host","containerDefinitions":[{"name":"web","image":"{{ .Image }}"}]}`,
+		`{"family":"web","volumes":[{"name":"v","host":{"sourcePath":"/"}}],"containerDefinitions":[{"name":"web","image":"{{ .Image }}"}]}`,
+		`{"family":"web","volumes":[{"name":"v","dockerVolumeConfiguration":{"driverOpts":{"device":"/etc","o":"bind"}}}],"containerDefinitions":[{"name":"web","image":"{{ .Image }}"}]}`,
+		`{"family":"web","containerDefinitions":[{"name":"web","image":"{{ .Image }}","linuxParameters":{"capabilities":{"add":["SYS_ADMIN"]},"devices":[{"hostPath":"/dev/mem"}]}}]}`,
+		`{"family":"web","containerDefinitions":[{"name":"web","image":"{{ .Image }}"},{"name":"s","image":"{{ .Vars.X }}"}]}`,
+		`{"family":"web","containerDefinitions":[{"name":"web","image":"{{ .Image }}"},{"name":"s","image":"nginx"}]}`,
+		`{"taskDefinition":{"family":"web","containerDefinitions":[{"name":"web","image":"evil.example.com/web"},{"name":"s","image":"` + own + `../../x"}]}}`,
+	} {
+		f.Add([]byte(s), "docker.io/library/nginx")
+	}
+	f.Add(readFile(f, "web.legacy.json"), own+"s:1")
+	f.Fuzz(func(t *testing.T, tmpl []byte, x string) {
+		d := sampleData()
+		delete(d.Images, "proxy")
+		d.Vars = map[string]string{"X": x, "LOG_LEVEL": "info", "FEATURE_FLAGS": "a"}
+		r, err := Render(tmpl, d, Options{Key: "fuzz", Roles: roles})
+		if err != nil {
+			return
+		}
+		in := r.Input
+		for _, mode := range []string{string(in.NetworkMode), string(in.PidMode), string(in.IpcMode)} {
+			if mode == "host" {
+				t.Fatalf("accepted a host namespace:\n%s", r.JSON)
+			}
+		}
+		for _, v := range in.Volumes {
+			if v.Host != nil && aws.ToString(v.Host.SourcePath) != "" || v.DockerVolumeConfiguration != nil && v.DockerVolumeConfiguration.DriverOpts["device"] != "" &&
+				strings.HasPrefix(v.DockerVolumeConfiguration.DriverOpts["device"], "/") {
+				t.Fatalf("accepted a host path:\n%s", r.JSON)
+			}
+		}
+		for _, c := range in.ContainerDefinitions {
+			if aws.ToBool(c.Privileged) {
+				t.Fatalf("accepted a privileged container:\n%s", r.JSON)
+			}
+			if lp := c.LinuxParameters; lp != nil && (lp.Capabilities != nil && len(lp.Capabilities.Add) > 0 || len(lp.Devices) > 0) {
+				t.Fatalf("accepted an added capability or a device:\n%s", r.JSON)
+			}
+			image := aws.ToString(c.Image)
+			if img, bound := d.Images[aws.ToString(c.Name)]; bound {
+				if uri, _ := img.URI(); image != uri {
+					t.Fatalf("bound container %s runs %s, not Deckhand's %s", aws.ToString(c.Name), image, uri)
+				}
+				continue
+			}
+			if !strings.HasPrefix(image, own) {
+				t.Fatalf("accepted image %q from outside %s:\n%s", image, own, r.JSON)
+			}
+		}
+	})
 }
