@@ -36,3 +36,4 @@ bench: ## performance: cold start, size, RSS, per-event cost, API economy, burst
 	$(GO) build -o $(BENCH_DIR)/deckhand ./cmd/deckhand
 	$(GO) run ./tools/bench/cmd/benchrun -dir $(BENCH_DIR) -functions "$(FUNCTIONS)"
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./tools/bench/eventcost
+	$(GO) test -run '^$$' -bench 'Render' -benchmem -count $(BENCH_COUNT) ./shared/spec/taskdef
