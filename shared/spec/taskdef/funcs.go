@@ -3,9 +3,10 @@ package taskdef
 // The functions a placeholder may call: Deckhand's own (funcs) and the
 // subset of text/template's builtins that DESIGN §4's placeholders need
 // (builtins). The evaluator in exec.go calls them without reflection. Each
-// has a bound: how long its result can be, computed from its arguments
-// before it runs, so that no call allocates more than a rendered definition
-// may hold (bounds.go).
+// that makes a string has a bound: how long its result can be, computed
+// from its arguments before it runs, so that no call allocates more than a
+// rendered definition may hold (bounds.go). The others (and, or, not, eq,
+// ne, index) return a value they were given.
 
 import (
 	"errors"
