@@ -116,3 +116,59 @@ func TestWrapSQS(t *testing.T) {
 		t.Errorf("WrapSQS = %+v", ev)
 	}
 }
+
+// TestImageActionEnvelopeIsChecked refuses envelopes EventBridge never
+// delivers: an empty account or Region must not pass for Deckhand's own, and
+// a digest that is not ECR's sha256 form must not become an image.
+func TestImageActionEnvelopeIsChecked(t *testing.T) {
+	push, err := os.ReadFile(filepath.Join("testdata", "ecr-image-action-push.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const digest = "sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd12345678"
+	edit := func(old, new string) string {
+		if !strings.Contains(string(push), old) {
+			t.Fatalf("fixture lacks %s", old)
+		}
+		return strings.Replace(string(push), old, new, 1)
+	}
+	tests := map[string]struct {
+		raw      string
+		wantPath string // "" when the event is accepted
+	}{
+		"the fixture is accepted":                {raw: string(push)},
+		"an empty account is refused":            {raw: edit(`"account": "123456789012"`, `"account": ""`), wantPath: "$.account"},
+		"a missing account is refused":           {raw: edit(`"account": "123456789012",`, ``), wantPath: "$.account"},
+		"an account that is not 12 digits":       {raw: edit(`"123456789012"`, `"12345678901x"`), wantPath: "$.account"},
+		"an empty region is refused":             {raw: edit(`"region": "us-west-2"`, `"region": ""`), wantPath: "$.region"},
+		"a region that is no Region name":        {raw: edit(`"us-west-2"`, `"../../etc"`), wantPath: "$.region"},
+		"a GovCloud region is accepted":          {raw: edit(`"us-west-2"`, `"us-gov-west-1"`)},
+		"a digest that is not sha256 is refused": {raw: edit(digest, "latest"), wantPath: "$.detail.image-digest"},
+		"an uppercase algorithm is refused":      {raw: edit(digest, strings.ToUpper(digest[:8])+digest[8:]), wantPath: "$.detail.image-digest"},
+		"a digest with uppercase hex digits":     {raw: edit(digest, digest[:7]+strings.ToUpper(digest[7:])), wantPath: "$.detail.image-digest"},
+		"a short digest is refused":              {raw: edit(digest, digest[:70]), wantPath: "$.detail.image-digest"},
+		"a digest with a path is refused":        {raw: edit(digest, "sha256:../../"+digest[13:]), wantPath: "$.detail.image-digest"},
+		"no digest is left to the deploy rules":  {raw: edit(`"image-digest": "`+digest+`",`, ``)},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ev, err := DecodeImageAction([]byte(tc.raw))
+			if tc.wantPath == "" {
+				if err != nil {
+					t.Fatalf("DecodeImageAction: %v", err)
+				}
+				if ev.Account == "" || ev.Region == "" {
+					t.Errorf("accepted an event without account or region: %+v", ev)
+				}
+				return
+			}
+			var de *DecodeError
+			if !errors.As(err, &de) || !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v, want a *DecodeError wrapping ErrMalformed", err)
+			}
+			if de.Path != tc.wantPath || !strings.Contains(err.Error(), tc.wantPath) {
+				t.Errorf("err = %v (path %q), want path %q", err, de.Path, tc.wantPath)
+			}
+		})
+	}
+}

@@ -26,11 +26,14 @@ func addFixtures(f *testing.F) {
 }
 
 // FuzzDecodeImageAction proves the deployer's decoder never panics, reports
-// every failure as ErrMalformed (so it is never retried), and that what it
-// accepts survives a round trip unchanged.
+// every failure as ErrMalformed (so it is never retried), that what it
+// accepts has an account, a Region and either no digest or ECR's form of
+// one, and that it survives a round trip unchanged.
 func FuzzDecodeImageAction(f *testing.F) {
 	addFixtures(f)
 	f.Add([]byte(`{"detail-type":"ECR Image Action","source":"aws.ecr","detail":"x"}`))
+	f.Add([]byte(`{"detail-type":"ECR Image Action","source":"aws.ecr","account":"","region":"","detail":{"image-digest":"sha256:x"}}`))
+	f.Add([]byte(`{"detail-type":"ECR Image Action","source":"aws.ecr","account":"123456789012","region":"us-west-2","detail":{"image-digest":"latest"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ev, err := DecodeImageAction(data)
 		if err != nil {
@@ -45,6 +48,12 @@ func FuzzDecodeImageAction(f *testing.F) {
 		}
 		if ev.Source != SourceECR || ev.DetailType != DetailTypeImageAction {
 			t.Fatalf("accepted source %q detail-type %q", ev.Source, ev.DetailType)
+		}
+		if !ValidAccount(ev.Account) || !ValidRegion(ev.Region) {
+			t.Fatalf("accepted account %q region %q", ev.Account, ev.Region)
+		}
+		if d := ev.Detail.ImageDigest; d != "" && !ValidImageDigest(d) {
+			t.Fatalf("accepted image digest %q", d)
 		}
 		again, err := json.Marshal(ev)
 		if err != nil {

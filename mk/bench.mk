@@ -17,7 +17,7 @@ chaos: ## reliability suite: 5,000 seeded events over 100 services with 10% faul
 	  -chaos.seed=$(SEED) -chaos.events=$(EVENTS) -chaos.services=$(SERVICES) -chaos.strict
 
 fuzz-smoke: ## run every fuzz target for FUZZTIME (default 5s) against its testdata corpus
-	@set -e; for t in ./events:FuzzDecodeImageAction ./events:FuzzKind ./shared/spec/manifest:FuzzParse ./shared/spec/taskdef:FuzzRenderVars ./shared/spec/taskdef:FuzzExecMatchesTextTemplate; do \
+	@set -e; for t in ./events:FuzzDecodeImageAction ./events:FuzzKind ./shared/spec/manifest:FuzzParse ./shared/spec/taskdef:FuzzRenderVars ./shared/spec/taskdef:FuzzExecMatchesTextTemplate ./shared/spec/taskdef:FuzzRenderBounded ./shared/spec/taskdef:FuzzRenderPrivileges; do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; \
 	  if grep -qs "func $$fn(" $$pkg/*_test.go; then \
 	    echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
@@ -36,3 +36,4 @@ bench: ## performance: cold start, size, RSS, per-event cost, API economy, burst
 	$(GO) build -o $(BENCH_DIR)/deckhand ./cmd/deckhand
 	$(GO) run ./tools/bench/cmd/benchrun -dir $(BENCH_DIR) -functions "$(FUNCTIONS)"
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./tools/bench/eventcost
+	$(GO) test -run '^$$' -bench 'Render' -benchmem -count $(BENCH_COUNT) ./shared/spec/taskdef

@@ -84,7 +84,7 @@ func Render(ctx context.Context, src store.Source, req RenderRequest) (*RenderRe
 	for c, r := range res.Images {
 		data.Images[c] = r.Image
 	}
-	r, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: t.template, Roles: m.Roles})
+	r, err := taskdef.Render(tmpl.Body, data, t.options(m))
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +111,14 @@ type renderTarget struct {
 	images               map[string]manifest.Image
 	vars                 map[string]string
 	primary              string
+	allow                *manifest.Allow
+	job                  *manifest.Job // for a job: RunTask's refusals are checked too
+}
+
+// options are the renderer's options for the target, as the deployer and
+// the runner pass them.
+func (t renderTarget) options(m *manifest.Manifest) taskdef.Options {
+	return taskdef.Options{Key: t.template, Roles: m.Roles, Allow: t.allow, Sources: m.Sources, Job: t.job}
 }
 
 func target(m *manifest.Manifest, name string) (renderTarget, error) {
@@ -132,12 +140,12 @@ func target(m *manifest.Manifest, name string) (renderTarget, error) {
 
 func serviceTarget(b *manifest.Service) renderTarget {
 	return renderTarget{kind: "service", name: b.Name, template: b.Template, cluster: b.Cluster, service: b.Service,
-		images: b.Images, vars: b.Vars, primary: ServicePrimary(b)}
+		images: b.Images, vars: b.Vars, primary: ServicePrimary(b), allow: b.Allow}
 }
 
 func jobTarget(j *manifest.Job) renderTarget {
 	return renderTarget{kind: "job", name: j.Name, template: j.Template, cluster: j.Cluster, service: j.Name,
-		images: j.Images, vars: j.Vars, primary: JobPrimary(j)}
+		images: j.Images, vars: j.Vars, primary: JobPrimary(j), allow: j.Allow, job: j}
 }
 
 // ServicePrimary is the container .Image refers to in a service template,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -94,7 +95,7 @@ func Validate(ctx context.Context, src store.Source, name, region string) (*Vali
 		return filepath.Join(filepath.Dir(name), filepath.FromSlash(key))
 	}
 	for _, t := range targets {
-		if t.template == "" || len(t.images) == 0 {
+		if t.template == "" || (t.kind == "service" && len(t.images) == 0) {
 			continue // the manifest problems say so
 		}
 		tmpl, err := src.Template(ctx, t.template)
@@ -107,24 +108,47 @@ func Validate(ctx context.Context, src store.Source, name, region string) (*Vali
 		for c, src := range t.images {
 			data.Images[c] = Placeholder(src, registry).Image
 		}
-		r, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: t.template, Roles: m.Roles})
+		r, err := taskdef.Render(tmpl.Body, data, t.options(m))
 		rep.Templates++
-		var te *taskdef.Error
-		switch {
-		case errors.As(err, &te):
-			msg := te.Err.Error()
-			if te.Placeholder != "" {
-				msg = fmt.Sprintf("%q: %s", te.Placeholder, msg)
+		if problems := taskdef.Problems(err); len(problems) > 0 {
+			for _, te := range problems {
+				msg := te.Err.Error()
+				if te.Placeholder != "" {
+					msg = fmt.Sprintf("%q: %s", te.Placeholder, msg)
+				}
+				rep.Problems = append(rep.Problems, Finding{File: where(t.template), Field: te.Path, Msg: fmt.Sprintf("%s %s: %s", t.kind, t.name, msg)})
 			}
-			rep.Problems = append(rep.Problems, Finding{File: where(t.template), Field: te.Path, Msg: fmt.Sprintf("%s %s: %s", t.kind, t.name, msg)})
 			continue
-		case err != nil:
+		}
+		if err != nil {
 			rep.Problems = append(rep.Problems, Finding{File: where(t.template), Msg: fmt.Sprintf("%s %s: %v", t.kind, t.name, err)})
 			continue
 		}
 		secretEnv(rep, t, r, where(t.template))
+		mutableImages(rep, t, r, where(t.template))
 	}
 	return rep, nil
+}
+
+// mutableImages warns on images of containers not bound in images: that
+// are named by a tag: what runs changes whenever the tag is pushed again,
+// with no deploy and no record.
+func mutableImages(rep *ValidateReport, t renderTarget, r *taskdef.Rendered, file string) {
+	for i, c := range r.Input.ContainerDefinitions {
+		name, image := aws.ToString(c.Name), aws.ToString(c.Image)
+		if _, bound := t.images[name]; bound || pinned(image) {
+			continue
+		}
+		rep.Warnings = append(rep.Warnings, Finding{File: file, Field: fmt.Sprintf("$.containerDefinitions[%d].image", i),
+			Msg: fmt.Sprintf("%s %s: container %s runs %s by a mutable tag, so what runs changes whenever the tag moves; pin it by digest (…@sha256:…) or bind the container under images:",
+				t.kind, t.name, name, image)})
+	}
+}
+
+// pinned reports whether an image reference names its digest.
+func pinned(image string) bool {
+	_, digest, ok := strings.Cut(image, "@")
+	return ok && events.ValidImageDigest(digest)
 }
 
 func secretVars(rep *ValidateReport, file, path string, vars map[string]string) {

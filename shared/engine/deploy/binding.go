@@ -153,7 +153,7 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 			newTags[TagDigest+c] = img.Digest
 		}
 	}
-	rendered, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: b.Template, Roles: m.Roles})
+	rendered, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources})
 	if err != nil {
 		return failed(o, err)
 	}

@@ -265,6 +265,24 @@ func TestRules(t *testing.T) {
 				}
 			},
 		},
+		"a push with an empty account is not taken for our own": {
+			pushes: []Push{func() Push { p := push("web", "1.4.0", digestA, 0); p.Account = ""; return p }()},
+			want:   map[string][]events.DeploymentStatus{"": {events.StatusFailed}},
+			check: func(t *testing.T, w *world, out []Outcome) {
+				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") {
+					t.Errorf("reason %q, calls %v", out[0].Event.Reason, w.ecs.calls)
+				}
+			},
+		},
+		"a push with an empty region is not taken for our own": {
+			pushes: []Push{func() Push { p := push("web", "1.4.0", digestA, 0); p.Region = ""; return p }()},
+			want:   map[string][]events.DeploymentStatus{"": {events.StatusFailed}},
+			check: func(t *testing.T, w *world, out []Outcome) {
+				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.region") {
+					t.Errorf("reason %q, calls %v", out[0].Event.Reason, w.ecs.calls)
+				}
+			},
+		},
 		"the circuit breaker follows the manifest": {
 			pushes:     []Push{push("api", "7", digestA, 0)},
 			want:       map[string][]events.DeploymentStatus{"api": {events.StatusStarted}},

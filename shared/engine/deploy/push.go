@@ -68,10 +68,10 @@ func PushFromEvent(ev events.ImageActionEvent) (p Push, ok bool, reason string) 
 }
 
 // trusted reports whether a push's account and Region are Deckhand's own or
-// allowed by the manifest's sources:.
+// allowed by the manifest's sources:. An empty one is nobody's.
 func (e *Engine) trusted(m *manifest.Manifest, p Push) error {
-	accountOK := p.Account == "" || p.Account == e.Account
-	regionOK := p.Region == "" || p.Region == e.Region
+	accountOK := p.Account != "" && p.Account == e.Account
+	regionOK := p.Region != "" && p.Region == e.Region
 	if s := m.Sources; s != nil {
 		accountOK = accountOK || slices.Contains(s.Accounts, p.Account)
 		regionOK = regionOK || slices.Contains(s.Regions, p.Region)

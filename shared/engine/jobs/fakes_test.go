@@ -55,6 +55,7 @@ jobs:
     images: { web: { fromService: web } }
     overlap: replace
     timeout: 10m
+    network: { subnets: [subnet-1] }
 `
 
 const reportTemplate = `{

@@ -39,7 +39,7 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 	r, err := taskdef.Render(tmpl.Body, taskdef.Data{
 		Account: e.Account, Region: e.Region, Cluster: job.Cluster, Service: job.Name,
 		Images: images, Primary: primaryContainer(job), Vars: job.Vars,
-	}, taskdef.Options{Key: job.Template, Roles: m.Roles})
+	}, taskdef.Options{Key: job.Template, Roles: m.Roles, Allow: job.Allow, Sources: m.Sources, Job: job})
 	if err != nil {
 		return revision{}, &permanentError{fmt.Errorf("render template of job %s: %w", job.Name, err)}
 	}

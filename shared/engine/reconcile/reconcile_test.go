@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"strings"
@@ -125,21 +127,21 @@ func service(name, td string, extra ...ecstypes.Tag) ecstypes.Service {
 func TestRun(t *testing.T) {
 	old := now.Add(-48 * time.Hour)
 	ecrImages := map[string][]ecrtypes.ImageDetail{
-		"web":   {img("web", "1.4.0", "sha256:web140", old), img("web", "1.5.0", "sha256:web150", now.Add(-time.Hour)), img("web", "2.0.0", "sha256:web200", now)},
-		"proxy": {img("proxy", "stable-1", "sha256:proxy1", old)},
+		"web":   {img("web", "1.4.0", dg("web140"), old), img("web", "1.5.0", dg("web150"), now.Add(-time.Hour)), img("web", "2.0.0", dg("web200"), now)},
+		"proxy": {img("proxy", "stable-1", dg("proxy1"), old)},
 	}
 	upToDate := &fakeECS{
 		services: map[string]ecstypes.Service{"web": service("web", "web:5"), "api": service("api", "api:2")},
 		revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-			"web:5": revision(map[string]string{"web": "sha256:web150", "proxy": "sha256:proxy1"}, old),
-			"api:2": revision(map[string]string{"proxy": "sha256:proxy1"}, old),
+			"web:5": revision(map[string]string{"web": dg("web150"), "proxy": dg("proxy1")}, old),
+			"api:2": revision(map[string]string{"proxy": dg("proxy1")}, old),
 		},
 	}
 	webBehind := &fakeECS{
 		services: map[string]ecstypes.Service{"web": service("web", "web:4"), "api": service("api", "api:2")},
 		revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-			"web:4": revision(map[string]string{"web": "sha256:web140", "proxy": "sha256:proxy1"}, old),
-			"api:2": revision(map[string]string{"proxy": "sha256:proxy1"}, old),
+			"web:4": revision(map[string]string{"web": dg("web140"), "proxy": dg("proxy1")}, old),
+			"api:2": revision(map[string]string{"proxy": dg("proxy1")}, old),
 		},
 	}
 	tests := map[string]struct {
@@ -166,8 +168,8 @@ func TestRun(t *testing.T) {
 			ecs: &fakeECS{
 				services: map[string]ecstypes.Service{"web": service("web", "web:5"), "api": service("api", "api:2")},
 				revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-					"web:5": revision(map[string]string{"web": "sha256:web150", "proxy": "sha256:proxy0"}, old.Add(-time.Hour)),
-					"api:2": revision(map[string]string{"proxy": "sha256:proxy0"}, old.Add(-time.Hour)),
+					"web:5": revision(map[string]string{"web": dg("web150"), "proxy": dg("proxy0")}, old.Add(-time.Hour)),
+					"api:2": revision(map[string]string{"proxy": dg("proxy0")}, old.Add(-time.Hour)),
 				},
 			},
 			ecr: ecrImages, wantEnqueued: []string{"proxy:stable-1"},
@@ -177,8 +179,8 @@ func TestRun(t *testing.T) {
 			ecs: &fakeECS{
 				services: map[string]ecstypes.Service{"web": service("web", "web:6"), "api": service("api", "api:2")},
 				revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-					"web:6": revision(map[string]string{"web": "sha256:hotfix", "proxy": "sha256:proxy1"}, now),
-					"api:2": revision(map[string]string{"proxy": "sha256:proxy1"}, old),
+					"web:6": revision(map[string]string{"web": dg("hotfix"), "proxy": dg("proxy1")}, now),
+					"api:2": revision(map[string]string{"proxy": dg("proxy1")}, old),
 				},
 			},
 			ecr: ecrImages,
@@ -245,13 +247,13 @@ func TestRunTwiceUsesTheSameDeduplicationID(t *testing.T) {
 	f := &fakeECS{
 		services: map[string]ecstypes.Service{"web": service("web", "web:4"), "api": service("api", "api:2")},
 		revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-			"web:4": revision(map[string]string{"web": "sha256:a", "proxy": "sha256:p"}, now.Add(-time.Hour)),
-			"api:2": revision(map[string]string{"proxy": "sha256:p"}, now.Add(-time.Hour)),
+			"web:4": revision(map[string]string{"web": dg("a"), "proxy": dg("p")}, now.Add(-time.Hour)),
+			"api:2": revision(map[string]string{"proxy": dg("p")}, now.Add(-time.Hour)),
 		},
 	}
 	q := &fakeSQS{}
 	r := &Reconciler{ECS: f, ECR: &fakeECR{images: map[string][]ecrtypes.ImageDetail{
-		"web": {img("web", "1.1.0", "sha256:b", now)}, "proxy": {img("proxy", "stable-1", "sha256:p", now.Add(-2*time.Hour))}}},
+		"web": {img("web", "1.1.0", dg("b"), now)}, "proxy": {img("proxy", "stable-1", dg("p"), now.Add(-2*time.Hour))}}},
 		SQS: q, Source: fakeSource{m}, QueueURL: "q", Region: "us-east-1", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for range 2 {
 		if _, err := r.Run(context.Background()); err != nil {
@@ -274,4 +276,11 @@ func TestRunStopsOverdueJobs(t *testing.T) {
 	if diff := cmp.Diff([]string{"arn:task/1"}, rep.TimedOut); diff != "" {
 		t.Errorf("timed out (-want +got):\n%s", diff)
 	}
+}
+
+// dg is a digest in ECR's form (sha256: and 64 hex digits) named by s, so the
+// synthetic pushes decode as real ones.
+func dg(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

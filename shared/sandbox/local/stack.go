@@ -200,7 +200,7 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", b.Name, err)
 		}
-		r, err := taskdef.Render(tmpl, data, taskdef.Options{Key: b.Template, Roles: m.Roles})
+		r, err := taskdef.Render(tmpl, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources})
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", b.Name, err)
 		}

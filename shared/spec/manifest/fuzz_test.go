@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(example)
 	f.Add([]byte("version: 1\nservices:\n  - {name: a, cluster: c, service: a, template: t, images: {x: {repository: r, tags: \"semver:>=1.0.0\"}}}\n"))
 	f.Add([]byte("version: 1\nservices: [{name: a}]\nbogus: 1\n"))
+	f.Add([]byte("version: 1\nservices:\n  - {name: a, cluster: c, service: a, template: t, images: {x: {repository: r, tags: \"*\"}}, allow: {privileged: true, hostPaths: [/var/run], capabilities: [NET_ADMIN], registries: [docker.io]}}\n"))
+	f.Add([]byte("version: 1\njobs:\n  - {name: j, schedule: rate(1 hour), cluster: c, template: t, network: {subnets: [s]}, launch: {capacityProviders: [{provider: FARGATE, base: 1}]}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse("fuzz.yaml", data)
 		if err != nil {

@@ -101,6 +101,62 @@ func TestParseErrors(t *testing.T) {
 			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    timezone: Mars/Olympus\n    cluster: prod\n    template: t\n    images: {x: {fromService: web}}\n",
 			wantLine: 13, wantField: "jobs[0].timezone", wantMsg: "IANA time zone",
 		},
+		"a relative host path in allow": {
+			src:      base + svc + "    allow: { hostPaths: [var/run] }\n",
+			wantLine: 10, wantField: "services[0].allow.hostPaths[0]", wantMsg: "absolute, clean path",
+		},
+		"a host path that climbs": {
+			src:      base + svc + "    allow: { hostPaths: [/var/../etc] }\n",
+			wantLine: 10, wantField: "services[0].allow.hostPaths[0]", wantMsg: "absolute, clean path",
+		},
+		"an unknown capability in allow": {
+			src:      base + svc + "    allow: { capabilities: [CAP_SYS_ADMIN] }\n",
+			wantLine: 10, wantField: "services[0].allow.capabilities[0]", wantMsg: "without CAP_",
+		},
+		"a registry with a scheme in allow": {
+			src:      base + svc + "    allow: { registries: [\"https://docker.io\"] }\n",
+			wantLine: 10, wantField: "services[0].allow.registries[0]", wantMsg: "no scheme",
+		},
+		"a job's allow is checked too": {
+			src:      base + svc + "jobs:\n  - {name: j, schedule: rate(1 hour), cluster: prod, template: t, images: {x: {fromService: web}}, allow: {registries: [docker]}}\n",
+			wantLine: 11, wantField: "jobs[0].allow.registries[0]", wantMsg: "registry host",
+		},
+		"an unknown key in allow": {
+			src:      base + svc + "    allow: { root: true }\n",
+			wantLine: 10, wantField: "services[0].allow.root", wantMsg: `unknown field "root"`,
+		},
+		"more than 16 subnets": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    cluster: prod\n    template: t\n    network: { subnets: [s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16, s17] }\n",
+			wantLine: 15, wantField: "jobs[0].network.subnets", wantMsg: "17 subnets; RunTask takes at most 16",
+		},
+		"more than 5 security groups": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    cluster: prod\n    template: t\n    network: { subnets: [s1], securityGroups: [g1, g2, g3, g4, g5, g6] }\n",
+			wantLine: 15, wantField: "jobs[0].network.securityGroups", wantMsg: "at most 5",
+		},
+		"a public IP on EC2": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    cluster: prod\n    template: t\n    launch: { launchType: EC2 }\n    network: { subnets: [s1], assignPublicIp: ENABLED }\n",
+			wantLine: 16, wantField: "jobs[0].network.assignPublicIp", wantMsg: "not supported for this launch type",
+		},
+		"a platform version on EC2": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    cluster: prod\n    template: t\n    launch: { launchType: EC2, platformVersion: \"1.4.0\" }\n",
+			wantLine: 15, wantField: "jobs[0].launch.platformVersion", wantMsg: "for Fargate",
+		},
+		"a launch type with capacity providers": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    cluster: prod\n    template: t\n    launch: { launchType: FARGATE, capacityProviders: [{provider: FARGATE_SPOT, weight: 1}] }\n",
+			wantLine: 15, wantField: "jobs[0].launch", wantMsg: "not both",
+		},
+		"two capacity providers with a base": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    cluster: prod\n    template: t\n    launch: { capacityProviders: [{provider: FARGATE, base: 1, weight: 1}, {provider: FARGATE_SPOT, base: 2}] }\n",
+			wantLine: 15, wantField: "jobs[0].launch.capacityProviders[1].base", wantMsg: "only one capacity provider",
+		},
+		"capacity providers all weighing 0": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    cluster: prod\n    template: t\n    launch: { capacityProviders: [{provider: FARGATE}, {provider: FARGATE_SPOT}] }\n",
+			wantLine: 15, wantField: "jobs[0].launch.capacityProviders", wantMsg: "weight above 0",
+		},
+		"a command override without a container to take it": {
+			src:      base + svc + "jobs:\n  - name: j\n    schedule: rate(1 hour)\n    cluster: prod\n    template: t\n    overrides: { command: [./x] }\n",
+			wantLine: 15, wantField: "jobs[0].overrides.container", wantMsg: "no images:",
+		},
 		"a wrong type": {
 			src:      "version: one\n",
 			wantLine: 1, wantMsg: "cannot unmarshal",
@@ -156,5 +212,79 @@ func TestLengthLimits(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"roles[0]", "services[0].name", "services[0].cluster"}, fields); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestAllow parses an allow: block that grants everything and checks what
+// it lets a template do.
+func TestAllow(t *testing.T) {
+	src := `version: 1
+services:
+  - name: agent
+    cluster: prod
+    service: agent
+    template: t.json
+    images: { agent: { repository: agent, tags: "*" } }
+    allow:
+      privileged: true
+      hostNetwork: true
+      hostPID: true
+      hostIPC: true
+      hostPaths: [/var/run/docker.sock, /proc]
+      capabilities: [SYS_PTRACE]
+      registries: [docker.io, public.ecr.aws/aws-observability, "localhost:5000"]
+`
+	m, err := Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	a := m.Services[0].Allow
+	tests := map[string]struct{ got, want bool }{
+		"the allowed socket":                  {a.AllowsHostPath("/var/run/docker.sock"), true},
+		"below an allowed path":               {a.AllowsHostPath("/proc/1/ns"), true},
+		"climbing out of an allowed path":     {a.AllowsHostPath("/proc/../etc/shadow"), false},
+		"a sibling of an allowed file":        {a.AllowsHostPath("/var/run/docker.sock2"), false},
+		"a relative path":                     {a.AllowsHostPath("proc"), false},
+		"the allowed capability, as Docker":   {a.AllowsCapability("cap_sys_ptrace"), true},
+		"another capability":                  {a.AllowsCapability("SYS_ADMIN"), false},
+		"nothing without an allow: block":     {(*Allow)(nil).AllowsHostPath("/proc") || (*Allow)(nil).AllowsCapability("KILL"), false},
+		"ALL allows every capability":         {(&Allow{Capabilities: []string{"ALL"}}).AllowsCapability("SYS_ADMIN"), true},
+		"the root path allows every absolute": {(&Allow{HostPaths: []string{"/"}}).AllowsHostPath("/etc"), true},
+	}
+	for name, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %v, want %v", name, tc.got, tc.want)
+		}
+	}
+}
+
+// TestJobWithoutImages: a job may leave images: out; its template's images
+// run as written.
+func TestJobWithoutImages(t *testing.T) {
+	src := "version: 1\njobs:\n  - {name: j, schedule: rate(1 hour), cluster: prod, template: t, overrides: {container: main, command: [./x]}}\n"
+	m, err := Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if j, _ := m.Job("j"); len(j.Images) != 0 || j.Overrides.Container != "main" {
+		t.Errorf("job = %+v", j)
+	}
+}
+
+func TestLaunchFargate(t *testing.T) {
+	tests := map[string]struct {
+		launch *Launch
+		want   bool
+	}{
+		"no launch: the cluster's default":   {nil, false},
+		"the FARGATE launch type":            {&Launch{LaunchType: "FARGATE"}, true},
+		"the EC2 launch type":                {&Launch{LaunchType: "EC2"}, false},
+		"Fargate Spot only":                  {&Launch{CapacityProviders: []CapacityProvider{{Provider: "FARGATE_SPOT"}}}, true},
+		"Fargate with an Auto Scaling group": {&Launch{CapacityProviders: []CapacityProvider{{Provider: "FARGATE"}, {Provider: "asg"}}}, false},
+	}
+	for name, tc := range tests {
+		if got := tc.launch.Fargate(); got != tc.want {
+			t.Errorf("%s: Fargate() = %v, want %v", name, got, tc.want)
+		}
 	}
 }

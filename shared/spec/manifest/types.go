@@ -42,6 +42,7 @@ type Service struct {
 	Images         map[string]Image  `yaml:"images" json:"images" jsonschema:"description=Container name to image source."`
 	Vars           map[string]string `yaml:"vars,omitempty" json:"vars,omitempty"`
 	CircuitBreaker string            `yaml:"circuitBreaker,omitempty" json:"circuitBreaker,omitempty" jsonschema:"enum=off,enum=on,enum=rollback,default=rollback"`
+	Allow          *Allow            `yaml:"allow,omitempty" json:"allow,omitempty" jsonschema:"description=What this binding's template may do that a template may not do on its own (DESIGN §9); everything is off by default."`
 }
 
 // Image says where a container's image comes from: a repository with a tag
@@ -71,7 +72,7 @@ type Job struct {
 	Timezone  string            `yaml:"timezone,omitempty" json:"timezone,omitempty" jsonschema:"description=IANA time zone, default UTC."`
 	Cluster   string            `yaml:"cluster" json:"cluster"`
 	Template  string            `yaml:"template" json:"template"`
-	Images    map[string]Image  `yaml:"images" json:"images"`
+	Images    map[string]Image  `yaml:"images,omitempty" json:"images,omitempty" jsonschema:"description=Container name to image source. Optional: without it the template's images run as written (deckhand validate warns on mutable tags)."`
 	Vars      map[string]string `yaml:"vars,omitempty" json:"vars,omitempty"`
 	Overlap   string            `yaml:"overlap,omitempty" json:"overlap,omitempty" jsonschema:"enum=allow,enum=forbid,enum=replace,default=forbid"`
 	Timeout   string            `yaml:"timeout,omitempty" json:"timeout,omitempty" jsonschema:"description=Go duration such as 2h or 90m; the reconciler stops runs past it."`
@@ -79,13 +80,14 @@ type Job struct {
 	Launch    *Launch           `yaml:"launch,omitempty" json:"launch,omitempty"`
 	Network   *Network          `yaml:"network,omitempty" json:"network,omitempty"`
 	Overrides *Overrides        `yaml:"overrides,omitempty" json:"overrides,omitempty"`
+	Allow     *Allow            `yaml:"allow,omitempty" json:"allow,omitempty" jsonschema:"description=What this job's template may do that a template may not do on its own (DESIGN §9); everything is off by default."`
 }
 
 // Launch is a launch type or a capacity-provider strategy.
 type Launch struct {
 	LaunchType        string             `yaml:"launchType,omitempty" json:"launchType,omitempty" jsonschema:"enum=FARGATE,enum=EC2,enum=EXTERNAL"`
-	CapacityProviders []CapacityProvider `yaml:"capacityProviders,omitempty" json:"capacityProviders,omitempty"`
-	PlatformVersion   string             `yaml:"platformVersion,omitempty" json:"platformVersion,omitempty"`
+	CapacityProviders []CapacityProvider `yaml:"capacityProviders,omitempty" json:"capacityProviders,omitempty" jsonschema:"maxItems=20"`
+	PlatformVersion   string             `yaml:"platformVersion,omitempty" json:"platformVersion,omitempty" jsonschema:"description=Fargate only."`
 }
 
 // CapacityProvider is one entry of a capacity-provider strategy.
@@ -97,14 +99,14 @@ type CapacityProvider struct {
 
 // Network is the awsvpc network configuration of a job's task.
 type Network struct {
-	Subnets        []string `yaml:"subnets" json:"subnets"`
-	SecurityGroups []string `yaml:"securityGroups,omitempty" json:"securityGroups,omitempty"`
+	Subnets        []string `yaml:"subnets" json:"subnets" jsonschema:"minItems=1,maxItems=16"`
+	SecurityGroups []string `yaml:"securityGroups,omitempty" json:"securityGroups,omitempty" jsonschema:"maxItems=5"`
 	AssignPublicIP string   `yaml:"assignPublicIp,omitempty" json:"assignPublicIp,omitempty" jsonschema:"enum=ENABLED,enum=DISABLED"`
 }
 
 // Overrides are RunTask overrides for the job's main container.
 type Overrides struct {
-	Container   string            `yaml:"container,omitempty" json:"container,omitempty" jsonschema:"description=Container to override; default the first image container."`
+	Container   string            `yaml:"container,omitempty" json:"container,omitempty" jsonschema:"description=Container to override; default the first container under images: (required when the job has none and overrides command or environment)."`
 	Command     []string          `yaml:"command,omitempty" json:"command,omitempty"`
 	Environment map[string]string `yaml:"environment,omitempty" json:"environment,omitempty"`
 	CPU         string            `yaml:"cpu,omitempty" json:"cpu,omitempty"`

@@ -155,6 +155,7 @@ func (c *checker) service(s *Service, i int) {
 		s.Images[name] = img
 	}
 	c.vars(s.Vars, "services", i, "vars")
+	c.allow(s.Allow, "services", i)
 }
 
 func (c *checker) repoImage(img *Image, path ...any) {
@@ -199,9 +200,6 @@ func (c *checker) job(m *Manifest, j *Job, i int) {
 		c.add(fmt.Sprintf("cluster name %q is not a valid ECS cluster name", j.Cluster), p("cluster")...)
 	}
 	c.required(j.Template, p("template")...)
-	if len(j.Images) == 0 {
-		c.add("at least one container image is required, e.g. `images: { report: { fromService: web } }`", p("images")...)
-	}
 	for _, name := range slices.Sorted(maps.Keys(j.Images)) {
 		img := j.Images[name]
 		switch {
@@ -217,6 +215,7 @@ func (c *checker) job(m *Manifest, j *Job, i int) {
 		}
 	}
 	c.vars(j.Vars, p("vars")...)
+	c.allow(j.Allow, p()...)
 	c.jobRun(j, p)
 }
 

@@ -93,7 +93,7 @@ type view struct {
 
 func (d Data) view() (view, error) {
 	v := view{Account: d.Account, Region: d.Region, Cluster: d.Cluster, Service: d.Service, Images: d.Images, Vars: d.Vars}
-	if d.Primary != "" {
+	if d.Primary != "" && len(d.Images) > 0 { // a job without images: has no primary image
 		p, ok := d.Images[d.Primary]
 		if !ok {
 			return v, fmt.Errorf("primary container %q has no image", d.Primary)

@@ -1,7 +1,9 @@
 package taskdef
 
 // This file evaluates placeholder templates over the parse tree of
-// text/template/parse, without text/template's executor.
+// text/template/parse, without text/template's executor. It mirrors
+// text/template's exec.go as of Go 1.26 (go.mod's go line); funcs.go mirrors
+// the builtins of its funcs.go that placeholders keep.
 //
 // Why: text/template's executor resolves `.Name` with
 // reflect.Value.MethodByName(name). Once that call is reachable, the Go
@@ -9,33 +11,39 @@ package taskdef
 // AWS SDK client operations), which made the Lambda binaries 20 MiB or more.
 // The parser has no reflection, so we keep it and evaluate its tree here.
 //
-// The evaluator is a port of text/template's exec.go and funcs.go to the
-// closed set of values a placeholder can see: the view, its strings and maps,
-// Image and time.Time values, and the literals and function results of a
-// pipeline (string, bool, int, float64, complex128, uint8 from indexing a
-// string). Values are held as `any` of exactly the Go types text/template
-// would hold, so printing them with fmt gives the same text. It keeps
-// text/template's order of evaluation and its error messages, including the
-// node named in "<…>: " (s.node mirrors text/template's s.at), so a user
-// sees the same errors as before. The differential test and fuzz target in
+// It evaluates what DESIGN §4 lets a placeholder do, over the closed set of
+// values a placeholder sees: the view's fields, the .Images and .Vars maps,
+// an Image's fields and .URI, `$`, pipelines and parentheses, if/else/with,
+// the functions of funcs.go (and, or, not, eq, ne, index on the maps,
+// print, printf, and Deckhand's default, number, upper, lower, replace,
+// trimPrefix, trimSuffix) and literals (string, bool, int, float64). Values
+// are held as `any` of exactly the Go types text/template would hold, so
+// printing them with fmt gives the same text, and errors are
+// text/template's, including the node named in "<…>: " (s.node mirrors
+// text/template's s.at). The differential test and fuzz target in
 // exec_test.go and fuzz_test.go hold both executors to the same output.
 //
 // A Go nil stands for text/template's invalid reflect.Value ("no value"),
 // which in our data only a nil literal can produce (`and nil 1` prints
 // "<no value>", as in text/template).
 //
-// Deliberately unsupported, with an *unsupportedError naming the construct:
-// range, break, continue, template, define, block, variables other than `$`
-// (`$x := …`), the builtins call, html, js and urlquery, and method calls
-// other than URI on an image (String on an image, any field or method of a
-// time.Time such as .PushedAt.Unix).
+// Deliberately unsupported, with an *unsupportedError naming the construct,
+// also where it would not run: range, break, continue, template, define,
+// block, variables other than `$` (`$x := …`), complex numbers, the
+// builtins call, html, js, urlquery, len, slice, println, lt, le, gt and
+// ge, indexing a string, and fields and methods beyond the view's, the
+// maps' entries and an image's Registry, Repository, Tag, Digest and URI
+// (String and PushedAt of an image).
+//
+// Rendering is bounded (bounds.go): what a placeholder writes, and every
+// function result, is charged to the render's budget before it is
+// allocated, so a hostile template fails with ErrTooLarge in bounded memory.
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 	"text/template/parse"
-	"time"
 )
 
 // unsupportedError reports a Go-template construct that placeholders do not
@@ -48,16 +56,6 @@ func (e *unsupportedError) Error() string {
 
 func unsupported(format string, args ...any) error {
 	return &unsupportedError{what: fmt.Sprintf(format, args...)}
-}
-
-// builtinNames are text/template's builtin functions, given to the parser
-// with funcs so that it accepts and rejects exactly the names text/template
-// does. The evaluated ones are in builtins; the rest are rejected by
-// checkSupported.
-var builtinNames = map[string]any{
-	"and": true, "call": true, "html": true, "index": true, "slice": true, "js": true,
-	"len": true, "not": true, "or": true, "print": true, "printf": true, "println": true,
-	"urlquery": true, "eq": true, "ge": true, "gt": true, "le": true, "lt": true, "ne": true,
 }
 
 // parsePlaceholder parses one string value as text/template would (same
@@ -128,6 +126,10 @@ func checkSupported(n parse.Node) error {
 		if n.Ident[0] != "$" {
 			return unsupported("variables (%s)", n)
 		}
+	case *parse.NumberNode:
+		if n.IsComplex {
+			return unsupported("complex numbers (%s)", n.Text)
+		}
 	case *parse.RangeNode, *parse.TemplateNode, *parse.BreakNode, *parse.ContinueNode:
 		return unsupported("{{%s}}", nodeKeyword(n))
 	}
@@ -148,9 +150,10 @@ func nodeKeyword(n parse.Node) string {
 	return fmt.Sprintf("%T", n)
 }
 
-// execTree renders a tree from parsePlaceholder with data as dot and $.
-func execTree(t *parse.Tree, data any) (string, error) {
-	s := &state{tree: t, root: data}
+// execTree renders a tree from parsePlaceholder with data as dot and $,
+// charging what it writes and what its functions return to b.
+func execTree(t *parse.Tree, data any, b *budget) (string, error) {
+	s := &state{tree: t, root: data, budget: b}
 	if err := s.walk(data, t.Root); err != nil {
 		return "", err
 	}
@@ -158,10 +161,20 @@ func execTree(t *parse.Tree, data any) (string, error) {
 }
 
 type state struct {
-	tree *parse.Tree
-	root any        // $
-	node parse.Node // the node being evaluated, for errors (text/template's s.at)
-	out  strings.Builder
+	tree   *parse.Tree
+	root   any        // $
+	node   parse.Node // the node being evaluated, for errors (text/template's s.at)
+	out    strings.Builder
+	budget *budget
+}
+
+// write appends text to the output within the budget.
+func (s *state) write(text string) error {
+	if err := s.budget.spend(len(text)); err != nil {
+		return err
+	}
+	s.out.WriteString(text)
+	return nil
 }
 
 func (s *state) at(n parse.Node) { s.node = n }
@@ -198,8 +211,7 @@ func (s *state) walk(dot any, node parse.Node) error {
 		if err != nil {
 			return err
 		}
-		s.printValue(node, val)
-		return nil
+		return s.printValue(node, val)
 	case *parse.CommentNode:
 		return nil
 	case *parse.IfNode:
@@ -212,8 +224,7 @@ func (s *state) walk(dot any, node parse.Node) error {
 		}
 		return nil
 	case *parse.TextNode:
-		s.out.Write(node.Text)
-		return nil
+		return s.write(string(node.Text))
 	case *parse.WithNode:
 		return s.walkIfOrWith(parse.NodeWith, dot, node.Pipe, node.List, node.ElseList)
 	case *parse.RangeNode, *parse.TemplateNode, *parse.BreakNode, *parse.ContinueNode:
@@ -250,28 +261,30 @@ func truth(v any) bool {
 		return v
 	case int:
 		return v != 0
-	case uint8:
-		return v != 0
 	case float64:
-		return v != 0
-	case complex128:
 		return v != 0
 	case map[string]string:
 		return len(v) > 0
 	case map[string]Image:
 		return len(v) > 0
 	}
-	return true // view, Image, time.Time
+	return true // view, Image
 }
 
-// printValue prints as text/template does: fmt's %v, "<no value>" for no value.
-func (s *state) printValue(n parse.Node, v any) {
+// printValue prints as text/template does: fmt's %v, "<no value>" for no
+// value. A value that cannot fit the budget is not formatted at all.
+func (s *state) printValue(n parse.Node, v any) error {
 	s.at(n)
 	if v == nil {
-		s.out.WriteString("<no value>")
-		return
+		return s.write("<no value>")
 	}
-	fmt.Fprint(&s.out, v)
+	if str, ok := v.(string); ok {
+		return s.write(str)
+	}
+	if err := s.budget.fits(valueSize(v)); err != nil {
+		return err
+	}
+	return s.write(fmt.Sprint(v))
 }
 
 func (s *state) evalPipeline(dot any, pipe *parse.PipeNode) (any, error) {
@@ -340,9 +353,7 @@ func (s *state) evalCommand(dot any, cmd *parse.CommandNode, final any) (any, er
 // idealConstant gives a number literal the type its syntax implies.
 func (s *state) idealConstant(constant *parse.NumberNode) (any, error) {
 	s.at(constant)
-	switch {
-	case constant.IsComplex:
-		return constant.Complex128, nil
+	switch { // complex literals were refused by checkSupported
 	case constant.IsFloat &&
 		!isHexInt(constant.Text) && !isRuneInt(constant.Text) &&
 		strings.ContainsAny(constant.Text, ".eEpP"):
@@ -447,9 +458,9 @@ func (s *state) evalField(dot any, fieldName string, node parse.Node, args []par
 			return s.evalCall(dot, uri, false, node, fieldName, args, final)
 		case "String":
 			return nil, unsupported("calling .%s on an image (use .URI)", fieldName)
+		case "PushedAt":
+			return nil, unsupported("the .%s field of an image", fieldName)
 		}
-	case time.Time:
-		return nil, unsupported("a field or method of a time (.%s)", fieldName)
 	}
 	hasArgs := len(args) > 1 || !isMissing(final)
 	var (
@@ -513,8 +524,6 @@ func imageField(i Image, name string) (any, bool) {
 		return i.Tag, true
 	case "Digest":
 		return i.Digest, true
-	case "PushedAt":
-		return i.PushedAt, true
 	}
 	return nil, false
 }
@@ -541,6 +550,9 @@ type function struct {
 	params   []argKind
 	variadic bool
 	call     func(args []any) (any, error)
+	// bound, if set, is an upper bound of the length of the call's result,
+	// checked against the budget before the call.
+	bound func(args []any) int
 }
 
 // evalCall calls a function or method. args, if non-nil, includes the
@@ -606,10 +618,22 @@ func (s *state) evalCall(dot any, fn function, isBuiltin bool, node parse.Node, 
 			return nil, err
 		}
 	}
+	if fn.bound != nil {
+		if err := s.budget.fits(fn.bound(argv)); err != nil {
+			s.at(node)
+			return nil, s.errorf("%s: %w", name, err)
+		}
+	}
 	v, err := fn.call(argv)
 	if err != nil {
 		s.at(node)
 		return nil, s.errorf("error calling %s: %w", name, err)
+	}
+	if str, ok := v.(string); ok {
+		if err := s.budget.use(len(str)); err != nil {
+			s.at(node)
+			return nil, s.errorf("%s: %w", name, err)
+		}
 	}
 	return v, nil
 }
@@ -693,362 +717,6 @@ func (s *state) evalEmptyInterface(dot any, n parse.Node) (any, error) {
 		return s.evalPipeline(dot, n)
 	}
 	return nil, s.errorf("can't handle assignment of %s to empty interface argument", n)
-}
-
-// ourFuncs are funcs, callable without reflection.
-var ourFuncs = wrapFuncs(funcs)
-
-func wrapFuncs(m map[string]any) map[string]function {
-	out := make(map[string]function, len(m))
-	for name, f := range m {
-		out[name] = wrapFunc(name, f)
-	}
-	return out
-}
-
-// wrapFunc adapts a function of funcs. A signature it does not know becomes
-// a function that fails (TestFuncsAreCallable catches it).
-func wrapFunc(name string, f any) function {
-	s, a := argString, argAny
-	switch f := f.(type) {
-	case func(string) string:
-		return function{params: []argKind{s}, call: func(v []any) (any, error) {
-			return f(v[0].(string)), nil
-		}}
-	case func(any) string:
-		return function{params: []argKind{a}, call: func(v []any) (any, error) {
-			return f(v[0]), nil
-		}}
-	case func(string, any) string:
-		return function{params: []argKind{s, a}, call: func(v []any) (any, error) {
-			return f(v[0].(string), v[1]), nil
-		}}
-	case func(string, string) string:
-		return function{params: []argKind{s, s}, call: func(v []any) (any, error) {
-			return f(v[0].(string), v[1].(string)), nil
-		}}
-	case func(string, string, string) string:
-		return function{params: []argKind{s, s, s}, call: func(v []any) (any, error) {
-			return f(v[0].(string), v[1].(string), v[2].(string)), nil
-		}}
-	}
-	err := fmt.Errorf("template function %s has a signature (%T) the evaluator does not know", name, f)
-	return function{params: nil, variadic: true, call: func([]any) (any, error) { return nil, err }}
-}
-
-// builtins are text/template's builtin functions that placeholders support.
-var builtins = map[string]function{
-	"and":     {params: []argKind{argAny, argAny}, variadic: true}, // evalCall evaluates and and or
-	"or":      {params: []argKind{argAny, argAny}, variadic: true},
-	"not":     {params: []argKind{argAny}, call: func(v []any) (any, error) { return !truth(v[0]), nil }},
-	"len":     {params: []argKind{argAny}, call: func(v []any) (any, error) { return length(v[0]) }},
-	"index":   {params: []argKind{argAny, argAny}, variadic: true, call: func(v []any) (any, error) { return index(v[0], v[1:]...) }},
-	"slice":   {params: []argKind{argAny, argAny}, variadic: true, call: func(v []any) (any, error) { return slice(v[0], v[1:]...) }},
-	"print":   {params: []argKind{argAny}, variadic: true, call: func(v []any) (any, error) { return fmt.Sprint(v...), nil }},
-	"println": {params: []argKind{argAny}, variadic: true, call: func(v []any) (any, error) { return fmt.Sprintln(v...), nil }},
-	"printf": {params: []argKind{argString, argAny}, variadic: true, call: func(v []any) (any, error) {
-		return fmt.Sprintf(v[0].(string), v[1:]...), nil
-	}},
-	"eq": {params: []argKind{argAny, argAny}, variadic: true, call: func(v []any) (any, error) { return eq(v[0], v[1:]...) }},
-	"ne": {params: []argKind{argAny, argAny}, call: func(v []any) (any, error) {
-		equal, err := eq(v[0], v[1])
-		return !equal, err
-	}},
-	"lt": {params: []argKind{argAny, argAny}, call: func(v []any) (any, error) { return lt(v[0], v[1]) }},
-	"le": {params: []argKind{argAny, argAny}, call: func(v []any) (any, error) { return le(v[0], v[1]) }},
-	"gt": {params: []argKind{argAny, argAny}, call: func(v []any) (any, error) {
-		lessOrEqual, err := le(v[0], v[1])
-		return err == nil && !lessOrEqual, err
-	}},
-	"ge": {params: []argKind{argAny, argAny}, call: func(v []any) (any, error) {
-		lessThan, err := lt(v[0], v[1])
-		return err == nil && !lessThan, err
-	}},
-}
-
-// length is the len builtin.
-func length(item any) (int, error) {
-	switch v := item.(type) {
-	case string:
-		return len(v), nil
-	case map[string]string:
-		return len(v), nil
-	case map[string]Image:
-		return len(v), nil
-	case nil:
-		// text/template's error for len of no value (a recovered reflect panic).
-		return 0, errors.New("reflect: call of reflect.Value.Type on zero Value")
-	}
-	return 0, fmt.Errorf("len of type %T", item)
-}
-
-// index is the index builtin: map entries (a missing key gives the zero
-// value) and bytes of strings.
-func index(item any, indexes ...any) (any, error) {
-	if item == nil {
-		return nil, errors.New("index of untyped nil")
-	}
-	for _, idx := range indexes {
-		switch it := item.(type) {
-		case string:
-			x, err := indexArg(idx, len(it))
-			if err != nil {
-				return nil, err
-			}
-			if x == len(it) {
-				// text/template's error (a recovered reflect panic).
-				return nil, errors.New("reflect: string index out of range")
-			}
-			item = it[x]
-		case map[string]string:
-			k, err := mapKey(idx)
-			if err != nil {
-				return nil, err
-			}
-			item = it[k]
-		case map[string]Image:
-			k, err := mapKey(idx)
-			if err != nil {
-				return nil, err
-			}
-			item = it[k]
-		default:
-			return nil, fmt.Errorf("can't index item of type %T", item)
-		}
-	}
-	return item, nil
-}
-
-// mapKey is text/template's prepareArg for our maps' string keys.
-func mapKey(v any) (string, error) {
-	switch v := v.(type) {
-	case string:
-		return v, nil
-	case nil:
-		return "", errors.New("value is nil; should be of type string")
-	}
-	return "", fmt.Errorf("value has type %T; should be string", v)
-}
-
-func indexArg(index any, cap int) (int, error) {
-	var x int64
-	switch v := index.(type) {
-	case int:
-		x = int64(v)
-	case uint8:
-		x = int64(v)
-	case nil:
-		return 0, errors.New("cannot index slice/array with nil")
-	default:
-		return 0, fmt.Errorf("cannot index slice/array with type %T", index)
-	}
-	if x < 0 || int(x) < 0 || int(x) > cap {
-		return 0, fmt.Errorf("index out of range: %d", x)
-	}
-	return int(x), nil
-}
-
-// slice is the slice builtin; of our values only strings can be sliced.
-func slice(item any, indexes ...any) (any, error) {
-	if item == nil {
-		return nil, errors.New("slice of untyped nil")
-	}
-	if len(indexes) > 3 {
-		return nil, fmt.Errorf("too many slice indexes: %d", len(indexes))
-	}
-	str, ok := item.(string)
-	if !ok {
-		return nil, fmt.Errorf("can't slice item of type %T", item)
-	}
-	if len(indexes) == 3 {
-		return nil, errors.New("cannot 3-index slice a string")
-	}
-	idx := [2]int{0, len(str)}
-	for i, index := range indexes {
-		x, err := indexArg(index, len(str))
-		if err != nil {
-			return nil, err
-		}
-		idx[i] = x
-	}
-	if idx[0] > idx[1] {
-		return nil, fmt.Errorf("invalid slice index: %d > %d", idx[0], idx[1])
-	}
-	return str[idx[0]:idx[1]], nil
-}
-
-// Comparison, as in text/template's funcs.go.
-
-var (
-	errBadComparisonType = errors.New("invalid type for comparison")
-	errNoComparison      = errors.New("missing argument for comparison")
-)
-
-type kind int
-
-const (
-	invalidKind kind = iota
-	boolKind
-	complexKind
-	intKind
-	floatKind
-	stringKind
-	uintKind
-)
-
-// basicKind classifies our values; each basic kind has exactly one Go type
-// here (int, uint8, float64, complex128, string, bool).
-func basicKind(v any) (kind, error) {
-	switch v.(type) {
-	case bool:
-		return boolKind, nil
-	case int:
-		return intKind, nil
-	case uint8:
-		return uintKind, nil
-	case float64:
-		return floatKind, nil
-	case complex128:
-		return complexKind, nil
-	case string:
-		return stringKind, nil
-	}
-	return invalidKind, errBadComparisonType
-}
-
-// isNil reports whether v is no value or a nil map.
-func isNil(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return true
-	case map[string]string:
-		return v == nil
-	case map[string]Image:
-		return v == nil
-	}
-	return false
-}
-
-// reflectKind is the reflect.Kind class of a non-basic value: 0 for no
-// value, 1 for maps, 2 for structs.
-func reflectKind(v any) int {
-	switch v.(type) {
-	case nil:
-		return 0
-	case map[string]string, map[string]Image:
-		return 1
-	}
-	return 2
-}
-
-func canCompare(v1, v2 any) bool {
-	k1, k2 := reflectKind(v1), reflectKind(v2)
-	return k1 == k2 || k1 == 0 || k2 == 0
-}
-
-// comparable reports whether == works on values of v's type.
-func comparable(v any) bool {
-	switch v.(type) {
-	case Image, time.Time:
-		return true
-	}
-	return false // view and maps
-}
-
-func eq(arg1 any, arg2 ...any) (bool, error) {
-	if len(arg2) == 0 {
-		return false, errNoComparison
-	}
-	k1, _ := basicKind(arg1)
-	for _, arg := range arg2 {
-		k2, _ := basicKind(arg)
-		truth := false
-		if k1 != k2 {
-			// Integers compare regardless of sign.
-			switch {
-			case k1 == intKind && k2 == uintKind:
-				truth = arg1.(int) >= 0 && uint64(arg1.(int)) == uint64(arg.(uint8))
-			case k1 == uintKind && k2 == intKind:
-				truth = arg.(int) >= 0 && uint64(arg1.(uint8)) == uint64(arg.(int))
-			default:
-				if arg1 != nil && arg != nil {
-					return false, fmt.Errorf("incompatible types for comparison: %T and %T", arg1, arg)
-				}
-			}
-		} else {
-			switch k1 {
-			case boolKind:
-				truth = arg1.(bool) == arg.(bool)
-			case complexKind:
-				truth = arg1.(complex128) == arg.(complex128)
-			case floatKind:
-				truth = arg1.(float64) == arg.(float64)
-			case intKind:
-				truth = arg1.(int) == arg.(int)
-			case stringKind:
-				truth = arg1.(string) == arg.(string)
-			case uintKind:
-				truth = arg1.(uint8) == arg.(uint8)
-			default:
-				if !canCompare(arg1, arg) {
-					return false, fmt.Errorf("non-comparable types %s: %v, %s: %v", arg1, typeName(arg1), typeName(arg), arg)
-				}
-				if isNil(arg1) || isNil(arg) {
-					truth = isNil(arg) == isNil(arg1)
-				} else {
-					if !comparable(arg) {
-						return false, fmt.Errorf("non-comparable type %s: %v", arg, typeName(arg))
-					}
-					truth = arg1 == arg // same dynamic type implies comparable
-				}
-			}
-		}
-		if truth {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func typeName(v any) string { return fmt.Sprintf("%T", v) }
-
-func lt(arg1, arg2 any) (bool, error) {
-	k1, err := basicKind(arg1)
-	if err != nil {
-		return false, err
-	}
-	k2, err := basicKind(arg2)
-	if err != nil {
-		return false, err
-	}
-	if k1 != k2 {
-		switch {
-		case k1 == intKind && k2 == uintKind:
-			return arg1.(int) < 0 || uint64(arg1.(int)) < uint64(arg2.(uint8)), nil
-		case k1 == uintKind && k2 == intKind:
-			return arg2.(int) >= 0 && uint64(arg1.(uint8)) < uint64(arg2.(int)), nil
-		}
-		return false, fmt.Errorf("incompatible types for comparison: %T and %T", arg1, arg2)
-	}
-	switch k1 {
-	case floatKind:
-		return arg1.(float64) < arg2.(float64), nil
-	case intKind:
-		return arg1.(int) < arg2.(int), nil
-	case stringKind:
-		return arg1.(string) < arg2.(string), nil
-	case uintKind:
-		return arg1.(uint8) < arg2.(uint8), nil
-	}
-	return false, errBadComparisonType // bool, complex
-}
-
-func le(arg1, arg2 any) (bool, error) {
-	lessThan, err := lt(arg1, arg2)
-	if lessThan || err != nil {
-		return lessThan, err
-	}
-	return eq(arg1, arg2)
 }
 
 // mapEntry is `.Key` on a map (missingkey=error), as text/template does it.

@@ -11,30 +11,6 @@ import (
 	"text/template/parse"
 )
 
-// funcs are the template functions. They never panic; failures are errors.
-// The evaluator (exec.go) calls them without reflection, so each must have
-// a signature wrapFunc knows.
-var funcs = map[string]any{
-	"default": func(def string, v any) string {
-		if s, ok := v.(string); ok && s != "" {
-			return s
-		}
-		if v != nil {
-			if s := fmt.Sprint(v); s != "" && s != "<nil>" {
-				return s
-			}
-		}
-		return def
-	},
-	// number marks a whole-value placeholder whose result is a JSON number.
-	"number":     func(v any) string { return fmt.Sprint(v) },
-	"upper":      strings.ToUpper,
-	"lower":      strings.ToLower,
-	"replace":    func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
-	"trimPrefix": func(prefix, s string) string { return strings.TrimPrefix(s, prefix) },
-	"trimSuffix": func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
-}
-
 // wholeNumberRe matches a string that is exactly one action ending in
 // `| number`, e.g. "{{ .Vars.cpu | number }}".
 var wholeNumberRe = regexp.MustCompile(`^\{\{-?\s*[^{}]*\|\s*number\s*-?\}\}$`)
@@ -66,7 +42,7 @@ func (r *renderer) execute(s string) (any, error) {
 			return nil, fmt.Errorf("missing variable %q (set it under vars:, or write {{ .Vars.%s | default \"…\" }})", name, name)
 		}
 	}
-	out, err := execTree(t, v) // missingkey=error semantics, errors already clean
+	out, err := execTree(t, v, r.budget) // missingkey=error semantics, errors already clean
 	if err != nil {
 		return nil, err
 	}

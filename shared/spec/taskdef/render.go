@@ -7,11 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"sort"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // Options control rendering.
@@ -21,6 +20,19 @@ type Options struct {
 	// Roles is the allow-list of IAM roles a definition may name (the
 	// manifest's roles:). A role outside it is an error.
 	Roles []string
+	// Allow is the binding's or job's allow: block (DESIGN §9). Without it
+	// a template may not run privileged containers, use the host's
+	// network, PID or IPC namespace or paths, add capabilities, or run
+	// images of unbound containers from registries the manifest does not
+	// name.
+	Allow *manifest.Allow
+	// Sources is the manifest's sources:. Its accounts' ECR registries (in
+	// Data.Region and its Regions) are named by the manifest, as Deckhand's
+	// own (Data.Account in Data.Region) always is.
+	Sources *manifest.Sources
+	// Job, when the template is a job's, lets Render refuse what RunTask
+	// would refuse given the job's launch, network and overrides.
+	Job *manifest.Job
 }
 
 // Rendered is a rendered, validated task definition.
@@ -43,10 +55,16 @@ var outputOnly = []string{
 }
 
 // Render renders tmpl with data, strips output-only fields, decodes the
-// result strictly into RegisterTaskDefinitionInput and validates it.
+// result strictly into RegisterTaskDefinitionInput and validates it. It
+// reports every problem it finds: one as an *Error, more as Errors.
 func Render(tmpl []byte, data Data, opts Options) (*Rendered, error) {
+	p := &problems{key: opts.Key}
 	fail := func(path, placeholder string, err error) (*Rendered, error) {
-		return nil, &Error{Key: opts.Key, Path: path, Placeholder: placeholder, Err: err}
+		p.add(&Error{Path: path, Placeholder: placeholder, Err: err})
+		return nil, p.err()
+	}
+	if len(tmpl) > MaxTemplateSize {
+		return fail("$", "", &sizeError{fmt.Sprintf("the template is %d bytes; Deckhand reads templates of at most %d", len(tmpl), MaxTemplateSize)})
 	}
 	doc, err := decodeTemplate(tmpl)
 	if err != nil {
@@ -66,22 +84,19 @@ func Render(tmpl []byte, data Data, opts Options) (*Rendered, error) {
 	if err != nil {
 		return fail("", "", err)
 	}
-	r := &renderer{view: v}
-	rendered, err := r.walk(obj, "$")
-	if err != nil {
-		var re *Error
-		if errors.As(err, &re) {
-			re.Key = opts.Key
-			return nil, re
-		}
-		return fail("", "", err)
+	r := &renderer{view: v, budget: newBudget(), data: data}
+	rendered := r.walk(obj, "$")
+	p.add(r.errs...)
+	if r.tooLarge {
+		return nil, p.err() // every later string would fail too
 	}
-	if err := checkShape(rendered); err != nil {
-		var re *Error
-		if errors.As(err, &re) {
-			re.Key = opts.Key
-		}
-		return nil, err
+	if errs := checkShape(rendered); len(errs) > 0 {
+		p.add(errs...)
+		return nil, p.err() // the document does not decode as it reads
+	}
+	if err := pinBoundImages(rendered, data.Images); err != nil {
+		p.add(err)
+		r.failed = append(r.failed, err.Path)
 	}
 	canon, err := json.Marshal(rendered)
 	if err != nil {
@@ -92,7 +107,12 @@ func Render(tmpl []byte, data Data, opts Options) (*Rendered, error) {
 		return fail("", "", fmt.Errorf("decode into RegisterTaskDefinitionInput: %w", err))
 	}
 	out := &Rendered{Input: &in, JSON: canon}
-	if err := validate(out, data, opts); err != nil {
+	for _, e := range validate(out, data, opts) {
+		if !r.follows(e.Path) {
+			p.add(e)
+		}
+	}
+	if err := p.err(); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(canon)
@@ -130,98 +150,4 @@ func position(b []byte, offset int64) (line, col int) {
 		}
 	}
 	return line, col
-}
-
-var legacyRe = regexp.MustCompile(`@@([A-Za-z0-9_]+)@@`)
-
-// renderer renders every string of a document on its own.
-type renderer struct {
-	view view
-}
-
-func (r *renderer) walk(v any, path string) (any, error) {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			rv, err := r.walk(t[k], path+"."+k)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = rv
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			rv, err := r.walk(e, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = rv
-		}
-		return out, nil
-	case string:
-		return r.renderString(t, path)
-	default:
-		return v, nil
-	}
-}
-
-func (r *renderer) renderString(s, path string) (any, error) {
-	src := s
-	if strings.Contains(src, "@@") {
-		var err error
-		if src, err = r.legacy(src); err != nil {
-			return nil, &Error{Path: path, Placeholder: s, Err: err}
-		}
-	}
-	if !strings.Contains(src, "{{") {
-		return src, nil
-	}
-	res, err := r.execute(src)
-	if err != nil {
-		return nil, &Error{Path: path, Placeholder: s, Err: err}
-	}
-	return res, nil
-}
-
-// legacy rewrites the seeds' @@NAME@@ placeholders into template actions,
-// so that values are inserted by template execution and never parsed again
-// (a value containing "{{" stays literal).
-func (r *renderer) legacy(s string) (string, error) {
-	var missing []string
-	out := legacyRe.ReplaceAllStringFunc(s, func(m string) string {
-		name := m[2 : len(m)-2]
-		switch name {
-		case "IMAGE":
-			return "{{ .Image }}"
-		case "IMAGE_TAG":
-			return "{{ .Tag }}"
-		case "IMAGE_DIGEST":
-			return "{{ .Digest }}"
-		case "REGION":
-			return "{{ .Region }}"
-		case "ACCOUNT":
-			return "{{ .Account }}"
-		case "CLUSTER":
-			return "{{ .Cluster }}"
-		case "SERVICE":
-			return "{{ .Service }}"
-		}
-		if _, ok := r.view.Vars[name]; ok {
-			return fmt.Sprintf("{{ index .Vars %q }}", name)
-		}
-		missing = append(missing, m)
-		return m
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("missing variable for placeholder %s (set it under vars:)", strings.Join(missing, ", "))
-	}
-	return out, nil
 }

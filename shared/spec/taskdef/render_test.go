@@ -202,8 +202,11 @@ func TestErrors(t *testing.T) {
 		"more than ten containers": {
 			tmpl: `{"family":"web","containerDefinitions":[` + many + `]}`, data: func(d *Data) { d.Images = nil; d.Primary = "" }, wantPath: "$.containerDefinitions", wantMsg: "at most 10",
 		},
-		"an oversize definition": {
-			tmpl: td(`"cpu":"` + strings.Repeat("x", MaxSize) + `",`), wantPath: "$", wantMsg: "at most 65536",
+		"an oversize string fails where it is": {
+			tmpl: td(`"cpu":"` + strings.Repeat("x", MaxSize) + `",`), wantPath: "$.cpu", wantMsg: "strings are larger than a task definition may be: at most 65536",
+		},
+		"an oversize definition once encoded": {
+			tmpl: td(`"cpu":"` + strings.Repeat(`\u0001`, MaxSize/4) + `",`), wantPath: "$", wantMsg: "at most 65536",
 		},
 		"a bad family name": {
 			tmpl: `{"family":"web app","containerDefinitions":[` + container + `]}`, wantPath: "$.family", wantMsg: "family",
@@ -212,7 +215,10 @@ func TestErrors(t *testing.T) {
 			tmpl: `{"family":"` + strings.Repeat("f", 256) + `","containerDefinitions":[` + container + `]}`, wantPath: "$.family", wantMsg: "family",
 		},
 		"invalid Fargate cpu and memory": {
-			tmpl: td(`"requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"4096",`), wantPath: "$.cpu", wantMsg: "not valid with cpu 256",
+			tmpl: td(`"networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"4096",`), wantPath: "$.cpu", wantMsg: "not valid with cpu 256",
+		},
+		"Fargate without awsvpc": {
+			tmpl: td(`"requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512",`), wantPath: "$.networkMode", wantMsg: "only networkMode awsvpc",
 		},
 		"an images entry for a container the template lacks": {
 			tmpl: td(""), data: func(d *Data) {}, wantPath: "$.containerDefinitions", wantMsg: `container "proxy" is not in the template`,

@@ -3,7 +3,9 @@ package taskdef
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,26 +16,30 @@ var inputType = reflect.TypeOf(ecs.RegisterTaskDefinitionInput{})
 
 // checkShape checks a rendered document against RegisterTaskDefinitionInput
 // before decoding it, so an unknown field or a wrong type is reported with
-// its JSON path (encoding/json would only name the Go field).
-func checkShape(doc any) error {
-	return shapeOf(doc, inputType, "$")
+// its JSON path (encoding/json would only name the Go field). It reports
+// every one.
+func checkShape(doc any) []*Error {
+	var errs []*Error
+	shapeOf(doc, inputType, "$", &errs)
+	return errs
 }
 
-func shapeOf(v any, t reflect.Type, path string) error {
+func shapeOf(v any, t reflect.Type, path string, errs *[]*Error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if v == nil {
-		return nil
+		return
 	}
-	bad := func(want string) error {
-		return &Error{Path: path, Err: fmt.Errorf("want %s, got %s", want, jsonKind(v))}
+	bad := func(want string) {
+		*errs = append(*errs, &Error{Path: path, Err: fmt.Errorf("want %s, got %s", want, jsonKind(v))})
 	}
 	switch t.Kind() {
 	case reflect.Struct:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return bad("an object")
+			bad("an object")
+			return
 		}
 		keys := make([]string, 0, len(obj))
 		for k := range obj {
@@ -43,54 +49,49 @@ func shapeOf(v any, t reflect.Type, path string) error {
 		for _, k := range keys {
 			f, ok := fieldFold(t, k)
 			if !ok {
-				return &Error{Path: path + "." + k, Err: fmt.Errorf("unknown field %q for %s", k, shortType(t))}
+				*errs = append(*errs, &Error{Path: path + "." + k, Err: fmt.Errorf("unknown field %q for %s", k, shortType(t))})
+				continue
 			}
-			if err := shapeOf(obj[k], f.Type, path+"."+k); err != nil {
-				return err
-			}
+			shapeOf(obj[k], f.Type, path+"."+k, errs)
 		}
 	case reflect.Slice:
 		arr, ok := v.([]any)
 		if !ok {
-			return bad("an array")
+			bad("an array")
+			return
 		}
 		for i, e := range arr {
-			if err := shapeOf(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
+			shapeOf(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
 		}
 	case reflect.Map:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return bad("an object")
+			bad("an object")
+			return
 		}
-		for k, e := range obj {
-			if err := shapeOf(e, t.Elem(), path+"."+k); err != nil {
-				return err
-			}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			shapeOf(obj[k], t.Elem(), path+"."+k, errs)
 		}
 	case reflect.String:
 		if _, ok := v.(string); !ok {
-			return bad("a string")
+			bad("a string")
 		}
 	case reflect.Bool:
 		if _, ok := v.(bool); !ok {
-			return bad("true or false")
+			bad("true or false")
 		}
 	case reflect.Int32, reflect.Int64, reflect.Int:
 		n, ok := v.(json.Number)
 		if !ok {
-			return bad("an integer (use \"{{ … | number }}\" to render one)")
-		}
-		if _, err := n.Int64(); err != nil {
-			return bad("an integer")
+			bad("an integer (use \"{{ … | number }}\" to render one)")
+		} else if _, err := n.Int64(); err != nil {
+			bad("an integer")
 		}
 	case reflect.Float32, reflect.Float64:
 		if _, ok := v.(json.Number); !ok {
-			return bad("a number")
+			bad("a number")
 		}
 	}
-	return nil
 }
 
 func fieldFold(t reflect.Type, key string) (reflect.StructField, bool) {
