@@ -1,0 +1,114 @@
+// Package revision owns what Deckhand writes into ECS (DESIGN §1, §5): the
+// `deckhand:` tag vocabulary on task-definition revisions, services and
+// tasks; register-or-reuse (rule 7) and the service update with its circuit
+// breaker (rule 8); error classification (rule 9) and pacing with retries
+// (rule 10). The deploy engine, the job engine, the tracker, the reconciler
+// and the CLI all read and write revisions through it.
+package revision
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// Prefix starts every key of Deckhand's vocabulary (and the task group of
+// a job's tasks).
+const Prefix = "deckhand:"
+
+// Revision tag keys (DESIGN §5). Per-container keys are the key plus the
+// container name.
+const (
+	TagBinding     = "deckhand:binding"
+	TagTrigger     = "deckhand:trigger"
+	TagEventID     = "deckhand:event-id"
+	TagTemplate    = "deckhand:template"
+	TagContentHash = "deckhand:content-hash"
+	TagPushedAt    = "deckhand:pushed-at:" // + container
+	TagDigest      = "deckhand:digest:"    // + container
+	TagImageTag    = "deckhand:tag:"       // + container: the image tag, kept as metadata
+	// TagChanged lists, space-separated, the containers whose image the
+	// revision's deployment changed.
+	TagChanged = "deckhand:changed"
+	// TagVerdict is a revision tag a verdict may be recorded in.
+	TagVerdict = "deckhand:verdict"
+	// TagJob names the job a revision was registered for.
+	TagJob = "deckhand:job"
+)
+
+// Service tag keys.
+const (
+	// TagHold makes the deployer skip the service with HELD. Its value is
+	// the reason.
+	TagHold = "deckhand:hold"
+	// TagRolledBack, plus a container name, records the digest the circuit
+	// breaker rolled back; the deployer does not deploy that digest to that
+	// container again unless forced.
+	TagRolledBack = "deckhand:rolled-back:"
+)
+
+// Task tag keys of a job's run.
+const (
+	TagScheduledTime = "deckhand:scheduled-time"
+	TagAttempt       = "deckhand:attempt"
+)
+
+// Tags is a tag map read from ECS.
+type Tags map[string]string
+
+// TagsOf converts ECS tags to a map.
+func TagsOf(tags []types.Tag) Tags {
+	out := make(Tags, len(tags))
+	for _, t := range tags {
+		out[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return out
+}
+
+// PushedAt returns a container's pushed-at high-water mark, if recorded.
+func (t Tags) PushedAt(container string) (time.Time, bool) {
+	v, ok := t[TagPushedAt+container]
+	if !ok {
+		return time.Time{}, false
+	}
+	ts, err := time.Parse(time.RFC3339Nano, v)
+	return ts, err == nil
+}
+
+// ECS converts the map to ECS tags, sorted by key so that equal maps give
+// byte-equal requests, with values ECS accepts (TagValue).
+func (t Tags) ECS() []types.Tag {
+	keys := slices.Sorted(maps.Keys(t))
+	out := make([]types.Tag, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(TagValue(t[k]))})
+	}
+	return out
+}
+
+// Merge is base (a template's own tags) with ours added; ours win.
+func Merge(base []types.Tag, ours Tags) []types.Tag {
+	all := TagsOf(base)
+	maps.Copy(all, ours)
+	return all.ECS()
+}
+
+// TagValue keeps the characters ECS allows in tag values (letters, digits,
+// spaces and + - = . _ : / @), at most 256 of them.
+func TagValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune(" +-=._:/@", r):
+			return r
+		}
+		return -1
+	}, s)
+	if len(s) > 256 {
+		s = s[:256]
+	}
+	return s
+}
