@@ -7,12 +7,12 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
 // DeployRequest is a manual deploy of images to one binding.
@@ -35,18 +35,29 @@ func (e *Env) Deploy(ctx context.Context, req DeployRequest) (deploy.Outcome, er
 	return e.deploy(ctx, e.engine(e.ECS, true), req)
 }
 
-// engine builds a deploy engine on api. Manual work is paced by ECS's own
-// rates only.
+// engine builds a deploy engine on api, one binding at a time.
 func (e *Env) engine(api ECSAPI, emitEvents bool) *deploy.Engine {
-	eng := &deploy.Engine{
-		ECS: api, Source: e.Source, Account: e.Account, Region: e.Region, Logger: e.logger(),
-		RegisterLimit: rate.NewLimiter(rate.Inf, 0), UpdateLimit: rate.NewLimiter(rate.Inf, 0),
-		Concurrency: 1,
+	p := e.parts(api)
+	if !emitEvents {
+		p.Events = nil
 	}
-	if emitEvents && e.Events != nil {
-		eng.Events = &emit.Bus{Client: e.Events, BusName: e.EventBus}
-	}
+	eng := wire.Deployer(p)
+	eng.Concurrency = 1
 	return eng
+}
+
+// parts are the engines' parts (shared/wire) on api and the Env's other
+// clients. Manual work is paced by ECS's own rates only.
+func (e *Env) parts(api ECSAPI) *wire.Parts {
+	p := &wire.Parts{ECS: api, Source: e.Source, Logger: e.Logger, Unpaced: true,
+		Config: config.Config{Account: e.Account, Region: e.Region, EventBus: e.EventBus}}
+	if e.ECR != nil {
+		p.ECR = e.ECR
+	}
+	if e.Events != nil {
+		p.Events = e.Events
+	}
+	return p
 }
 
 func (e *Env) deploy(ctx context.Context, eng *deploy.Engine, req DeployRequest) (deploy.Outcome, error) {
@@ -90,7 +101,7 @@ func (e *Env) deploy(ctx context.Context, eng *deploy.Engine, req DeployRequest)
 	if !ok {
 		return deploy.Outcome{}, fmt.Errorf("deploy %s: the engine made no decision for the binding", b.Name)
 	}
-	var perm *deploy.PermanentError
+	var perm *revision.PermanentError
 	if errors.As(out.Err, &perm) && (perm.Reason == "ServiceNotFound" || perm.Reason == "ClusterNotFound") {
 		return out, &NotFoundError{Kind: "service", Name: b.Cluster + "/" + b.Service,
 			Hint: fmt.Sprintf("binding %s names it; create the service first (Deckhand deploys to existing services), or check --region", b.Name)}

@@ -11,13 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
-
-// TagVerdict is a revision tag a verdict may be recorded in. History shows
-// it when present; otherwise the verdict of a revision still in the
-// service's deployments is read from them.
-const TagVerdict = "deckhand:verdict"
 
 // RevisionImage is one container's image as a revision records it.
 type RevisionImage struct {
@@ -89,8 +84,8 @@ func (e *Env) History(ctx context.Context, binding string, limit int) (*History,
 			if err != nil {
 				return nil, err
 			}
-			tags := deploy.TagsOf(td.Tags)
-			if tags[deploy.TagBinding] != b.Name {
+			tags := revision.TagsOf(td.Tags)
+			if tags[revision.TagBinding] != b.Name {
 				continue
 			}
 			h.Revisions = append(h.Revisions, revisionOf(td.TaskDefinition, tags))
@@ -103,17 +98,17 @@ func (e *Env) History(ctx context.Context, binding string, limit int) (*History,
 	return h, nil
 }
 
-func revisionOf(td *types.TaskDefinition, tags deploy.Tags) Revision {
+func revisionOf(td *types.TaskDefinition, tags revision.Tags) Revision {
 	r := Revision{ARN: aws.ToString(td.TaskDefinitionArn), Revision: td.Revision, RegisteredAt: aws.ToTime(td.RegisteredAt),
-		Trigger: tags[deploy.TagTrigger], EventID: tags[deploy.TagEventID], Template: tags[deploy.TagTemplate],
-		Images: map[string]RevisionImage{}, Verdict: tags[TagVerdict]}
+		Trigger: tags[revision.TagTrigger], EventID: tags[revision.TagEventID], Template: tags[revision.TagTemplate],
+		Images: map[string]RevisionImage{}, Verdict: tags[revision.TagVerdict]}
 	for k, v := range tags {
-		if c, ok := strings.CutPrefix(k, deploy.TagDigest); ok {
+		if c, ok := strings.CutPrefix(k, revision.TagDigest); ok {
 			img := r.Images[c]
 			img.Digest = v
 			r.Images[c] = img
 		}
-		if c, ok := strings.CutPrefix(k, deploy.TagImageTag); ok {
+		if c, ok := strings.CutPrefix(k, revision.TagImageTag); ok {
 			img := r.Images[c]
 			img.Tag = v
 			r.Images[c] = img

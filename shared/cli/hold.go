@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -33,12 +33,12 @@ func (e *Env) Hold(ctx context.Context, binding, reason string) (*HoldResult, er
 	if reason == "" {
 		reason = "held with deckhand hold"
 	}
-	prev, was := deploy.TagsOf(svc.Tags)[deploy.TagHold]
+	prev, was := revision.TagsOf(svc.Tags)[revision.TagHold]
 	if err := e.tagHold(ctx, svc, reason); err != nil {
 		return nil, err
 	}
 	return &HoldResult{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Held: true,
-		Reason: deploy.TagValue(reason), Changed: !was || prev != deploy.TagValue(reason)}, nil
+		Reason: revision.TagValue(reason), Changed: !was || prev != revision.TagValue(reason)}, nil
 }
 
 // Release removes the hold.
@@ -47,9 +47,9 @@ func (e *Env) Release(ctx context.Context, binding string) (*HoldResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	prev, was := deploy.TagsOf(svc.Tags)[deploy.TagHold]
+	prev, was := revision.TagsOf(svc.Tags)[revision.TagHold]
 	if was {
-		if _, err := e.ECS.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: svc.ServiceArn, TagKeys: []string{deploy.TagHold}}); err != nil {
+		if _, err := e.ECS.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: svc.ServiceArn, TagKeys: []string{revision.TagHold}}); err != nil {
 			return nil, fmt.Errorf("untag service %s/%s: %w", b.Cluster, b.Service, err)
 		}
 	}
@@ -71,9 +71,9 @@ func (e *Env) bindingService(ctx context.Context, binding string) (*manifest.Ser
 
 func (e *Env) tagHold(ctx context.Context, svc *types.Service, reason string) error {
 	_, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn,
-		Tags: []types.Tag{{Key: aws.String(deploy.TagHold), Value: aws.String(deploy.TagValue(reason))}}})
+		Tags: []types.Tag{{Key: aws.String(revision.TagHold), Value: aws.String(revision.TagValue(reason))}}})
 	if err != nil {
-		return fmt.Errorf("tag service %s with %s: %w", aws.ToString(svc.ServiceName), deploy.TagHold, err)
+		return fmt.Errorf("tag service %s with %s: %w", aws.ToString(svc.ServiceName), revision.TagHold, err)
 	}
 	return nil
 }

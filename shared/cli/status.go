@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -95,12 +95,12 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 	}
 	s.Revision = aws.ToString(svc.TaskDefinition)
 	s.Running, s.Desired = svc.RunningCount, svc.DesiredCount
-	s.HoldReason, s.Held = deploy.TagsOf(svc.Tags)[deploy.TagHold]
+	s.HoldReason, s.Held = revision.TagsOf(svc.Tags)[revision.TagHold]
 	td, err := e.describeTaskDefinition(ctx, s.Revision)
 	if err != nil {
 		return s, err
 	}
-	tags := deploy.TagsOf(td.Tags)
+	tags := revision.TagsOf(td.Tags)
 	rev := revisionOf(td.TaskDefinition, tags)
 	s.Images = map[string]RevisionImage{}
 	for _, cd := range td.TaskDefinition.ContainerDefinitions {
