@@ -16,7 +16,9 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 )
 
-type entries struct{ in []ebtypes.PutEventsRequestEntry }
+type entries struct {
+	in []ebtypes.PutEventsRequestEntry
+}
 
 func (e *entries) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
 	e.in = append(e.in, in.Entries...)
