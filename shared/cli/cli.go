@@ -1,13 +1,13 @@
-// Package ops is the logic behind the deckhand CLI: validate, render, diff,
+// Package cli is the logic behind the deckhand CLI: validate, render, diff,
 // deploy (and following a rollout to its verdict), rollback, hold and
 // release, status, history and one-off job runs. Commands in cmd/deckhand
 // only parse flags and print what these functions return, so the same
 // operations are callable from Go (tests, the demo, benchmarks).
 //
 // Everything here runs the same engines the Lambda functions run
-// (shared/engine/deploy, shared/engine/jobs); ops adds only what a person at a terminal
-// needs on top: image resolution from a flag, a dry run, waiting for a
-// verdict and reading state back from ECS.
+// (shared/engine/deploy, shared/engine/jobs, built by shared/wire); cli adds
+// only what a person at a terminal needs on top: image resolution from a
+// flag, a dry run, waiting for a verdict and reading state back from ECS.
 package cli
 
 import (

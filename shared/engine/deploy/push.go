@@ -1,7 +1,9 @@
 // Package deploy is Deckhand's deploy engine: it turns image pushes into
 // task-definition revisions and service updates under the rules of
-// DESIGN §5 (accept, coalesce, hold, dedupe, order, keep other containers,
-// reuse, register then update, classify errors, pace).
+// DESIGN §5. Accept, coalesce, hold, dedupe, order, the rolled-back check
+// and keep-other-containers are functions of this package (rules.go);
+// reuse, register then update, error classification and pacing are
+// shared/engine/revision's, which the job engine and the CLI use too.
 package deploy
 
 import (
