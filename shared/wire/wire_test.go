@@ -16,7 +16,7 @@ func TestHandlerReadsTheAccountFromTheFunctionARN(t *testing.T) {
 		want       string
 	}{
 		"no configured account: the function's ARN names it": {arn: "arn:aws:lambda:us-west-2:210987654321:function:deployer", want: "210987654321"},
-		"a configured account is kept":                        {configured: "123456789012", arn: "arn:aws:lambda:us-west-2:210987654321:function:deployer", want: "123456789012"},
+		"a configured account is kept":                       {configured: "123456789012", arn: "arn:aws:lambda:us-west-2:210987654321:function:deployer", want: "123456789012"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
