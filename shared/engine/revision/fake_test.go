@@ -3,6 +3,7 @@ package revision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -92,15 +93,16 @@ func (f *fakeECS) ListTaskDefinitions(_ context.Context, in *ecs.ListTaskDefinit
 	if _, err := f.record("ListTaskDefinitions"); err != nil {
 		return nil, err
 	}
-	out := &ecs.ListTaskDefinitionsOutput{}
+	var arns []string // newest first, as Sort DESC asks
 	for family, revs := range f.defs {
-		if strings.HasPrefix(family, aws.ToString(in.FamilyPrefix)) {
-			for i := len(revs) - 1; i >= 0; i-- {
-				out.TaskDefinitionArns = append(out.TaskDefinitionArns, aws.ToString(revs[i].TaskDefinition.TaskDefinitionArn))
-			}
+		if !strings.HasPrefix(family, aws.ToString(in.FamilyPrefix)) {
+			continue
+		}
+		for _, d := range slices.Backward(revs) {
+			arns = append(arns, aws.ToString(d.TaskDefinition.TaskDefinitionArn))
 		}
 	}
-	return out, nil
+	return &ecs.ListTaskDefinitionsOutput{TaskDefinitionArns: arns}, nil
 }
 
 func (f *fakeECS) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
