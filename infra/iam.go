@@ -3,6 +3,8 @@ package main
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // ECS tag-on-create actions Deckhand uses. ecs:TagResource is allowed only
@@ -156,7 +158,7 @@ func (p policies) tagOnCreate(actions ...string) awsiam.PolicyStatement {
 // manifest's clusters only, and only keys under deckhand:rolled-back:.
 func (p policies) markRolledBack() awsiam.PolicyStatement {
 	return allow([]string{"ecs:TagResource"}, p.s.inClusters("service"), map[string]any{
-		"ForAllValues:StringLike": map[string]any{"aws:TagKeys": []string{"deckhand:rolled-back:*"}},
+		"ForAllValues:StringLike": map[string]any{"aws:TagKeys": []string{revision.TagRolledBack + "*"}},
 	})
 }
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	dhrevision "github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // TestHoldKeepsTheFirstReason checks the hold policy: a second hold with
@@ -39,7 +39,7 @@ func TestHoldKeepsTheFirstReason(t *testing.T) {
 		if !strings.Contains(r.stderr, s.wantStderr) {
 			t.Errorf("%s: stderr lacks %q", s.name, s.wantStderr)
 		}
-		if got := deploy.TagsOf(w.service(t, "web").Tags)[deploy.TagHold]; got != s.wantHold {
+		if got := dhrevision.TagsOf(w.service(t, "web").Tags)[dhrevision.TagHold]; got != s.wantHold {
 			t.Errorf("%s: hold tag %q, want %q", s.name, got, s.wantHold)
 		}
 	}
@@ -61,7 +61,7 @@ func TestRollbackKeepsAnEarlierHold(t *testing.T) {
 	if !strings.Contains(r.stdout, "web was already held (incident 4711)") {
 		t.Errorf("rollback output does not say the hold was kept:\n%s", r.stdout)
 	}
-	if got := deploy.TagsOf(w.service(t, "web").Tags)[deploy.TagHold]; got != "incident 4711" {
+	if got := dhrevision.TagsOf(w.service(t, "web").Tags)[dhrevision.TagHold]; got != "incident 4711" {
 		t.Errorf("hold tag %q, want the earlier hold kept", got)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	dhrevision "github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 func TestRollbackGoesBackAndHolds(t *testing.T) {
@@ -31,7 +31,7 @@ func TestRollbackGoesBackAndHolds(t *testing.T) {
 		t.Errorf("after rollback web runs %s, want digest %s (1.1.0)", got, first)
 	}
 	svc := w.service(t, "web")
-	if hold, ok := deploy.TagsOf(svc.Tags)[deploy.TagHold]; !ok || !strings.Contains(hold, "rollback to web:2") {
+	if hold, ok := dhrevision.TagsOf(svc.Tags)[dhrevision.TagHold]; !ok || !strings.Contains(hold, "rollback to web:2") {
 		t.Errorf("service hold tag = %q (present %v), want a rollback hold", hold, ok)
 	}
 
@@ -43,7 +43,7 @@ func TestRollbackGoesBackAndHolds(t *testing.T) {
 	if r := deckhand(t, w.args("release", "web")...); r.code != 0 || !strings.Contains(r.stdout, "released") {
 		t.Errorf("release: exit %d", r.code)
 	}
-	if _, ok := deploy.TagsOf(w.service(t, "web").Tags)[deploy.TagHold]; ok {
+	if _, ok := dhrevision.TagsOf(w.service(t, "web").Tags)[dhrevision.TagHold]; ok {
 		t.Errorf("hold tag still present after release")
 	}
 	if r := deckhand(t, w.args("deploy", "web", "--image", "web:1.3.0")...); r.code != 0 || !strings.Contains(r.stdout, "STARTED") {
@@ -83,7 +83,7 @@ func TestRollbackAfterTheFirstDeployGoesToTheRevisionBefore(t *testing.T) {
 	if got := w.image(t, "web", "web"); got != before {
 		t.Errorf("after the rollback web runs %s, want %s", got, before)
 	}
-	if got := deploy.TagsOf(w.service(t, "web").Tags)[deploy.TagRolledBack+"web"]; got != d {
+	if got := dhrevision.TagsOf(w.service(t, "web").Tags)[dhrevision.TagRolledBack+"web"]; got != d {
 		t.Errorf("rolled-back mark for web = %q, want the digest left, %s", got, d)
 	}
 }

@@ -14,12 +14,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/jobstest"
+	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
 // These end-to-end tests run the reconciler through the real Lambda handler
@@ -27,9 +29,9 @@ import (
 // FIFO queue to the real deployer.
 
 func reconciler(w *jobstest.World) lambda.Handler {
-	r := newReconciler(w.Config, w.AWS, w.Log)
-	r.Jobs.(*jobs.Engine).Now = w.SB.Clock().Now
-	return lambda.NewHandler(handler(r))
+	p := w.Parts()
+	p.Queue = queue.New(w.AWS, w.Config.QueueURL)
+	return lambda.NewHandler(handler(wire.Reconciler(p, wire.Jobs(p))))
 }
 
 func invoke(t *testing.T, h lambda.Handler) reconcile.Report {
@@ -95,6 +97,24 @@ func TestMissedPushIsDeployedOnce(t *testing.T) {
 	}
 }
 
+// TestLowerVersionPushedLaterIsCaughtUp: a hotfix on an older line (1.4.1)
+// pushed after 1.5.0 is the newest eligible image by rule 5 (push time
+// first), so a missed push of it is caught up and deployed.
+func TestLowerVersionPushedLaterIsCaughtUp(t *testing.T) {
+	w := jobstest.Start(t)
+	w.CreateWebService("1.5.0")
+	w.SB.Clock().Advance(time.Minute)
+	hotfix := w.SB.PushImageSilently("web", "1.4.1")
+	rep := invoke(t, reconciler(w))
+	if len(rep.Enqueued) != 1 || rep.Enqueued[0].Digest != hotfix {
+		t.Fatalf("pass enqueued %+v, want the missed push of 1.4.1 (%s)", rep.Enqueued, hotfix)
+	}
+	w.Settle(time.Minute)
+	if got := w.ServiceDigest("web"); got != hotfix {
+		t.Errorf("web runs %s after reconciling, want 1.4.1 (%s)", got, hotfix)
+	}
+}
+
 func TestHeldServiceIsLeftBehind(t *testing.T) {
 	w := jobstest.Start(t)
 	w.CreateWebService("1.0.0")
@@ -105,7 +125,7 @@ func TestHeldServiceIsLeftBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := w.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.Services[0].ServiceArn,
-		Tags: []ecstypes.Tag{{Key: aws.String(deploy.TagHold), Value: aws.String("incident-42")}}}); err != nil {
+		Tags: []ecstypes.Tag{{Key: aws.String(revision.TagHold), Value: aws.String("incident-42")}}}); err != nil {
 		t.Fatal(err)
 	}
 	rep := invoke(t, reconciler(w))

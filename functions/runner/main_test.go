@@ -14,9 +14,11 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/jobstest"
+	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
 // These end-to-end tests run the runner through the real Lambda handler
@@ -24,9 +26,7 @@ import (
 // sandbox router, and pushes reach the real deployer.
 
 func runner(w *jobstest.World) lambda.Handler {
-	e := newEngine(w.Config, w.AWS, w.Log)
-	e.Now = w.SB.Clock().Now
-	return lambda.NewHandler(handler(e))
+	return lambda.NewHandler(handler(wire.Jobs(w.Parts())))
 }
 
 func invoke(t *testing.T, h lambda.Handler, job string, scheduled time.Time) jobs.Result {
@@ -188,7 +188,7 @@ func TestPullFailureIsRetriedThenFailed(t *testing.T) {
 	var attempts []string
 	for _, task := range w.Tasks("report") {
 		for _, tag := range task.Tags {
-			if aws.ToString(tag.Key) == jobs.TagAttempt {
+			if aws.ToString(tag.Key) == revision.TagAttempt {
 				attempts = append(attempts, aws.ToString(tag.Value))
 			}
 		}
@@ -218,7 +218,7 @@ func TestLostRegisterResponseRegistersOnce(t *testing.T) {
 			}
 			hashes := map[string]int{}
 			for _, td := range w.SB.ECS().TaskDefinitions(res.TaskDefinition[strings.LastIndex(res.TaskDefinition, "/")+1 : strings.LastIndex(res.TaskDefinition, ":")]) {
-				hashes[td.Tags[jobs.TagContentHash]]++
+				hashes[td.Tags[revision.TagContentHash]]++
 			}
 			if len(hashes) == 0 || hashes[""] > 0 {
 				t.Fatalf("revisions of the job's family by content hash: %v; want every revision tagged", hashes)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // Clock is the time source for anything that waits. Against AWS it is real
@@ -32,7 +32,9 @@ type RealClock struct{}
 func (RealClock) Now(context.Context) (time.Time, error) { return time.Now(), nil }
 
 // Wait sleeps for d or until ctx is done.
-func (RealClock) Wait(ctx context.Context, d time.Duration) error { return deploy.SleepContext(ctx, d) }
+func (RealClock) Wait(ctx context.Context, d time.Duration) error {
+	return revision.SleepContext(ctx, d)
+}
 
 // SandboxClock drives the sandbox's virtual clock through its control API
 // (GET /_sandbox/now, POST /_sandbox/advance).

@@ -6,12 +6,13 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
 // DeployRequest is a manual deploy of images to one binding.
@@ -34,24 +35,36 @@ func (e *Env) Deploy(ctx context.Context, req DeployRequest) (deploy.Outcome, er
 	return e.deploy(ctx, e.engine(e.ECS, true), req)
 }
 
-// engine builds a deploy engine on api. Manual work is paced by ECS's own
-// rates only. The engine and its events run on the Env's clock, so against
-// the sandbox they carry its virtual time, as the pushes and rollouts do.
+// engine builds a deploy engine on api, one binding at a time. The engine
+// and its events run on the Env's clock, so against the sandbox they carry
+// its virtual time, as the pushes and rollouts do.
 func (e *Env) engine(api ECSAPI, emitEvents bool) *deploy.Engine {
-	eng := &deploy.Engine{
-		ECS: api, Source: e.Source, Account: e.Account, Region: e.Region, Logger: e.logger(),
-		RegisterLimit: rate.NewLimiter(rate.Inf, 0), UpdateLimit: rate.NewLimiter(rate.Inf, 0),
-		Concurrency: 1, Now: e.now,
+	p := e.parts(api)
+	if !emitEvents {
+		p.Events = nil
 	}
-	if emitEvents && e.Events != nil {
-		eng.Events = e.bus()
-	}
+	eng := wire.Deployer(p)
+	eng.Concurrency = 1
 	return eng
 }
 
 // bus emits Deckhand's events on the Env's clock.
 func (e *Env) bus() *emit.Bus {
 	return &emit.Bus{Client: e.Events, BusName: e.EventBus, Now: e.now}
+}
+
+// parts are the engines' parts (shared/wire) on api and the Env's other
+// clients, on the Env's clock. Manual work is paced by ECS's own rates only.
+func (e *Env) parts(api ECSAPI) *wire.Parts {
+	p := &wire.Parts{ECS: api, Source: e.Source, Logger: e.Logger, Unpaced: true, Now: e.now,
+		Config: config.Config{Account: e.Account, Region: e.Region, EventBus: e.EventBus}}
+	if e.ECR != nil {
+		p.ECR = e.ECR
+	}
+	if e.Events != nil {
+		p.Events = e.Events
+	}
+	return p
 }
 
 func (e *Env) deploy(ctx context.Context, eng *deploy.Engine, req DeployRequest) (deploy.Outcome, error) {
@@ -110,7 +123,7 @@ func missing(b *manifest.Service, err error) error {
 	if err == nil {
 		return nil
 	}
-	switch deploy.Reason(err) {
+	switch revision.Reason(err) {
 	case "ClusterNotFound":
 		return &NotFoundError{Kind: "cluster", Name: b.Cluster,
 			Hint: fmt.Sprintf("binding %s names it; check the manifest's cluster: and --region", b.Name)}

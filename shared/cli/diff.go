@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 )
 
 // Plan is what a deploy would do, found by running the deploy engine
@@ -92,7 +93,7 @@ func (e *Env) describeTaskDefinition(ctx context.Context, arn string) (*ecs.Desc
 	out, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 		TaskDefinition: aws.String(arn), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
 	if err != nil {
-		if isCode(err, "ClientException") {
+		if awserr.TaskDefinitionNotFound(err) {
 			return nil, &NotFoundError{Kind: "revision", Name: arn, Hint: "list revisions with `deckhand history <binding>`"}
 		}
 		return nil, fmt.Errorf("describe task definition %s: %w", arn, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 )
 
 // Rollout names the deployment to follow.
@@ -188,7 +189,7 @@ func (e *Env) describeService(ctx context.Context, cluster, service string) (*ty
 	out, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
 		Cluster: aws.String(cluster), Services: []string{service}, Include: []types.ServiceField{types.ServiceFieldTags}})
 	if err != nil {
-		if isCode(err, "ClusterNotFoundException") {
+		if awserr.ClusterNotFound(err) {
 			return nil, &NotFoundError{Kind: "cluster", Name: cluster, Hint: "check the manifest's cluster: and --region"}
 		}
 		return nil, fmt.Errorf("describe service %s/%s: %w", cluster, service, err)

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
@@ -90,8 +90,8 @@ func (e *Env) History(ctx context.Context, binding string, limit int) (*History,
 			if err != nil {
 				return nil, err
 			}
-			tags := deploy.TagsOf(td.Tags)
-			if tags[deploy.TagBinding] != b.Name {
+			tags := revision.TagsOf(td.Tags)
+			if tags[revision.TagBinding] != b.Name {
 				continue
 			}
 			h.Revisions = append(h.Revisions, revisionOf(td.TaskDefinition, tags))
@@ -104,17 +104,17 @@ func (e *Env) History(ctx context.Context, binding string, limit int) (*History,
 	return h, nil
 }
 
-func revisionOf(td *types.TaskDefinition, tags deploy.Tags) Revision {
+func revisionOf(td *types.TaskDefinition, tags revision.Tags) Revision {
 	r := Revision{ARN: aws.ToString(td.TaskDefinitionArn), Revision: td.Revision, RegisteredAt: aws.ToTime(td.RegisteredAt),
-		Trigger: tags[deploy.TagTrigger], EventID: tags[deploy.TagEventID], Template: tags[deploy.TagTemplate],
-		Images: map[string]RevisionImage{}, Changed: strings.Fields(tags[deploy.TagChanged])}
+		Trigger: tags[revision.TagTrigger], EventID: tags[revision.TagEventID], Template: tags[revision.TagTemplate],
+		Images: map[string]RevisionImage{}, Changed: strings.Fields(tags[revision.TagChanged])}
 	for k, v := range tags {
-		if c, ok := strings.CutPrefix(k, deploy.TagDigest); ok {
+		if c, ok := strings.CutPrefix(k, revision.TagDigest); ok {
 			img := r.Images[c]
 			img.Digest = v
 			r.Images[c] = img
 		}
-		if c, ok := strings.CutPrefix(k, deploy.TagImageTag); ok {
+		if c, ok := strings.CutPrefix(k, revision.TagImageTag); ok {
 			img := r.Images[c]
 			img.Tag = v
 			r.Images[c] = img
@@ -151,8 +151,8 @@ func verdicts(revs []Revision, svc *types.Service) {
 		}
 	}
 	marks := map[string]string{}
-	for k, v := range deploy.TagsOf(svc.Tags) {
-		if c, ok := strings.CutPrefix(k, deploy.TagRolledBack); ok {
+	for k, v := range revision.TagsOf(svc.Tags) {
+		if c, ok := strings.CutPrefix(k, revision.TagRolledBack); ok {
 			marks[c] = v
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -44,8 +44,8 @@ func (e *Env) Hold(ctx context.Context, binding, reason string, force bool) (*Ho
 		return nil, err
 	}
 	res := &HoldResult{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Held: true}
-	prev, was := deploy.TagsOf(svc.Tags)[deploy.TagHold]
-	want := deploy.TagValue(reason)
+	prev, was := revision.TagsOf(svc.Tags)[revision.TagHold]
+	want := revision.TagValue(reason)
 	switch {
 	case was && (reason == "" || want == prev):
 		res.Reason = prev
@@ -62,7 +62,7 @@ func (e *Env) Hold(ctx context.Context, binding, reason string, force bool) (*Ho
 	if err := e.tagHold(ctx, svc, reason); err != nil {
 		return nil, err
 	}
-	res.Reason, res.Changed = deploy.TagValue(reason), true
+	res.Reason, res.Changed = revision.TagValue(reason), true
 	return res, nil
 }
 
@@ -72,9 +72,9 @@ func (e *Env) Release(ctx context.Context, binding string) (*HoldResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	prev, was := deploy.TagsOf(svc.Tags)[deploy.TagHold]
+	prev, was := revision.TagsOf(svc.Tags)[revision.TagHold]
 	if was {
-		if _, err := e.ECS.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: svc.ServiceArn, TagKeys: []string{deploy.TagHold}}); err != nil {
+		if _, err := e.ECS.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: svc.ServiceArn, TagKeys: []string{revision.TagHold}}); err != nil {
 			return nil, fmt.Errorf("untag service %s/%s: %w", b.Cluster, b.Service, err)
 		}
 	}
@@ -96,9 +96,9 @@ func (e *Env) bindingService(ctx context.Context, binding string) (*manifest.Ser
 
 func (e *Env) tagHold(ctx context.Context, svc *types.Service, reason string) error {
 	_, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn,
-		Tags: []types.Tag{{Key: aws.String(deploy.TagHold), Value: aws.String(deploy.TagValue(reason))}}})
+		Tags: []types.Tag{{Key: aws.String(revision.TagHold), Value: aws.String(revision.TagValue(reason))}}})
 	if err != nil {
-		return fmt.Errorf("tag service %s with %s: %w", aws.ToString(svc.ServiceName), deploy.TagHold, err)
+		return fmt.Errorf("tag service %s with %s: %w", aws.ToString(svc.ServiceName), revision.TagHold, err)
 	}
 	return nil
 }

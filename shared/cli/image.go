@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
@@ -81,7 +82,7 @@ func (e *Env) ResolveImage(ctx context.Context, ref ImageRef) (Resolved, error) 
 	}
 	out, err := e.ECR.DescribeImages(ctx, in)
 	if err != nil {
-		if isCode(err, "ImageNotFoundException", "RepositoryNotFoundException") {
+		if awserr.ImageNotFound(err) {
 			return Resolved{}, &NotFoundError{Kind: "image", Name: ref.String(),
 				Hint: fmt.Sprintf("list what exists with `aws ecr describe-images --repository-name %s`", ref.Repository)}
 		}

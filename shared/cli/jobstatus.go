@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/schedule"
 )
@@ -94,7 +96,7 @@ func (e *Env) jobRuns(ctx context.Context, j *manifest.Job, limit int) ([]JobRun
 		out, err := e.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(j.Cluster), StartedBy: aws.String(jobs.StartedBy(j.Name)),
 			DesiredStatus: status, MaxResults: aws.Int32(100)})
 		if err != nil {
-			if isCode(err, "ClusterNotFoundException") {
+			if awserr.ClusterNotFound(err) {
 				return nil, nil
 			}
 			return nil, fmt.Errorf("list tasks of job %s: %w", j.Name, err)
@@ -134,9 +136,9 @@ func (e *Env) jobRun(ctx context.Context, t types.Task, essential map[string]map
 	for _, tg := range t.Tags {
 		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
-	r := JobRun{TaskARN: aws.ToString(t.TaskArn), LastStatus: aws.ToString(t.LastStatus), ScheduledTime: tags[jobs.TagScheduledTime],
+	r := JobRun{TaskARN: aws.ToString(t.TaskArn), LastStatus: aws.ToString(t.LastStatus), ScheduledTime: tags[revision.TagScheduledTime],
 		CreatedAt: aws.ToTime(t.CreatedAt), StartedAt: aws.ToTime(t.StartedAt), StoppedAt: aws.ToTime(t.StoppedAt)}
-	r.Attempt, _ = strconv.Atoi(tags[jobs.TagAttempt])
+	r.Attempt, _ = strconv.Atoi(tags[revision.TagAttempt])
 	if r.LastStatus != "STOPPED" {
 		return r, nil
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
@@ -140,33 +140,12 @@ func target(m *manifest.Manifest, name string) (renderTarget, error) {
 
 func serviceTarget(b *manifest.Service) renderTarget {
 	return renderTarget{kind: "service", name: b.Name, template: b.Template, cluster: b.Cluster, service: b.Service,
-		images: b.Images, vars: b.Vars, primary: ServicePrimary(b), allow: b.Allow}
+		images: b.Images, vars: b.Vars, primary: revision.ServicePrimary(b), allow: b.Allow}
 }
 
 func jobTarget(j *manifest.Job) renderTarget {
 	return renderTarget{kind: "job", name: j.Name, template: j.Template, cluster: j.Cluster, service: j.Name,
-		images: j.Images, vars: j.Vars, primary: JobPrimary(j), allow: j.Allow, job: j}
-}
-
-// ServicePrimary is the container .Image refers to in a service template,
-// by the deploy engine's rule.
-func ServicePrimary(b *manifest.Service) string {
-	if len(b.Images) == 0 {
-		return ""
-	}
-	return deploy.Primary(b)
-}
-
-// JobPrimary is the container .Image refers to in a job template: the
-// overrides' container, else the first by name. It mirrors the run engine.
-func JobPrimary(j *manifest.Job) string {
-	if j.Overrides != nil && j.Overrides.Container != "" {
-		return j.Overrides.Container
-	}
-	if keys := sortedKeys(j.Images); len(keys) > 0 {
-		return keys[0]
-	}
-	return ""
+		images: j.Images, vars: j.Vars, primary: revision.JobPrimary(j), allow: j.Allow, job: j}
 }
 
 // OfflineAccount is the account to render with offline: the one the

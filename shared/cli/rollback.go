@@ -7,13 +7,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
-	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // RollbackResult is what a rollback did.
@@ -71,20 +69,22 @@ func (e *Env) Rollback(ctx context.Context, binding, to string) (*RollbackResult
 	}
 	now := e.Now(ctx)
 	res := &RollbackResult{Target: target}
-	res.Hold, res.KeptHold = deploy.TagsOf(svc.Tags)[deploy.TagHold]
+	res.Hold, res.KeptHold = revision.TagsOf(svc.Tags)[revision.TagHold]
 	if !res.KeptHold {
 		res.Hold = fmt.Sprintf("rollback to %s:%d at %s - release with deckhand release %s",
 			h.Family, target.Revision, now.UTC().Format(time.RFC3339), b.Name)
 		if err := e.tagHold(ctx, svc, res.Hold); err != nil {
 			return nil, err
 		}
-		res.Hold = deploy.TagValue(res.Hold)
+		res.Hold = revision.TagValue(res.Hold)
 	}
-	depID, err := e.updateService(ctx, b, target.ARN)
+	_, limit := revision.Limits()
+	u := revision.Updater{ECS: e.ECS, Limit: limit, Pacer: revision.Pacer{Sleep: e.clock().Wait, Now: func() time.Time { return e.Now(ctx) }}}
+	depID, err := u.Update(ctx, b, target.ARN)
 	if err != nil {
 		return nil, err
 	}
-	old := withImages(revisionOf(running.TaskDefinition, deploy.TagsOf(running.Tags)), running.TaskDefinition)
+	old := withImages(revisionOf(running.TaskDefinition, revision.TagsOf(running.Tags)), running.TaskDefinition)
 	if res.Marked, err = e.markRolledBack(ctx, svc, old, target); err != nil {
 		res.Note = fmt.Sprintf("the rollback goes on, but %v; a push of the digests it left may deploy again once released", err)
 	}
@@ -134,27 +134,5 @@ func rollbackTarget(ctx context.Context, e *Env, h *History, running *types.Task
 	if td.TaskDefinition.Status != types.TaskDefinitionStatusActive {
 		return Revision{}, usagef("--to %s is %s; ECS deploys only ACTIVE revisions", to, td.TaskDefinition.Status)
 	}
-	return withImages(revisionOf(td.TaskDefinition, deploy.TagsOf(td.Tags)), td.TaskDefinition), nil
-}
-
-// updateService points the service at arn with the manifest's circuit
-// breaker, as the deploy engine does, and returns the deployment id.
-func (e *Env) updateService(ctx context.Context, b *manifest.Service, arn string) (string, error) {
-	cb := &types.DeploymentCircuitBreaker{
-		Enable:   b.CircuitBreaker != manifest.CircuitBreakerOff,
-		Rollback: b.CircuitBreaker == manifest.CircuitBreakerRollback || b.CircuitBreaker == "",
-	}
-	out, err := e.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
-		Cluster: aws.String(b.Cluster), Service: aws.String(b.Service), TaskDefinition: aws.String(arn),
-		DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: cb},
-	})
-	if err != nil {
-		return "", fmt.Errorf("update service %s/%s: %w", b.Cluster, b.Service, err)
-	}
-	for _, d := range out.Service.Deployments {
-		if aws.ToString(d.Status) == "PRIMARY" && aws.ToString(d.TaskDefinition) == arn {
-			return aws.ToString(d.Id), nil
-		}
-	}
-	return "", nil
+	return withImages(revisionOf(td.TaskDefinition, revision.TagsOf(td.Tags)), td.TaskDefinition), nil
 }

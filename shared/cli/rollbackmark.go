@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
@@ -18,7 +18,7 @@ import (
 // revision, whoever registered it: where a rollback goes when Deckhand
 // registered nothing older (the revision the service ran before Deckhand's
 // first deploy).
-func (e *Env) previousActive(ctx context.Context, family string, revision int32) (Revision, bool, error) {
+func (e *Env) previousActive(ctx context.Context, family string, rev int32) (Revision, bool, error) {
 	p := ecs.NewListTaskDefinitionsPaginator(e.ECS, &ecs.ListTaskDefinitionsInput{
 		FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc})
 	for p.HasMorePages() {
@@ -28,14 +28,14 @@ func (e *Env) previousActive(ctx context.Context, family string, revision int32)
 		}
 		for _, arn := range page.TaskDefinitionArns {
 			// FamilyPrefix also matches longer families (web-canary for web).
-			if f, n := taskdef.SplitARN(arn); f != family || n >= int(revision) {
+			if f, n := taskdef.SplitARN(arn); f != family || n >= int(rev) {
 				continue
 			}
 			td, err := e.describeTaskDefinition(ctx, arn)
 			if err != nil {
 				return Revision{}, false, err
 			}
-			return withImages(revisionOf(td.TaskDefinition, deploy.TagsOf(td.Tags)), td.TaskDefinition), true, nil
+			return withImages(revisionOf(td.TaskDefinition, revision.TagsOf(td.Tags)), td.TaskDefinition), true, nil
 		}
 	}
 	return Revision{}, false, nil
@@ -76,7 +76,7 @@ func (e *Env) markRolledBack(ctx context.Context, svc *types.Service, from, to R
 	}
 	var tags []types.Tag
 	for _, c := range slices.Sorted(maps.Keys(marks)) {
-		tags = append(tags, types.Tag{Key: aws.String(deploy.TagRolledBack + c), Value: aws.String(marks[c])})
+		tags = append(tags, types.Tag{Key: aws.String(revision.TagRolledBack + c), Value: aws.String(marks[c])})
 	}
 	if _, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: tags}); err != nil {
 		return nil, fmt.Errorf("tag service %s with the rolled-back digests: %w", aws.ToString(svc.ServiceName), err)

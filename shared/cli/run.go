@@ -11,10 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
+	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
 // RunRequest is a one-off run of a job.
@@ -65,7 +66,7 @@ func (e *Env) Run(ctx context.Context, req RunRequest) (RunResult, error) {
 		return RunResult{}, err
 	}
 	if len(req.Command) > 0 || len(req.Env) > 0 {
-		co := types.ContainerOverride{Name: aws.String(JobPrimary(j)), Command: req.Command}
+		co := types.ContainerOverride{Name: aws.String(revision.JobPrimary(j)), Command: req.Command}
 		for _, k := range sortedKeys(req.Env) {
 			co.Environment = append(co.Environment, types.KeyValuePair{Name: aws.String(k), Value: aws.String(req.Env[k])})
 		}
@@ -84,18 +85,10 @@ func (e *Env) Run(ctx context.Context, req RunRequest) (RunResult, error) {
 		}
 	}
 	now := e.Now(ctx)
-	eng := &jobs.Engine{
-		ECS: &overridingECS{ECSAPI: e.ECS, override: req.Override}, ECR: e.ECR, Source: e.Source,
-		Account: e.Account, Region: e.Region, EventBus: e.EventBus, Log: e.logger(),
-		Now: func() time.Time { return e.Now(ctx) },
-	}
-	if e.Events != nil {
-		eng.Events = e.Events
-	} else {
-		eng.Events = noEvents{}
-	}
+	p := e.parts(&overridingECS{ECSAPI: e.ECS, override: req.Override})
+	p.Now = func() time.Time { return e.Now(ctx) }
 	at := now.UTC().Truncate(time.Second)
-	res, err := eng.Run(ctx, jobs.Invocation{Job: j.Name, ScheduledTime: at.Format(time.RFC3339)})
+	res, err := wire.Jobs(p).Run(ctx, jobs.Invocation{Job: j.Name, ScheduledTime: at.Format(time.RFC3339)})
 	if err != nil {
 		return RunResult{res, at}, fmt.Errorf("run %s: %w", j.Name, err)
 	}
@@ -199,11 +192,4 @@ func mergeOverride(base, over *types.TaskOverride) *types.TaskOverride {
 		out.ContainerOverrides[i] = cur
 	}
 	return &out
-}
-
-// noEvents drops job events when no bus is configured.
-type noEvents struct{}
-
-func (noEvents) PutEvents(context.Context, *eventbridge.PutEventsInput, ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	return &eventbridge.PutEventsOutput{}, nil
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -101,12 +101,12 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 	}
 	s.Revision = aws.ToString(svc.TaskDefinition)
 	s.Running, s.Desired = svc.RunningCount, svc.DesiredCount
-	s.HoldReason, s.Held = deploy.TagsOf(svc.Tags)[deploy.TagHold]
+	s.HoldReason, s.Held = revision.TagsOf(svc.Tags)[revision.TagHold]
 	td, err := e.describeTaskDefinition(ctx, s.Revision)
 	if err != nil {
 		return s, err
 	}
-	s.Images = withImages(revisionOf(td.TaskDefinition, deploy.TagsOf(td.Tags)), td.TaskDefinition).Images
+	s.Images = withImages(revisionOf(td.TaskDefinition, revision.TagsOf(td.Tags)), td.TaskDefinition).Images
 	// The newest deployment tells the last verdict; a PRIMARY that is a
 	// circuit-breaker rollback means the newest attempt was rolled back.
 	for _, d := range svc.Deployments {

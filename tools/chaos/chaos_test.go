@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
@@ -91,7 +91,7 @@ func (h hidePushedAt) RegisterTaskDefinition(ctx context.Context, in *ecs.Regist
 func withoutPushedAt(tags []ecstypes.Tag) []ecstypes.Tag {
 	kept := tags[:0:0]
 	for _, tag := range tags {
-		if !strings.HasPrefix(*tag.Key, deploy.TagPushedAt) {
+		if !strings.HasPrefix(*tag.Key, revision.TagPushedAt) {
 			kept = append(kept, tag)
 		}
 	}

@@ -13,8 +13,8 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 	"github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
@@ -328,10 +328,10 @@ func (c *checker) noBackward() Row {
 		for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
 			m, tags := map[string]string{}, map[string]string{}
 			for k, v := range td.Tags {
-				if cn, ok := strings.CutPrefix(k, deploy.TagPushedAt); ok {
+				if cn, ok := strings.CutPrefix(k, revision.TagPushedAt); ok {
 					m[cn] = v
 				}
-				if cn, ok := strings.CutPrefix(k, deploy.TagImageTag); ok {
+				if cn, ok := strings.CutPrefix(k, revision.TagImageTag); ok {
 					tags[cn] = v
 				}
 			}
@@ -402,11 +402,11 @@ func (c *checker) uniqueHash() Row {
 		seen := map[string]ecssim.TaskDefinitionSnapshot{}
 		for _, td := range c.res.sb.ECS().TaskDefinitions(f) {
 			row.Checked++
-			h := td.Tags[deploy.TagContentHash]
+			h := td.Tags[revision.TagContentHash]
 			if h != "" {
 				if prev, dup := seen[h]; dup {
 					v := fmt.Sprintf("family %s: %s and %s share content hash %s", f, prev.ARN, td.ARN, short(h))
-					if prev.Tags[deploy.TagEventID] != "" && prev.Tags[deploy.TagEventID] == td.Tags[deploy.TagEventID] {
+					if prev.Tags[revision.TagEventID] != "" && prev.Tags[revision.TagEventID] == td.Tags[revision.TagEventID] {
 						row.Known = append(row.Known, "G1: "+v)
 					} else {
 						row.Violations = append(row.Violations, v)
@@ -441,7 +441,7 @@ func (c *checker) jobs(ctx context.Context) (Row, error) {
 		}
 		for _, t := range out.Tasks {
 			for _, tag := range t.Tags {
-				if aws.ToString(tag.Key) == jobs.TagScheduledTime {
+				if aws.ToString(tag.Key) == revision.TagScheduledTime {
 					perTime[aws.ToString(tag.Value)]++
 				}
 			}

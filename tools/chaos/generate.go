@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // pending is an input waiting for its delivery step (reordering across
@@ -278,7 +278,7 @@ func (r *runner) toggleHold(ctx context.Context) {
 
 func (r *runner) isHeld(name string) bool {
 	snap, _ := r.sb.ECS().Service(cluster, name)
-	_, ok := snap.Tags[deploy.TagHold]
+	_, ok := snap.Tags[revision.TagHold]
 	return ok
 }
 
@@ -289,10 +289,10 @@ func (r *runner) setHold(ctx context.Context, name string, hold bool) {
 	if !ok {
 		return
 	}
-	op, body := "UntagResource", fmt.Sprintf(`{"resourceArn":%q,"tagKeys":[%q]}`, snap.ARN, deploy.TagHold)
+	op, body := "UntagResource", fmt.Sprintf(`{"resourceArn":%q,"tagKeys":[%q]}`, snap.ARN, revision.TagHold)
 	if hold {
 		r.held[name] = true
-		op, body = "TagResource", fmt.Sprintf(`{"resourceArn":%q,"tags":[{"key":%q,"value":"chaos"}]}`, snap.ARN, deploy.TagHold)
+		op, body = "TagResource", fmt.Sprintf(`{"resourceArn":%q,"tags":[{"key":%q,"value":"chaos"}]}`, snap.ARN, revision.TagHold)
 	}
 	if _, err := r.sb.ECS().Handle(ctx, op, []byte(body)); err != nil {
 		r.res.HarnessErrors = append(r.res.HarnessErrors, fmt.Errorf("%s %s: %w", op, name, err))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
 )
@@ -113,7 +114,7 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	// ECS's register rate on the virtual clock, so bursts of pushes make the
 	// engine catch up through ECR (shared/engine/deploy/catchup.go) as it would in
 	// AWS. Its waits are not slept: the sandbox's clock moves on its own.
-	st.Deployer.RegisterLimit = rate.NewLimiter(deploy.RegisterRate, deploy.RegisterBurst)
+	st.Deployer.RegisterLimit = rate.NewLimiter(revision.RegisterRate, revision.RegisterBurst)
 	st.Deployer.Events = &recordingEmitter{inner: st.Deployer.Events, r: r.rec}
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -109,11 +109,10 @@ func (s *S3) get(ctx context.Context, key string) (object, error) {
 	}
 	out, err := s.Client.GetObject(ctx, in)
 	if err != nil {
-		var apiErr smithy.APIError
-		if ok && errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotModified" {
+		if ok && awserr.NotModified(err) {
 			return cached, nil
 		}
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound") {
+		if awserr.NoSuchKey(err) {
 			return object{}, fmt.Errorf("get s3://%s/%s: %w", s.Bucket, key, ErrNotFound)
 		}
 		return object{}, fmt.Errorf("get s3://%s/%s: %w", s.Bucket, key, err)

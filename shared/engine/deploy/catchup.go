@@ -2,15 +2,16 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
+	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -28,11 +29,12 @@ var _ ecrAPI = (*ecr.Client)(nil)
 // revision, at ECS's account-wide RegisterTaskDefinition rate of one per
 // second once the burst of 20 is spent. When registers come faster than
 // that rate, the engine first takes its register token (waiting if the
-// bucket is empty), then asks ECR for the newest image of the pushed repository that the binding's tag policy
-// accepts, and deploys that one if it was pushed after the push at hand.
-// The push events of the images it skipped arrive later and are SUPERSEDED
-// by the order rule (the running image was pushed after them); the event of
-// the image it deployed is ALREADY_DEPLOYED.
+// bucket is empty), then asks ECR for the newest eligible image of the
+// pushed repository (ecrimages.Newest, by rule 5's order), and deploys that
+// one if it was pushed after the push at hand. The push events of the
+// images it skipped arrive later and are SUPERSEDED by the order rule (the
+// running image was pushed after them); the event of the image it deployed
+// is ALREADY_DEPLOYED.
 //
 // It costs one DescribeImages call per pushed container, made only during a
 // burst (where it saves a register, and the register bucket's wait dwarfs
@@ -48,6 +50,27 @@ func (e *Engine) bursting() bool {
 	return e.RegisterLimit.TokensAt(e.Now()) < float64(e.RegisterLimit.Burst())-1
 }
 
+// catchUpInBurst, in a burst, takes the register token (paced) and catches
+// deploy up to newer eligible images, recording each replaced push in ev's
+// containers. It returns a note per replaced container for the reason.
+func (e *Engine) catchUpInBurst(ctx context.Context, b *manifest.Service, deploy map[string]Push, run *running, ev *events.DeploymentStateChange) (notes []string, paced bool, err error) {
+	if e.ECR == nil || !e.bursting() {
+		return nil, false, nil
+	}
+	if err := e.pacer().Wait(ctx, e.RegisterLimit); err != nil {
+		return nil, false, fmt.Errorf("wait for register rate: %w", err)
+	}
+	notes = e.catchUp(ctx, b, deploy, run)
+	for c, p := range deploy {
+		if ch := ev.Containers[c]; ch.NewDigest != p.Digest {
+			ch.PushedDigest, ch.PushedTag = ch.NewDigest, ch.NewTag
+			ch.NewDigest, ch.NewTag = p.Digest, p.Tag
+			ev.Containers[c] = ch
+		}
+	}
+	return notes, true, nil
+}
+
 // catchUp replaces pushes in deploy by newer eligible images from ECR and
 // returns a note per replaced container for the event's reason.
 func (e *Engine) catchUp(ctx context.Context, b *manifest.Service, deploy map[string]Push, run *running) []string {
@@ -57,11 +80,17 @@ func (e *Engine) catchUp(ctx context.Context, b *manifest.Service, deploy map[st
 		if (p.Account != "" && p.Account != e.Account) || (p.Region != "" && p.Region != e.Region) || p.Force {
 			continue
 		}
-		cand, ok := e.newestPushed(ctx, p.Repository, b.Images[c])
-		if !ok || cand.Digest == p.Digest || !cand.PushedAt.After(p.PushedAt) {
+		cand, err := ecrimages.Newest(ctx, e.ECR, e.Region, p.Repository, b.Images[c].Policy())
+		if err != nil {
+			if !errors.Is(err, ecrimages.ErrNoEligibleImage) {
+				e.Logger.WarnContext(ctx, "catch-up: describe images failed; deploying the push as it is", "repository", p.Repository, "error", err)
+			}
 			continue
 		}
-		if cand.Digest == run.digest(c) || cand.Digest == run.serviceTags()[TagRolledBack+c] {
+		if cand.Digest == p.Digest || !cand.PushedAt.After(p.PushedAt) {
+			continue
+		}
+		if cand.Digest == run.digest(c) || rolledBack(run.serviceTags(), c, Push{Digest: cand.Digest}) {
 			continue
 		}
 		notes = append(notes, fmt.Sprintf("%s caught up from %s to %s (pushed %s), found in ECR while waiting for register capacity",
@@ -70,43 +99,4 @@ func (e *Engine) catchUp(ctx context.Context, b *manifest.Service, deploy map[st
 		deploy[c] = p
 	}
 	return notes
-}
-
-// pushedImage is an ECR image as catch-up sees it.
-type pushedImage struct {
-	Tag, Digest string
-	PushedAt    time.Time
-}
-
-// newestPushed is the most recently pushed image of repository with a tag
-// the policy accepts (the engine orders pushes by push time, rule 5).
-func (e *Engine) newestPushed(ctx context.Context, repository string, img manifest.Image) (pushedImage, bool) {
-	policy := img.Policy()
-	var best pushedImage
-	found := false
-	p := ecr.NewDescribeImagesPaginator(e.ECR, &ecr.DescribeImagesInput{
-		RepositoryName: aws.String(repository),
-		Filter:         &ecrtypes.DescribeImagesFilter{TagStatus: ecrtypes.TagStatusTagged},
-		MaxResults:     aws.Int32(1000),
-	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			e.Logger.WarnContext(ctx, "catch-up: describe images failed; deploying the push as it is", "repository", repository, "error", err)
-			return pushedImage{}, false
-		}
-		for _, d := range out.ImageDetails {
-			at := aws.ToTime(d.ImagePushedAt)
-			for _, tag := range d.ImageTags {
-				if !policy.Match(tag) {
-					continue
-				}
-				c := pushedImage{Tag: tag, Digest: aws.ToString(d.ImageDigest), PushedAt: at}
-				if !found || at.After(best.PushedAt) || (at.Equal(best.PushedAt) && policy.Compare(tag, best.Tag) > 0) {
-					best, found = c, true
-				}
-			}
-		}
-	}
-	return best, found
 }

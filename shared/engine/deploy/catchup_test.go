@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // fakeECR serves DescribeImages from memory.
@@ -52,8 +53,8 @@ func burstingWorld(t *testing.T) (*world, *fakeECR) {
 	w := newWorld()
 	f := &fakeECR{}
 	w.engine.ECR = f
-	w.engine.RegisterLimit = rate.NewLimiter(RegisterRate, RegisterBurst)
-	if !w.engine.RegisterLimit.AllowN(w.engine.Now(), RegisterBurst-2) {
+	w.engine.RegisterLimit = rate.NewLimiter(revision.RegisterRate, revision.RegisterBurst)
+	if !w.engine.RegisterLimit.AllowN(w.engine.Now(), revision.RegisterBurst-2) {
 		t.Fatal("could not drain the register bucket")
 	}
 	f.add("web", "1.4.0", digestA, 0)
@@ -81,8 +82,8 @@ func TestCatchUpDeploysTheNewestEligibleImageDuringABurst(t *testing.T) {
 	if !strings.Contains(out[0].Event.Reason, "caught up from 1.4.0 to 1.5.0") {
 		t.Errorf("reason %q does not say it caught up", out[0].Event.Reason)
 	}
-	tags := TagsOf(w.ecs.running("prod", "web").Tags)
-	if tags[TagDigest+"web"] != digestB || tags[TagImageTag+"web"] != "1.5.0" || tags[TagPushedAt+"web"] != "2026-11-16T01:01:00Z" {
+	tags := revision.TagsOf(w.ecs.running("prod", "web").Tags)
+	if tags[revision.TagDigest+"web"] != digestB || tags[revision.TagImageTag+"web"] != "1.5.0" || tags[revision.TagPushedAt+"web"] != "2026-11-16T01:01:00Z" {
 		t.Errorf("revision tags describe the push, not the deployed image: %v", tags)
 	}
 	// The skipped and the deployed image's own events arrive later.
@@ -101,11 +102,11 @@ func TestCatchUpDeploysTheNewestEligibleImageDuringABurst(t *testing.T) {
 func TestCatchUpLeavesThePushAlone(t *testing.T) {
 	tests := map[string]func(t *testing.T, w *world, f *fakeECR){
 		"when no register came before (no burst)": func(t *testing.T, w *world, f *fakeECR) {
-			w.engine.RegisterLimit = rate.NewLimiter(RegisterRate, RegisterBurst)
+			w.engine.RegisterLimit = rate.NewLimiter(revision.RegisterRate, revision.RegisterBurst)
 		},
 		"when ECR fails": func(t *testing.T, w *world, f *fakeECR) { f.err = errors.New("AccessDeniedException") },
 		"when the newer image was rolled back by the circuit breaker": func(t *testing.T, w *world, f *fakeECR) {
-			w.ecs.services["prod/web"].Tags = []types.Tag{{Key: aws.String(TagRolledBack + "web"), Value: aws.String(digestB)}}
+			w.ecs.services["prod/web"].Tags = []types.Tag{{Key: aws.String(revision.TagRolledBack + "web"), Value: aws.String(digestB)}}
 		},
 		"for a forced manual deploy": func(t *testing.T, w *world, f *fakeECR) {},
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -35,14 +34,6 @@ type emitter interface {
 	Put(ctx context.Context, evs ...emit.Event) error
 }
 
-// ECS's per-account, per-Region rates (DESIGN §5 rule 10).
-const (
-	RegisterRate  = 1  // RegisterTaskDefinition per second, sustained
-	RegisterBurst = 20 //
-	UpdateRate    = 5  // UpdateService per second, sustained
-	UpdateBurst   = 50 //
-)
-
 // Engine deploys pushes. Build it once per process; it is safe for
 // concurrent use.
 type Engine struct {
@@ -59,14 +50,14 @@ type Engine struct {
 	// Concurrency bounds how many bindings deploy at once (default 4).
 	Concurrency int
 	// RegisterLimit and UpdateLimit pace the write calls (defaults: ECS's
-	// rates), on the engine's clock: Now and Sleep.
+	// rates, revision.Limits), on the engine's clock: Now and Sleep.
 	RegisterLimit *rate.Limiter
 	UpdateLimit   *rate.Limiter
 	// Attempts is how often a throttled or 5xx call is tried in all,
 	// on top of the SDK's own retries (default 3).
 	Attempts int
-	// Sleep waits between attempts and for rate tokens (default: a
-	// context-aware timer). A simulation may advance a virtual clock.
+	// Sleep waits between attempts and for rate tokens (default
+	// revision.SleepContext). A simulation may advance a virtual clock.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock for durations (default time.Now).
 	Now func() time.Time
@@ -78,10 +69,9 @@ type Engine struct {
 	// families remembers each binding's task-definition family from its last
 	// render, so the family's latest revision is read in parallel next time.
 	families sync.Map
-	// registered remembers, per family, the last revision this engine
-	// registered or reused, as DescribeTaskDefinition would show it (see
-	// known.go).
-	registered sync.Map
+	// memory remembers, per family, the last revision this engine
+	// registered (revision.Memory).
+	memory revision.Memory
 }
 
 func (e *Engine) init() {
@@ -89,17 +79,18 @@ func (e *Engine) init() {
 		if e.Concurrency <= 0 {
 			e.Concurrency = 4
 		}
+		register, update := revision.Limits()
 		if e.RegisterLimit == nil {
-			e.RegisterLimit = rate.NewLimiter(RegisterRate, RegisterBurst)
+			e.RegisterLimit = register
 		}
 		if e.UpdateLimit == nil {
-			e.UpdateLimit = rate.NewLimiter(UpdateRate, UpdateBurst)
+			e.UpdateLimit = update
 		}
 		if e.Attempts <= 0 {
 			e.Attempts = 3
 		}
 		if e.Sleep == nil {
-			e.Sleep = SleepContext
+			e.Sleep = revision.SleepContext
 		}
 		if e.Now == nil {
 			e.Now = time.Now
@@ -108,6 +99,17 @@ func (e *Engine) init() {
 			e.Logger = slog.New(slog.DiscardHandler)
 		}
 	})
+}
+
+// pacer paces and retries the engine's calls on its clock (rules 9, 10).
+func (e *Engine) pacer() revision.Pacer {
+	return revision.Pacer{Attempts: e.Attempts, Sleep: e.Sleep, Now: e.Now}
+}
+
+// registrar finds or registers revisions (rule 7) with the engine's
+// pacing and memory.
+func (e *Engine) registrar() revision.Registrar {
+	return revision.Registrar{ECS: e.ECS, Pacer: e.pacer(), Limit: e.RegisterLimit, Memory: &e.memory}
 }
 
 // Outcome is the engine's decision for one binding (or for a push that
@@ -196,7 +198,7 @@ func (e *Engine) emit(ctx context.Context, outcomes []Outcome) error {
 			details = append(details, o.Event)
 		}
 	}
-	if err := e.retry(ctx, func() error { return e.Events.Put(ctx, emit.Deployments(details...)...) }); err != nil {
+	if err := e.pacer().Retry(ctx, func() error { return e.Events.Put(ctx, emit.Deployments(details...)...) }); err != nil {
 		return fmt.Errorf("emit deployment events: %w", err)
 	}
 	return nil
@@ -220,92 +222,4 @@ func (e *Engine) log(ctx context.Context, o Outcome) {
 		level = slog.LevelError
 	}
 	e.Logger.Log(ctx, level, "deploy decision", attrs...)
-}
-
-// plan is one binding's work after accept and coalesce.
-type plan struct {
-	binding *manifest.Service
-	// pushes maps container name to the winning push for it.
-	pushes map[string]Push
-}
-
-// plan applies rule 1 (accept) and rule 2 (coalesce): per binding and
-// container only the newest push survives; the others are SUPERSEDED.
-func (e *Engine) plan(m *manifest.Manifest, pushes []Push) ([]plan, []Outcome) {
-	var outcomes []Outcome
-	byBinding := map[string]*plan{}
-	var order []string
-	for _, p := range pushes {
-		if err := e.trusted(m, p); err != nil {
-			outcomes = append(outcomes, failed(Outcome{Pushes: []Push{p}, Event: pushEvent(p, "", "")}, err))
-			continue
-		}
-		bindings := m.BindingsFor(p.Repository)
-		if p.Binding != "" {
-			bindings = filterBinding(bindings, p.Binding)
-		}
-		if len(bindings) == 0 {
-			outcomes = append(outcomes, skipped(p, nil, fmt.Sprintf("repository %s is not bound to any service", p.Repository)))
-			continue
-		}
-		for _, b := range bindings {
-			matched := false
-			for _, c := range slices.Sorted(maps.Keys(b.Images)) {
-				img := b.Images[c]
-				if img.Repository != p.Repository {
-					continue
-				}
-				if !img.Policy().Match(p.Tag) {
-					continue
-				}
-				matched = true
-				pl := byBinding[b.Name]
-				if pl == nil {
-					pl = &plan{binding: b, pushes: map[string]Push{}}
-					byBinding[b.Name] = pl
-					order = append(order, b.Name)
-				}
-				prev, ok := pl.pushes[c]
-				switch {
-				case !ok:
-					pl.pushes[c] = p
-				case newer(p, prev, img):
-					pl.pushes[c] = p
-					outcomes = append(outcomes, supersededInBatch(prev, b, c, p))
-				default:
-					outcomes = append(outcomes, supersededInBatch(p, b, c, prev))
-				}
-			}
-			if !matched {
-				outcomes = append(outcomes, skipped(p, b, fmt.Sprintf("tag %s does not match the tag policy of binding %s", p.Tag, b.Name)))
-			}
-		}
-	}
-	plans := make([]plan, 0, len(order))
-	for _, name := range order {
-		plans = append(plans, *byBinding[name])
-	}
-	return plans, outcomes
-}
-
-func filterBinding(bs []*manifest.Service, name string) []*manifest.Service {
-	for _, b := range bs {
-		if b.Name == name {
-			return []*manifest.Service{b}
-		}
-	}
-	return nil
-}
-
-// SleepContext waits d or until ctx is done (the engine's default Sleep;
-// the job runner and the CLI's clock wait with it too).
-func SleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

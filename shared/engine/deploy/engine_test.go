@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
@@ -101,7 +102,7 @@ func (w *world) uniqueHashes(t *testing.T, family string) {
 	t.Helper()
 	hashes := map[string]int{}
 	for _, d := range w.ecs.defs[family] {
-		if h := TagsOf(d.Tags)[TagContentHash]; h != "" {
+		if h := revision.TagsOf(d.Tags)[revision.TagContentHash]; h != "" {
 			if hashes[h]++; hashes[h] > 1 {
 				t.Errorf("two revisions of %s with content hash %s", family, h)
 			}
@@ -140,8 +141,8 @@ func TestRules(t *testing.T) {
 				if ev.DeploymentID == "" || ev.NewRevision == "" || !strings.HasSuffix(ev.OldRevision, "web:1") {
 					t.Errorf("STARTED event lacks revision or deployment: %+v", ev)
 				}
-				tags := TagsOf(w.ecs.running("prod", "web").Tags)
-				for k, v := range map[string]string{TagBinding: "web", TagTrigger: "push", TagDigest + "web": digestA, TagImageTag + "web": "1.4.0", TagPushedAt + "web": "2026-11-16T01:00:00Z", TagTemplate: "templates/web.json@v1"} {
+				tags := revision.TagsOf(w.ecs.running("prod", "web").Tags)
+				for k, v := range map[string]string{revision.TagBinding: "web", revision.TagTrigger: "push", revision.TagDigest + "web": digestA, revision.TagImageTag + "web": "1.4.0", revision.TagPushedAt + "web": "2026-11-16T01:00:00Z", revision.TagTemplate: "templates/web.json@v1"} {
 					if tags[k] != v {
 						t.Errorf("tag %s = %q, want %q", k, tags[k], v)
 					}
@@ -177,7 +178,7 @@ func TestRules(t *testing.T) {
 		},
 		"a held service is HELD": {
 			setup: func(t *testing.T, w *world) {
-				w.ecs.services["prod/web"].Tags = []types.Tag{{Key: aws.String(TagHold), Value: aws.String("incident 42")}}
+				w.ecs.services["prod/web"].Tags = []types.Tag{{Key: aws.String(revision.TagHold), Value: aws.String("incident 42")}}
 			},
 			pushes: []Push{push("web", "1.4.0", digestA, 0)},
 			want:   map[string][]events.DeploymentStatus{"web": {events.StatusHeld}},
@@ -209,8 +210,8 @@ func TestRules(t *testing.T) {
 				if got := w.runningImage(t, "web", "proxy"); got != registry+"/proxy@"+digestB {
 					t.Errorf("proxy = %s", got)
 				}
-				tags := TagsOf(w.ecs.running("prod", "web").Tags)
-				if tags[TagDigest+"web"] != digestA || tags[TagImageTag+"web"] != "1.4.0" {
+				tags := revision.TagsOf(w.ecs.running("prod", "web").Tags)
+				if tags[revision.TagDigest+"web"] != digestA || tags[revision.TagImageTag+"web"] != "1.4.0" {
 					t.Errorf("web's tags were not carried forward: %v", tags)
 				}
 			},

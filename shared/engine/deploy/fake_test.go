@@ -98,7 +98,7 @@ func (f *fakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTask
 	family, rev, hasRev := strings.Cut(ref, ":")
 	revs := f.defs[family]
 	if len(revs) == 0 {
-		return nil, apiErr("ClientException")
+		return nil, &smithy.GenericAPIError{Code: "ClientException", Message: "Unable to describe task definition."}
 	}
 	if !hasRev {
 		return revs[len(revs)-1], nil
@@ -108,7 +108,7 @@ func (f *fakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTask
 			return d, nil
 		}
 	}
-	return nil, apiErr("ClientException")
+	return nil, &smithy.GenericAPIError{Code: "ClientException", Message: "Unable to describe task definition."}
 }
 
 func (f *fakeECS) ListTaskDefinitions(_ context.Context, in *ecs.ListTaskDefinitionsInput, _ ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error) {

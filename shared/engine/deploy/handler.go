@@ -9,6 +9,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // Handler is the deployer Lambda's handler. It accepts an SQS batch whose
@@ -73,7 +74,7 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		}
 		h.Engine.init()
 		h.Engine.Logger.ErrorContext(ctx, "batch failed; every message will be retried", "error", err,
-			"outcome", "batch_failed", "reason", Reason(err), "message_ids", ids)
+			"outcome", "batch_failed", "reason", revision.Reason(err), "message_ids", ids)
 	}
 	for _, o := range outcomes {
 		if o.Err == nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -56,9 +57,9 @@ func supersededInBatch(loser Push, b *manifest.Service, container string, winner
 // failed marks an outcome FAILED with err's reason.
 func failed(o Outcome, err error) Outcome {
 	o.Err = err
-	o.Retry = Retryable(err)
+	o.Retry = revision.Retryable(err)
 	o.Event.Status = events.StatusFailed
-	o.Event.Reason = Reason(err) + ": " + err.Error()
+	o.Event.Reason = revision.Reason(err) + ": " + err.Error()
 	return o
 }
 

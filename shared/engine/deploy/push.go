@@ -1,7 +1,9 @@
 // Package deploy is Deckhand's deploy engine: it turns image pushes into
 // task-definition revisions and service updates under the rules of
-// DESIGN §5 (accept, coalesce, hold, dedupe, order, keep other containers,
-// reuse, register then update, classify errors, pace).
+// DESIGN §5. Accept, coalesce, hold, dedupe, order, the rolled-back check
+// and keep-other-containers are functions of this package (rules.go);
+// reuse, register then update, error classification and pacing are
+// shared/engine/revision's, which the job engine and the CLI use too.
 package deploy
 
 import (
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -77,20 +80,10 @@ func (e *Engine) trusted(m *manifest.Manifest, p Push) error {
 		regionOK = regionOK || slices.Contains(s.Regions, p.Region)
 	}
 	if !accountOK {
-		return &PermanentError{Reason: "ForeignAccount", Err: fmt.Errorf("$.account: push from account %s; this is %s and the manifest's sources.accounts does not list it", p.Account, e.Account)}
+		return &revision.PermanentError{Reason: "ForeignAccount", Err: fmt.Errorf("$.account: push from account %s; this is %s and the manifest's sources.accounts does not list it", p.Account, e.Account)}
 	}
 	if !regionOK {
-		return &PermanentError{Reason: "ForeignRegion", Err: fmt.Errorf("$.region: push from Region %s; this is %s and the manifest's sources.regions does not list it", p.Region, e.Region)}
+		return &revision.PermanentError{Reason: "ForeignRegion", Err: fmt.Errorf("$.region: push from Region %s; this is %s and the manifest's sources.regions does not list it", p.Region, e.Region)}
 	}
 	return nil
-}
-
-// newer reports whether a should win over b for the same container: the
-// later push wins; equal times fall back to the policy's version order, then
-// to arrival order (b arrived first).
-func newer(a, b Push, img manifest.Image) bool {
-	if !a.PushedAt.Equal(b.PushedAt) {
-		return a.PushedAt.After(b.PushedAt)
-	}
-	return img.Policy().Compare(a.Tag, b.Tag) >= 0
 }

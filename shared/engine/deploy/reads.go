@@ -38,8 +38,8 @@ func (e *Engine) startReads(ctx context.Context, b *manifest.Service) *reads {
 		}()
 		go func() {
 			if known {
-				if latest = e.lastRegistered(family.(string)); latest == nil {
-					latest, _ = e.describeTaskDefinition(ctx, family.(string))
+				if latest = e.memory.Last(family.(string)); latest == nil {
+					latest, _ = e.registrar().Describe(ctx, family.(string))
 				} else {
 					r.remembered = true
 				}

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
@@ -16,7 +17,7 @@ import (
 type running struct {
 	service *types.Service
 	def     *types.TaskDefinition
-	tags    Tags
+	tags    revision.Tags
 	// latest is the family's latest revision when it was read in parallel.
 	latest *ecs.DescribeTaskDefinitionOutput
 }
@@ -29,7 +30,7 @@ type running struct {
 // latest while the service still runs it.
 func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func() (*ecs.DescribeTaskDefinitionOutput, bool)) (*running, error) {
 	var out *ecs.DescribeServicesOutput
-	err := e.retry(ctx, func() error {
+	err := e.pacer().Retry(ctx, func() error {
 		var err error
 		out, err = e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
 			Cluster: aws.String(b.Cluster), Services: []string{b.Service},
@@ -42,12 +43,12 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
 	}
 	if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
-		return nil, &PermanentError{Reason: "ServiceNotFound", Err: fmt.Errorf("service %s not found in cluster %s (binding %s)", b.Service, b.Cluster, b.Name)}
+		return nil, &revision.PermanentError{Reason: "ServiceNotFound", Err: fmt.Errorf("service %s not found in cluster %s (binding %s)", b.Service, b.Cluster, b.Name)}
 	}
 	svc := out.Services[0]
 	run := &running{service: &svc, latest: l}
 	if l != nil && aws.ToString(l.TaskDefinition.TaskDefinitionArn) == aws.ToString(svc.TaskDefinition) {
-		run.def, run.tags = l.TaskDefinition, TagsOf(l.Tags)
+		run.def, run.tags = l.TaskDefinition, revision.TagsOf(l.Tags)
 		return run, nil
 	}
 	if remembered {
@@ -56,62 +57,25 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 		// either; findRevision reads it before registering.
 		run.latest = nil
 	}
-	td, err := e.describeTaskDefinition(ctx, aws.ToString(svc.TaskDefinition))
+	td, err := e.registrar().Describe(ctx, aws.ToString(svc.TaskDefinition))
 	if err != nil {
 		return nil, fmt.Errorf("describe running task definition %s: %w", aws.ToString(svc.TaskDefinition), err)
 	}
-	run.def, run.tags = td.TaskDefinition, TagsOf(td.Tags)
+	run.def, run.tags = td.TaskDefinition, revision.TagsOf(td.Tags)
 	return run, nil
 }
 
-// describeTaskDefinition reads a revision (or a family's latest) with tags.
-func (e *Engine) describeTaskDefinition(ctx context.Context, ref string) (*ecs.DescribeTaskDefinitionOutput, error) {
-	var out *ecs.DescribeTaskDefinitionOutput
-	err := e.retry(ctx, func() error {
-		var err error
-		out, err = e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
-			TaskDefinition: aws.String(ref), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
-		})
-		return err
-	})
-	return out, err
-}
-
-func (r *running) serviceTags() Tags { return TagsOf(r.service.Tags) }
-
-func (r *running) container(name string) (types.ContainerDefinition, bool) {
-	for _, c := range r.def.ContainerDefinitions {
-		if aws.ToString(c.Name) == name {
-			return c, true
-		}
-	}
-	return types.ContainerDefinition{}, false
-}
+func (r *running) serviceTags() revision.Tags { return revision.TagsOf(r.service.Tags) }
 
 // digest is the running digest of a container: its tag, else the @digest of
 // its image reference.
 func (r *running) digest(c string) string {
-	if d, ok := r.tags[TagDigest+c]; ok {
+	if d, ok := r.tags[revision.TagDigest+c]; ok {
 		return d
 	}
-	if cd, ok := r.container(c); ok {
-		return taskdef.ParseImageURI(aws.ToString(cd.Image)).Digest
-	}
-	return ""
+	img, _ := revision.Image(r.def, r.tags, c)
+	return img.Digest
 }
 
 // image is a container's running image, kept as the revision names it.
-func (r *running) image(c string) (taskdef.Image, bool) {
-	cd, ok := r.container(c)
-	if !ok || aws.ToString(cd.Image) == "" {
-		return taskdef.Image{}, false
-	}
-	img := taskdef.ParseImageURI(aws.ToString(cd.Image))
-	if t, ok := r.tags[TagImageTag+c]; ok && img.Digest != "" {
-		img.Tag = t
-	}
-	if at, ok := r.tags.PushedAt(c); ok {
-		img.PushedAt = at
-	}
-	return img, true
-}
+func (r *running) image(c string) (taskdef.Image, bool) { return revision.Image(r.def, r.tags, c) }

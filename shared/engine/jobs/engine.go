@@ -17,20 +17,23 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"golang.org/x/time/rate"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // ecsAPI is the part of the ECS client the jobs engine uses.
 type ecsAPI interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
 	RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
 	RunTask(ctx context.Context, in *ecs.RunTaskInput, optFns ...func(*ecs.Options)) (*ecs.RunTaskOutput, error)
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
@@ -43,42 +46,45 @@ type ecrAPI interface {
 	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
 }
 
-// eventsAPI puts Deckhand's events on the bus.
-type eventsAPI interface {
-	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+// emitter puts Deckhand events; *emit.Bus implements it.
+type emitter interface {
+	Put(ctx context.Context, evs ...emit.Event) error
 }
 
 var (
-	_ ecsAPI    = (*ecs.Client)(nil)
-	_ ecrAPI    = (*ecr.Client)(nil)
-	_ eventsAPI = (*eventbridge.Client)(nil)
+	_ ecsAPI  = (*ecs.Client)(nil)
+	_ ecrAPI  = (*ecr.Client)(nil)
+	_ emitter = (*emit.Bus)(nil)
 )
 
 // Source gives the current manifest and templates: the S3 cache with ETag
 // revalidation in the functions, a directory in the CLI (store.S3, store.Dir).
 type Source = store.Source
 
-// Engine runs jobs. Build it once per process; it is safe for concurrent use.
+// Engine runs jobs. Build it once per process (shared/wire builds it for
+// every caller); it is safe for concurrent use.
 type Engine struct {
-	ECS    ecsAPI
-	ECR    ecrAPI
-	Events eventsAPI
+	ECS ecsAPI
+	ECR ecrAPI
+	// Events receives a "Deckhand Job State Change" per decision (nil: none).
+	Events emitter
 	Source Source
 
 	// Account and Region fill .Account and .Region in templates and the ECR
 	// registry host of resolved images.
 	Account, Region string
-	// EventBus is the bus Deckhand's events go to (default "default").
-	EventBus string
+	// RegisterLimit paces RegisterTaskDefinition (default: ECS's rate,
+	// revision.Limits), on the engine's clock: Now and Sleep.
+	RegisterLimit *rate.Limiter
+	// Sleep waits between register attempts and for rate tokens (default
+	// revision.SleepContext).
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Log receives one line per decision (default slog.Default()).
-	Log *slog.Logger
-}
+	// Logger receives one line per decision (default: discard).
+	Logger *slog.Logger
 
-// NewEngine returns an Engine with the given clients and source.
-func NewEngine(ecsClient *ecs.Client, ecrClient *ecr.Client, ev *eventbridge.Client, src Source) *Engine {
-	return &Engine{ECS: ecsClient, ECR: ecrClient, Events: ev, Source: src}
+	once sync.Once
 }
 
 func (e *Engine) now() time.Time {
@@ -88,25 +94,23 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
-func (e *Engine) log() *slog.Logger {
-	if e.Log != nil {
-		return e.Log
+func (e *Engine) logger() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
 	}
-	return slog.Default()
+	return slog.New(slog.DiscardHandler)
 }
 
-// Tag keys Deckhand writes on job task definitions and tasks (DESIGN §5).
-// The revision keys are the deploy engine's, so both read alike.
-const (
-	TagJob            = "deckhand:job"
-	TagContentHash    = deploy.TagContentHash
-	TagTemplate       = deploy.TagTemplate
-	TagDigestPrefix   = deploy.TagDigest
-	TagPushedPrefix   = deploy.TagPushedAt
-	TagImageTagPrefix = deploy.TagImageTag
-	TagScheduledTime  = "deckhand:scheduled-time"
-	TagAttempt        = "deckhand:attempt"
-)
+// registrar registers or reuses the job's revisions (DESIGN §5 rule 7) with
+// the same pacing and retries as the deploy engine.
+func (e *Engine) registrar() revision.Registrar {
+	e.once.Do(func() {
+		if e.RegisterLimit == nil {
+			e.RegisterLimit, _ = revision.Limits()
+		}
+	})
+	return revision.Registrar{ECS: e.ECS, Pacer: revision.Pacer{Sleep: e.Sleep, Now: e.Now}, Limit: e.RegisterLimit}
+}
 
 // StartedByPrefix starts the startedBy of every task Deckhand runs for a
 // job: "deckhand/<job>".
@@ -115,5 +119,5 @@ const StartedByPrefix = "deckhand/"
 // StartedBy is the startedBy of a job's tasks.
 func StartedBy(job string) string { return StartedByPrefix + job }
 
-// Group is the task group of a job's tasks.
-func Group(job string) string { return "deckhand:" + job }
+// Group is the task group of a job's tasks: "deckhand:<job>".
+func Group(job string) string { return revision.Prefix + job }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
@@ -159,6 +160,11 @@ func (f *fakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTask
 	return nil, &smithy.GenericAPIError{Code: "ClientException", Message: "Unable to describe task definition."}
 }
 
+func (f *fakeECS) ListTaskDefinitions(_ context.Context, in *ecs.ListTaskDefinitionsInput, _ ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error) {
+	f.record("ListTaskDefinitions", in)
+	return &ecs.ListTaskDefinitionsOutput{}, nil
+}
+
 func (f *fakeECS) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
 	f.record("RegisterTaskDefinition", in)
 	if f.register != nil {
@@ -280,7 +286,7 @@ func newEngine(t *testing.T) (*Engine, *fakeECS, *fakeEvents) {
 	t.Helper()
 	fe, ev := &fakeECS{}, &fakeEvents{}
 	e := &Engine{
-		ECS: fe, Events: ev, Source: newSource(t),
+		ECS: fe, Events: &emit.Bus{Client: ev, Now: func() time.Time { return testNow }}, Source: newSource(t),
 		ECR: &fakeECR{images: map[string][]ecrtypes.ImageDetail{
 			"report": {
 				image("report", "1.2.0", "sha256:120", testNow.Add(-48*time.Hour)),
@@ -289,8 +295,8 @@ func newEngine(t *testing.T) (*Engine, *fakeECS, *fakeEvents) {
 			},
 		}},
 		Account: "123456789012", Region: "us-east-1",
-		Now: func() time.Time { return testNow },
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:    func() time.Time { return testNow },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	return e, fe, ev
 }

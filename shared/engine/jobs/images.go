@@ -2,38 +2,34 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
-	"github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
-// ErrNoEligibleImage means a repository holds no image with a tag the
-// policy accepts.
-var ErrNoEligibleImage = errors.New("no eligible image")
-
-// resolveImages resolves every container image of a job.
+// resolveImages resolves every container image of a job: the image a
+// service binding runs now, or the newest eligible image of a repository
+// (ecrimages.Newest, by DESIGN §5 rule 5's order).
 func (e *Engine) resolveImages(ctx context.Context, m *manifest.Manifest, job *manifest.Job) (map[string]taskdef.Image, error) {
 	out := make(map[string]taskdef.Image, len(job.Images))
-	for _, name := range sortedKeys(job.Images) {
+	for _, name := range slices.Sorted(maps.Keys(job.Images)) {
 		src := job.Images[name]
 		var img taskdef.Image
 		var err error
 		if src.FromService != "" {
 			img, err = e.serviceImage(ctx, m, src.FromService, name)
 		} else {
-			img, err = LatestImage(ctx, e.ECR, e.Region, src.Repository, src.Policy())
+			img, err = ecrimages.Newest(ctx, e.ECR, e.Region, src.Repository, src.Policy())
 		}
 		if err != nil {
 			return nil, fmt.Errorf("resolve image of container %s: %w", name, err)
@@ -58,7 +54,7 @@ func (e *Engine) serviceImage(ctx context.Context, m *manifest.Manifest, binding
 	if len(ds.Services) == 0 || aws.ToString(ds.Services[0].Status) == "INACTIVE" {
 		return taskdef.Image{}, fmt.Errorf("service %s/%s of binding %s not found", svc.Cluster, svc.Service, binding)
 	}
-	tdARN := primaryTaskDefinition(ds.Services[0])
+	tdARN := revision.OfService(ds.Services[0])
 	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 		TaskDefinition: aws.String(tdARN), Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
 	if err != nil {
@@ -69,19 +65,9 @@ func (e *Engine) serviceImage(ctx context.Context, m *manifest.Manifest, binding
 		return taskdef.Image{}, fmt.Errorf("service binding %s (%s): %w", binding, tdARN, err)
 	}
 	name := aws.ToString(cd.Name)
-	img := taskdef.ParseImageURI(aws.ToString(cd.Image))
-	tags := tagMap(td.Tags)
-	if img.Digest == "" {
-		img.Digest = tags[TagDigestPrefix+name]
-	}
-	if img.Tag == "" {
-		img.Tag = tags[TagImageTagPrefix+name]
-	}
-	if t, err := time.Parse(time.RFC3339Nano, tags[TagPushedPrefix+name]); err == nil {
-		img.PushedAt = t
-	}
+	img, _ := revision.Image(td.TaskDefinition, revision.TagsOf(td.Tags), name)
 	if img.Digest == "" && img.Tag != "" {
-		if img.Digest, err = e.digestOf(ctx, img); err != nil {
+		if img.Digest, err = ecrimages.Digest(ctx, e.ECR, img); err != nil {
 			return taskdef.Image{}, fmt.Errorf("service binding %s container %s: %w", binding, name, err)
 		}
 	}
@@ -89,16 +75,6 @@ func (e *Engine) serviceImage(ctx context.Context, m *manifest.Manifest, binding
 		return taskdef.Image{}, fmt.Errorf("service binding %s container %s runs %s, which is not pinned by digest", binding, name, aws.ToString(cd.Image))
 	}
 	return img, nil
-}
-
-// primaryTaskDefinition is the revision of the service's PRIMARY deployment.
-func primaryTaskDefinition(s ecstypes.Service) string {
-	for _, d := range s.Deployments {
-		if aws.ToString(d.Status) == "PRIMARY" && d.TaskDefinition != nil {
-			return *d.TaskDefinition
-		}
-	}
-	return aws.ToString(s.TaskDefinition)
 }
 
 func pickContainer(cds []ecstypes.ContainerDefinition, container, binding string, svc *manifest.Service) (ecstypes.ContainerDefinition, error) {
@@ -122,97 +98,4 @@ func pickContainer(cds []ecstypes.ContainerDefinition, container, binding string
 	}
 	return ecstypes.ContainerDefinition{}, fmt.Errorf("no container named %s or %s; it has %s — name the job's container after one of them",
 		container, binding, strings.Join(names, ", "))
-}
-
-// digestOf looks up the digest of a tagged ECR image.
-func (e *Engine) digestOf(ctx context.Context, img taskdef.Image) (string, error) {
-	in := &ecr.DescribeImagesInput{RepositoryName: aws.String(img.Repository), ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String(img.Tag)}}}
-	if acct, _, ok := strings.Cut(img.Registry, "."); ok && acct != "" {
-		in.RegistryId = aws.String(acct)
-	}
-	out, err := e.ECR.DescribeImages(ctx, in)
-	if err != nil {
-		return "", fmt.Errorf("describe image %s:%s: %w", img.Repository, img.Tag, err)
-	}
-	if len(out.ImageDetails) == 0 {
-		return "", fmt.Errorf("image %s:%s not found", img.Repository, img.Tag)
-	}
-	return aws.ToString(out.ImageDetails[0].ImageDigest), nil
-}
-
-// LatestImage returns the newest image of repository whose tag the policy
-// accepts: the highest version for semver policies (push time breaks ties),
-// the latest push for the others. region builds the registry host.
-// It returns ErrNoEligibleImage when no tag matches.
-func LatestImage(ctx context.Context, api ecrAPI, region, repository string, policy tagpolicy.Policy) (taskdef.Image, error) {
-	var details []ecrtypes.ImageDetail
-	p := ecr.NewDescribeImagesPaginator(api, &ecr.DescribeImagesInput{
-		RepositoryName: aws.String(repository),
-		Filter:         &ecrtypes.DescribeImagesFilter{TagStatus: ecrtypes.TagStatusTagged},
-	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return taskdef.Image{}, fmt.Errorf("describe images of %s: %w", repository, err)
-		}
-		details = append(details, out.ImageDetails...)
-	}
-	img, ok := Newest(details, region, policy)
-	if !ok {
-		return taskdef.Image{}, fmt.Errorf("repository %s, tags %q: %w", repository, policy, ErrNoEligibleImage)
-	}
-	if img.Repository == "" {
-		img.Repository = repository
-	}
-	return img, nil
-}
-
-// Newest picks the newest eligible image among ECR image details (see
-// LatestImage).
-func Newest(details []ecrtypes.ImageDetail, region string, policy tagpolicy.Policy) (taskdef.Image, bool) {
-	var best taskdef.Image
-	found := false
-	for _, d := range details {
-		pushed := aws.ToTime(d.ImagePushedAt)
-		for _, tag := range d.ImageTags {
-			if !policy.Match(tag) {
-				continue
-			}
-			c := taskdef.Image{
-				Registry: taskdef.Registry(aws.ToString(d.RegistryId), region), Repository: aws.ToString(d.RepositoryName),
-				Tag: tag, Digest: aws.ToString(d.ImageDigest), PushedAt: pushed,
-			}
-			if !found || newer(policy, c, best) {
-				best, found = c, true
-			}
-		}
-	}
-	return best, found
-}
-
-func newer(policy tagpolicy.Policy, a, b taskdef.Image) bool {
-	if c := policy.Compare(a.Tag, b.Tag); c != 0 {
-		return c > 0
-	}
-	if !a.PushedAt.Equal(b.PushedAt) {
-		return a.PushedAt.After(b.PushedAt)
-	}
-	return a.Tag > b.Tag
-}
-
-func tagMap(tags []ecstypes.Tag) map[string]string {
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

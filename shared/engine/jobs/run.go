@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,9 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
+	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -77,8 +81,8 @@ func (e *Engine) Run(ctx context.Context, inv Invocation) (Result, error) {
 		return e.fail(ctx, &manifest.Job{Name: inv.Job}, scheduled, 1, fmt.Sprintf("job %s is not in the manifest", inv.Job))
 	}
 	res, err := e.run(ctx, m, job, scheduled)
-	var perm *permanentError
-	if errors.As(err, &perm) || errors.Is(err, ErrNoEligibleImage) {
+	var perm *revision.PermanentError
+	if errors.As(err, &perm) || errors.Is(err, ecrimages.ErrNoEligibleImage) {
 		return e.fail(ctx, job, scheduled, 1, err.Error())
 	}
 	return res, err
@@ -92,7 +96,7 @@ func (e *Engine) run(ctx context.Context, m *manifest.Manifest, job *manifest.Jo
 	stamp := scheduled.UTC().Format(time.RFC3339)
 	var same, others []ecstypes.Task
 	for _, t := range running {
-		if tagMap(t.Tags)[TagScheduledTime] == stamp {
+		if revision.TagsOf(t.Tags)[revision.TagScheduledTime] == stamp {
 			same = append(same, t)
 		} else {
 			others = append(others, t)
@@ -119,7 +123,7 @@ func (e *Engine) run(ctx context.Context, m *manifest.Manifest, job *manifest.Jo
 	if err != nil {
 		return Result{}, err
 	}
-	rev, err := e.taskDefinition(ctx, m, job, images)
+	taskDef, err := e.taskDefinition(ctx, m, job, images)
 	if err != nil {
 		return Result{}, err
 	}
@@ -131,7 +135,7 @@ func (e *Engine) run(ctx context.Context, m *manifest.Manifest, job *manifest.Jo
 			}
 		}
 	}
-	return e.start(ctx, job, rev.ARN, scheduled, 1)
+	return e.start(ctx, job, taskDef, scheduled, 1)
 }
 
 // start runs the task of one attempt. A RunTask failure with a transient
@@ -141,10 +145,10 @@ func (e *Engine) start(ctx context.Context, job *manifest.Job, taskDef string, s
 	for {
 		out, err := e.ECS.RunTask(ctx, runTaskInput(job, taskDef, scheduled, attempt))
 		if err != nil {
-			if isTokenConflict(err) {
+			if awserr.TokenConflict(err) {
 				// The token was used for this run and attempt already, with
 				// other parameters (a newer revision): that run stands.
-				e.log().InfoContext(ctx, "run already started", "job", job.Name, "attempt", attempt, "outcome", "duplicate")
+				e.logger().InfoContext(ctx, "run already started", "job", job.Name, "attempt", attempt, "outcome", "duplicate")
 				return Result{Status: events.JobStarted, Job: job.Name, Attempt: attempt, Duplicate: true, Reason: err.Error()}, nil
 			}
 			return Result{}, fmt.Errorf("run task %s: %w", job.Name, err)
@@ -191,8 +195,8 @@ func runTaskInput(job *manifest.Job, taskDef string, scheduled time.Time, attemp
 		PropagateTags:        ecstypes.PropagateTagsTaskDefinition,
 		EnableECSManagedTags: true,
 		Tags: []ecstypes.Tag{
-			{Key: aws.String(TagAttempt), Value: aws.String(strconv.Itoa(attempt))},
-			{Key: aws.String(TagScheduledTime), Value: aws.String(scheduled.UTC().Format(time.RFC3339))},
+			{Key: aws.String(revision.TagAttempt), Value: aws.String(strconv.Itoa(attempt))},
+			{Key: aws.String(revision.TagScheduledTime), Value: aws.String(scheduled.UTC().Format(time.RFC3339))},
 		},
 	}
 	if l := job.Launch; l != nil {
@@ -218,8 +222,8 @@ func runTaskInput(job *manifest.Job, taskDef string, scheduled time.Time, attemp
 			to.Memory = aws.String(o.Memory)
 		}
 		if len(o.Command) > 0 || len(o.Environment) > 0 {
-			co := ecstypes.ContainerOverride{Name: aws.String(primaryContainer(job)), Command: o.Command}
-			for _, k := range sortedKeys(o.Environment) {
+			co := ecstypes.ContainerOverride{Name: aws.String(revision.JobPrimary(job)), Command: o.Command}
+			for _, k := range slices.Sorted(maps.Keys(o.Environment)) {
 				co.Environment = append(co.Environment, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(o.Environment[k])})
 			}
 			to.ContainerOverrides = []ecstypes.ContainerOverride{co}
@@ -279,7 +283,7 @@ func taskARNs(tasks []ecstypes.Task) []string {
 
 // attemptOf reads the deckhand:attempt tag (1 when absent).
 func attemptOf(t ecstypes.Task) int {
-	if n, err := strconv.Atoi(tagMap(t.Tags)[TagAttempt]); err == nil && n > 0 {
+	if n, err := strconv.Atoi(revision.TagsOf(t.Tags)[revision.TagAttempt]); err == nil && n > 0 {
 		return n
 	}
 	return 1
@@ -298,15 +302,4 @@ func failureReason(fs []ecstypes.Failure) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// isTokenConflict reports ECS refusing a client token reused with other
-// parameters.
-func isTokenConflict(err error) bool {
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	return ae.ErrorCode() == "ConflictException" || ae.ErrorCode() == "IdempotentParameterMismatchException" ||
-		strings.Contains(ae.ErrorMessage(), "clientToken is already in use")
 }

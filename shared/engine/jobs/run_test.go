@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -48,73 +48,12 @@ func TestClientToken(t *testing.T) {
 	}
 }
 
-func TestNewest(t *testing.T) {
-	at := func(h int) time.Time { return testNow.Add(time.Duration(-h) * time.Hour) }
-	mustPolicy := func(s string) manifest.Image {
-		m, err := manifest.Parse("m.yaml", []byte("version: 1\nservices:\n  - {name: s, cluster: c, service: s, template: t, images: {x: {repository: r, tags: \""+s+"\"}}}\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m.Services[0].Images["x"]
-	}
-	tests := map[string]struct {
-		policy     string
-		details    []ecrImage
-		wantTag    string
-		wantDigest string
-		wantFound  bool
-	}{
-		"semver picks the highest version, not the latest push": {
-			policy:  "semver:*",
-			details: []ecrImage{{"1.10.0", "sha256:a", at(72)}, {"1.9.0", "sha256:b", at(1)}, {"latest", "sha256:c", at(0)}},
-			wantTag: "1.10.0", wantDigest: "sha256:a", wantFound: true,
-		},
-		"a semver range excludes versions outside it": {
-			policy:  "semver:>=1.0.0 <2.0.0",
-			details: []ecrImage{{"2.0.0", "sha256:a", at(1)}, {"1.4.0", "sha256:b", at(5)}},
-			wantTag: "1.4.0", wantDigest: "sha256:b", wantFound: true,
-		},
-		"glob picks the latest push": {
-			policy:  "glob:stable-*",
-			details: []ecrImage{{"stable-b", "sha256:a", at(5)}, {"stable-a", "sha256:b", at(1)}, {"dev-z", "sha256:c", at(0)}},
-			wantTag: "stable-a", wantDigest: "sha256:b", wantFound: true,
-		},
-		"no eligible tag finds nothing": {
-			policy:  "regex:release-[0-9]+",
-			details: []ecrImage{{"latest", "sha256:a", at(1)}},
-		},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			ds := make([]ecrtypes.ImageDetail, 0, len(tc.details))
-			for _, d := range tc.details {
-				ds = append(ds, image("r", d.tag, d.digest, d.pushed))
-			}
-			got, found := Newest(ds, "us-east-1", mustPolicy(tc.policy).Policy())
-			if found != tc.wantFound {
-				t.Fatalf("found = %v, want %v", found, tc.wantFound)
-			}
-			if diff := cmp.Diff([2]string{tc.wantTag, tc.wantDigest}, [2]string{got.Tag, got.Digest}); found && diff != "" {
-				t.Errorf("newest (-want +got):\n%s", diff)
-			}
-			if found && got.Registry != "123456789012.dkr.ecr.us-east-1.amazonaws.com" {
-				t.Errorf("registry = %q", got.Registry)
-			}
-		})
-	}
-}
-
-type ecrImage struct {
-	tag, digest string
-	pushed      time.Time
-}
-
 // runningTask is a task of the report job still running.
 func runningTask(arn, scheduled string) ecstypes.Task {
 	return ecstypes.Task{TaskArn: aws.String(arn), LastStatus: aws.String("RUNNING"), DesiredStatus: aws.String("RUNNING"),
 		TaskDefinitionArn: aws.String("arn:aws:ecs:us-east-1:123456789012:task-definition/report:1"),
 		StartedAt:         aws.Time(testNow.Add(-10 * time.Minute)),
-		Tags:              tags(TagScheduledTime, scheduled, TagAttempt, "1", TagJob, "report")}
+		Tags:              tags(revision.TagScheduledTime, scheduled, revision.TagAttempt, "1", revision.TagJob, "report")}
 }
 
 // withRunning makes ListTasks/DescribeTasks report tasks as running.
@@ -147,10 +86,11 @@ func TestRun(t *testing.T) {
 			job: "report",
 			setup: func(f *fakeECS) {
 				f.describeTaskDefinition = func(*ecs.DescribeTaskDefinitionInput) (*ecs.DescribeTaskDefinitionOutput, error) {
-					// The hash the report template renders to with image 1.10.0.
+					// The hash the report template renders to with the newest
+					// eligible image (1.2.0, the latest semver push).
 					return &ecs.DescribeTaskDefinitionOutput{
 						TaskDefinition: &ecstypes.TaskDefinition{TaskDefinitionArn: aws.String("arn:aws:ecs:us-east-1:123456789012:task-definition/report:7")},
-						Tags:           tags(TagContentHash, reportHash(t))}, nil
+						Tags:           tags(revision.TagContentHash, reportHash(t))}, nil
 				}
 			},
 			wantStatus: events.JobStarted,
@@ -257,7 +197,7 @@ func reportHash(t *testing.T) string {
 	if len(regs) != 1 {
 		t.Fatalf("want one registration, got %d", len(regs))
 	}
-	return tagMap(regs[0].Tags)[TagContentHash]
+	return revision.TagsOf(regs[0].Tags)[revision.TagContentHash]
 }
 
 func TestRunTaskRequest(t *testing.T) {
@@ -278,7 +218,7 @@ func TestRunTaskRequest(t *testing.T) {
 		Group:                aws.String("deckhand:report"),
 		PropagateTags:        ecstypes.PropagateTagsTaskDefinition,
 		EnableECSManagedTags: true,
-		Tags:                 tags(TagAttempt, "1", TagScheduledTime, tick),
+		Tags:                 tags(revision.TagAttempt, "1", revision.TagScheduledTime, tick),
 		CapacityProviderStrategy: []ecstypes.CapacityProviderStrategyItem{
 			{CapacityProvider: aws.String("FARGATE_SPOT"), Weight: 1}},
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
@@ -293,15 +233,15 @@ func TestRunTaskRequest(t *testing.T) {
 		t.Errorf("RunTask input (-want +got):\n%s", diff)
 	}
 	regs := inputsOf[*ecs.RegisterTaskDefinitionInput](fe)
-	got := tagMap(regs[0].Tags)
-	for k, v := range map[string]string{TagJob: "report", TagDigestPrefix + "report": "sha256:1100",
-		TagPushedPrefix + "report": "2026-06-28T03:00:30Z", TagTemplate: "templates/report.json@v1"} {
+	got := revision.TagsOf(regs[0].Tags)
+	for k, v := range map[string]string{revision.TagJob: "report", revision.TagDigest + "report": "sha256:120",
+		revision.TagPushedAt + "report": "2026-06-29T03:00:30Z", revision.TagTemplate: "templates/report.json@v1"} {
 		if got[k] != v {
 			t.Errorf("revision tag %s = %q, want %q", k, got[k], v)
 		}
 	}
-	if len(got[TagContentHash]) != 64 {
-		t.Errorf("revision tag %s = %q, want a SHA-256", TagContentHash, got[TagContentHash])
+	if len(got[revision.TagContentHash]) != 64 {
+		t.Errorf("revision tag %s = %q, want a SHA-256", revision.TagContentHash, got[revision.TagContentHash])
 	}
 }
 
@@ -322,7 +262,7 @@ func TestRunFromService(t *testing.T) {
 		return &ecs.DescribeTaskDefinitionOutput{
 			TaskDefinition: &ecstypes.TaskDefinition{ContainerDefinitions: []ecstypes.ContainerDefinition{
 				{Name: aws.String("web"), Image: aws.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/web@sha256:web4")}}},
-			Tags: tags(TagPushedPrefix+"web", "2026-06-30T10:00:00Z")}, nil
+			Tags: tags(revision.TagPushedAt+"web", "2026-06-30T10:00:00Z")}, nil
 	}
 	res, err := e.Run(context.Background(), Invocation{Job: "warm", ScheduledTime: tick})
 	if err != nil || res.Status != events.JobStarted {

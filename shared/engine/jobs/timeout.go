@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -52,7 +53,7 @@ func (e *Engine) StopOverdue(ctx context.Context, m *manifest.Manifest) ([]strin
 			change := events.JobStateChange{Status: events.JobTimedOut, Job: job.Name, Cluster: job.Cluster,
 				TaskARNs: []string{arn}, StopCode: StopUserInitiated, Reason: reason, Attempt: attemptOf(t),
 				DurationMS: ran.Milliseconds()}
-			if s, err := time.Parse(time.RFC3339, tagMap(t.Tags)[TagScheduledTime]); err == nil {
+			if s, err := time.Parse(time.RFC3339, revision.TagsOf(t.Tags)[revision.TagScheduledTime]); err == nil {
 				change.ScheduledTime = &s
 			}
 			if err := e.emit(ctx, change); err != nil {

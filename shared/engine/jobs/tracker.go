@@ -12,6 +12,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // Tracker is the task half of the tracker function: it turns "ECS Task State
@@ -50,7 +51,7 @@ func (t *Tracker) HandleTaskEvent(ctx context.Context, ev events.TaskEvent) erro
 	if !ok || job == "" {
 		return nil
 	}
-	log := t.Engine.log().With("job", job, "task", d.TaskARN, "version", d.Version, "lastStatus", d.LastStatus)
+	log := t.Engine.logger().With("job", job, "task", d.TaskARN, "version", d.Version, "lastStatus", d.LastStatus)
 	if !t.claim(d.TaskARN, d.Version) {
 		log.DebugContext(ctx, "task event not newer than one handled", "outcome", "duplicate")
 		return nil
@@ -75,7 +76,7 @@ func (t *Tracker) stopped(ctx context.Context, job string, ev events.TaskEvent) 
 	attempt := 1
 	if len(tasks) > 0 {
 		attempt = attemptOf(tasks[0])
-		if s, err := time.Parse(time.RFC3339, tagMap(tasks[0].Tags)[TagScheduledTime]); err == nil {
+		if s, err := time.Parse(time.RFC3339, revision.TagsOf(tasks[0].Tags)[revision.TagScheduledTime]); err == nil {
 			scheduled = &s
 		}
 	}
@@ -85,7 +86,7 @@ func (t *Tracker) stopped(ctx context.Context, job string, ev events.TaskEvent) 
 	}
 	v := Judge(d, essential)
 	if v.Status == events.JobTimedOut {
-		e.log().InfoContext(ctx, "timed-out task stopped", "job", job, "task", d.TaskARN, "outcome", "already reported")
+		e.logger().InfoContext(ctx, "timed-out task stopped", "job", job, "task", d.TaskARN, "outcome", "already reported")
 		return nil
 	}
 	change := events.JobStateChange{Status: v.Status, Job: job, Cluster: clusterName(d.ClusterARN), TaskARNs: []string{d.TaskARN},

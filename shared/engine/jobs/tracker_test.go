@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 func code(n int32) *int32 { return &n }
@@ -112,7 +113,7 @@ func stoppedEvent(version int64, stopCode, reason string, containers ...events.E
 func withTaskTags(f *fakeECS, attempt string) {
 	f.describeTasks = func(*ecs.DescribeTasksInput) (*ecs.DescribeTasksOutput, error) {
 		return &ecs.DescribeTasksOutput{Tasks: []ecstypes.Task{{TaskArn: aws.String(taskARN),
-			Tags: tags(TagScheduledTime, tick, TagAttempt, attempt, TagJob, "report")}}}, nil
+			Tags: tags(revision.TagScheduledTime, tick, revision.TagAttempt, attempt, revision.TagJob, "report")}}}, nil
 	}
 	f.describeTaskDefinition = func(*ecs.DescribeTaskDefinitionInput) (*ecs.DescribeTaskDefinitionOutput, error) {
 		return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: &ecstypes.TaskDefinition{ContainerDefinitions: []ecstypes.ContainerDefinition{

@@ -6,12 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -64,23 +60,10 @@ func (r *Reconciler) enqueue(ctx context.Context, p Push, group string) error {
 	if err != nil {
 		return fmt.Errorf("encode push %s: %w", p.ID, err)
 	}
-	_, err = r.SQS.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl: aws.String(r.QueueURL), MessageBody: aws.String(string(body)),
-		MessageGroupId: aws.String(group), MessageDeduplicationId: aws.String(p.ID),
-	})
-	if err != nil {
+	if err := r.Queue.Send(ctx, group, p.ID, body); err != nil {
 		return fmt.Errorf("enqueue push %s:%s (%s): %w", p.Repository, p.Tag, p.Digest, err)
 	}
-	r.log().InfoContext(ctx, "enqueued synthetic push", "repository", p.Repository, "tag", p.Tag, "digest", p.Digest,
+	r.logger().InfoContext(ctx, "enqueued synthetic push", "repository", p.Repository, "tag", p.Tag, "digest", p.Digest,
 		"group", group, "id", p.ID, "outcome", "enqueued")
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -12,18 +12,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
@@ -37,8 +38,9 @@ type ecrAPI interface {
 	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
 }
 
-type sqsAPI interface {
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+// sender sends to the deploy FIFO queue; *queue.FIFO implements it.
+type sender interface {
+	Send(ctx context.Context, group, id string, body []byte) error
 }
 
 // jobsAPI is the jobs engine's timeout half.
@@ -49,23 +51,22 @@ type jobsAPI interface {
 var (
 	_ ecsAPI  = (*ecs.Client)(nil)
 	_ ecrAPI  = (*ecr.Client)(nil)
-	_ sqsAPI  = (*sqs.Client)(nil)
 	_ jobsAPI = (*jobs.Engine)(nil)
 )
 
 // Reconciler runs one catch-up pass per Run. Build it once per process.
 type Reconciler struct {
-	ECS    ecsAPI
-	ECR    ecrAPI
-	SQS    sqsAPI
+	ECS ecsAPI
+	ECR ecrAPI
+	// Queue is the deploy FIFO queue (DECKHAND_QUEUE_URL).
+	Queue  sender
 	Source store.Source
 	// Jobs stops job runs past their timeout; nil skips that part.
 	Jobs jobsAPI
-	// QueueURL is the deploy FIFO queue (DECKHAND_QUEUE_URL).
-	QueueURL string
 	// Region builds image registry hosts and the synthetic events' region.
 	Region string
-	Log    *slog.Logger
+	// Logger receives one line per decision (default: discard).
+	Logger *slog.Logger
 }
 
 // Report says what one pass did.
@@ -142,7 +143,7 @@ type latestResult struct {
 
 // binding returns the pushes binding b is behind on.
 func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest map[string]latestResult, rep *Report) ([]Push, error) {
-	log := r.log().With("binding", b.Name, "cluster", b.Cluster, "service", b.Service)
+	log := r.logger().With("binding", b.Name, "cluster", b.Cluster, "service", b.Service)
 	out, err := r.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.Cluster), Services: []string{b.Service},
 		Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})
 	if err != nil {
@@ -154,48 +155,41 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		return nil, nil
 	}
 	svc := out.Services[0]
-	rolledBack := map[string]string{}
-	for _, t := range svc.Tags {
-		if c, ok := strings.CutPrefix(aws.ToString(t.Key), deploy.TagRolledBack); ok {
-			rolledBack[c] = aws.ToString(t.Value)
-		}
+	serviceTags := revision.TagsOf(svc.Tags)
+	if why, held := serviceTags[revision.TagHold]; held {
+		rep.Held = append(rep.Held, b.Name)
+		log.InfoContext(ctx, "service held", "outcome", "HELD", "reason", why)
+		return nil, nil
 	}
-	for _, t := range svc.Tags {
-		if aws.ToString(t.Key) == deploy.TagHold {
-			rep.Held = append(rep.Held, b.Name)
-			log.InfoContext(ctx, "service held", "outcome", "HELD", "reason", aws.ToString(t.Value))
-			return nil, nil
-		}
-	}
-	tdARN := primaryTaskDefinition(svc)
+	tdARN := revision.OfService(svc)
 	td, err := r.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN),
 		Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
 	if err != nil {
 		return nil, fmt.Errorf("describe task definition %s: %w", tdARN, err)
 	}
-	running := runningImages(td)
+	tags := revision.TagsOf(td.Tags)
 	var pushes []Push
-	for _, c := range sortedKeys(b.Images) {
+	for _, c := range slices.Sorted(maps.Keys(b.Images)) {
 		src := b.Images[c]
 		key := src.Repository + "\x00" + src.Tags
 		lr, ok := latest[key]
 		if !ok {
-			lr.img, lr.err = jobs.LatestImage(ctx, r.ECR, r.Region, src.Repository, src.Policy())
+			lr.img, lr.err = ecrimages.Newest(ctx, r.ECR, r.Region, src.Repository, src.Policy())
 			latest[key] = lr
 		}
-		if errors.Is(lr.err, jobs.ErrNoEligibleImage) {
+		if errors.Is(lr.err, ecrimages.ErrNoEligibleImage) {
 			rep.Skipped[b.Name] = lr.err.Error()
 			continue
 		}
 		if lr.err != nil {
 			return nil, lr.err
 		}
-		cur, ok := running[c]
+		cur, ok := revision.Image(td.TaskDefinition, tags, c)
 		if !ok {
 			rep.Skipped[b.Name] = fmt.Sprintf("container %s is not in the running revision %s", c, tdARN)
 			continue
 		}
-		if rolledBack[c] == lr.img.Digest {
+		if serviceTags[revision.TagRolledBack+c] == lr.img.Digest {
 			// The circuit breaker rolled this image back: the deployer would
 			// skip it, so enqueuing it again would only repeat that.
 			rep.Skipped[b.Name] = fmt.Sprintf("container %s: newest image %s was rolled back by the circuit breaker", c, lr.img.Digest)
@@ -226,43 +220,9 @@ func behind(running, newest taskdef.Image) bool {
 	return newest.PushedAt.Truncate(time.Second).After(running.PushedAt.Truncate(time.Second))
 }
 
-// runningImages reads each container's image from a revision: the
-// deckhand:digest and deckhand:pushed-at tags, else the container image.
-func runningImages(td *ecs.DescribeTaskDefinitionOutput) map[string]taskdef.Image {
-	tags := map[string]string{}
-	for _, t := range td.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+func (r *Reconciler) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
 	}
-	out := map[string]taskdef.Image{}
-	if td.TaskDefinition == nil {
-		return out
-	}
-	for _, cd := range td.TaskDefinition.ContainerDefinitions {
-		name := aws.ToString(cd.Name)
-		img := taskdef.ParseImageURI(aws.ToString(cd.Image))
-		if d := tags[jobs.TagDigestPrefix+name]; d != "" {
-			img.Digest = d
-		}
-		if t, err := time.Parse(time.RFC3339Nano, tags[jobs.TagPushedPrefix+name]); err == nil {
-			img.PushedAt = t
-		}
-		out[name] = img
-	}
-	return out
-}
-
-func primaryTaskDefinition(s ecstypes.Service) string {
-	for _, d := range s.Deployments {
-		if aws.ToString(d.Status) == "PRIMARY" && d.TaskDefinition != nil {
-			return *d.TaskDefinition
-		}
-	}
-	return aws.ToString(s.TaskDefinition)
-}
-
-func (r *Reconciler) log() *slog.Logger {
-	if r.Log != nil {
-		return r.Log
-	}
-	return slog.Default()
+	return slog.New(slog.DiscardHandler)
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +22,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -108,10 +111,10 @@ func tags(kv ...string) []ecstypes.Tag {
 	return out
 }
 
-// revision is a Deckhand-registered revision running the given digests.
-func revision(containers map[string]string, pushed time.Time) *ecs.DescribeTaskDefinitionOutput {
+// registered is a Deckhand-registered revision running the given digests.
+func registered(containers map[string]string, pushed time.Time) *ecs.DescribeTaskDefinitionOutput {
 	out := &ecs.DescribeTaskDefinitionOutput{TaskDefinition: &ecstypes.TaskDefinition{}}
-	for _, c := range sortedKeys(containers) {
+	for _, c := range slices.Sorted(maps.Keys(containers)) {
 		out.TaskDefinition.ContainerDefinitions = append(out.TaskDefinition.ContainerDefinitions, ecstypes.ContainerDefinition{
 			Name: aws.String(c), Image: aws.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/" + c + "@" + containers[c])})
 		out.Tags = append(out.Tags, tags("deckhand:digest:"+c, containers[c], "deckhand:pushed-at:"+c, pushed.Format(time.RFC3339Nano))...)
@@ -133,15 +136,15 @@ func TestRun(t *testing.T) {
 	upToDate := &fakeECS{
 		services: map[string]ecstypes.Service{"web": service("web", "web:5"), "api": service("api", "api:2")},
 		revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-			"web:5": revision(map[string]string{"web": dg("web150"), "proxy": dg("proxy1")}, old),
-			"api:2": revision(map[string]string{"proxy": dg("proxy1")}, old),
+			"web:5": registered(map[string]string{"web": dg("web150"), "proxy": dg("proxy1")}, old),
+			"api:2": registered(map[string]string{"proxy": dg("proxy1")}, old),
 		},
 	}
 	webBehind := &fakeECS{
 		services: map[string]ecstypes.Service{"web": service("web", "web:4"), "api": service("api", "api:2")},
 		revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-			"web:4": revision(map[string]string{"web": dg("web140"), "proxy": dg("proxy1")}, old),
-			"api:2": revision(map[string]string{"proxy": dg("proxy1")}, old),
+			"web:4": registered(map[string]string{"web": dg("web140"), "proxy": dg("proxy1")}, old),
+			"api:2": registered(map[string]string{"proxy": dg("proxy1")}, old),
 		},
 	}
 	tests := map[string]struct {
@@ -159,7 +162,7 @@ func TestRun(t *testing.T) {
 		},
 		"a held service is left alone": {
 			ecs: &fakeECS{
-				services: map[string]ecstypes.Service{"web": service("web", "web:4", tags(deploy.TagHold, "incident 42")...), "api": service("api", "api:2")},
+				services: map[string]ecstypes.Service{"web": service("web", "web:4", tags(revision.TagHold, "incident 42")...), "api": service("api", "api:2")},
 				revs:     webBehind.revs,
 			},
 			ecr: ecrImages, wantHeld: []string{"web"},
@@ -168,8 +171,8 @@ func TestRun(t *testing.T) {
 			ecs: &fakeECS{
 				services: map[string]ecstypes.Service{"web": service("web", "web:5"), "api": service("api", "api:2")},
 				revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-					"web:5": revision(map[string]string{"web": dg("web150"), "proxy": dg("proxy0")}, old.Add(-time.Hour)),
-					"api:2": revision(map[string]string{"proxy": dg("proxy0")}, old.Add(-time.Hour)),
+					"web:5": registered(map[string]string{"web": dg("web150"), "proxy": dg("proxy0")}, old.Add(-time.Hour)),
+					"api:2": registered(map[string]string{"proxy": dg("proxy0")}, old.Add(-time.Hour)),
 				},
 			},
 			ecr: ecrImages, wantEnqueued: []string{"proxy:stable-1"},
@@ -179,11 +182,25 @@ func TestRun(t *testing.T) {
 			ecs: &fakeECS{
 				services: map[string]ecstypes.Service{"web": service("web", "web:6"), "api": service("api", "api:2")},
 				revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-					"web:6": revision(map[string]string{"web": dg("hotfix"), "proxy": dg("proxy1")}, now),
-					"api:2": revision(map[string]string{"proxy": dg("proxy1")}, old),
+					"web:6": registered(map[string]string{"web": dg("hotfix"), "proxy": dg("proxy1")}, now),
+					"api:2": registered(map[string]string{"proxy": dg("proxy1")}, old),
 				},
 			},
 			ecr: ecrImages,
+		},
+		"a lower version pushed after a higher one is caught up": {
+			ecs: &fakeECS{
+				services: map[string]ecstypes.Service{"web": service("web", "web:5"), "api": service("api", "api:2")},
+				revs: map[string]*ecs.DescribeTaskDefinitionOutput{
+					"web:5": registered(map[string]string{"web": "sha256:web150", "proxy": "sha256:proxy1"}, now.Add(-time.Hour)),
+					"api:2": registered(map[string]string{"proxy": "sha256:proxy1"}, old),
+				},
+			},
+			ecr: map[string][]ecrtypes.ImageDetail{
+				"web":   append(append([]ecrtypes.ImageDetail{}, ecrImages["web"]...), img("web", "1.4.1", "sha256:web141", now.Add(-time.Minute))),
+				"proxy": ecrImages["proxy"],
+			},
+			wantEnqueued: []string{"web:1.4.1"}, wantBehind: map[string][]string{"web": {"web"}},
 		},
 		"a missing service is skipped and named": {
 			ecs: &fakeECS{services: map[string]ecstypes.Service{"api": service("api", "api:2")}, revs: upToDate.revs},
@@ -201,8 +218,8 @@ func TestRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			q := &fakeSQS{}
-			r := &Reconciler{ECS: tc.ecs, ECR: &fakeECR{images: tc.ecr}, SQS: q, Source: fakeSource{m}, Jobs: &fakeJobs{},
-				QueueURL: "https://sqs/q.fifo", Region: "us-east-1", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			r := &Reconciler{ECS: tc.ecs, ECR: &fakeECR{images: tc.ecr}, Queue: &queue.FIFO{Client: q, URL: "https://sqs/q.fifo"}, Source: fakeSource{m}, Jobs: &fakeJobs{},
+				Region: "us-east-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			rep, err := r.Run(context.Background())
 			if err != nil {
 				t.Fatalf("Run: %v", err)
@@ -232,7 +249,7 @@ func TestRun(t *testing.T) {
 			if diff := cmp.Diff(tc.wantHeld, rep.Held, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("held (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tc.wantSkipped, sortedKeys(rep.Skipped), cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(tc.wantSkipped, slices.Sorted(maps.Keys(rep.Skipped)), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("skipped (-want +got):\n%s (%v)", diff, rep.Skipped)
 			}
 			if diff := cmp.Diff(tc.wantBehind, rep.Behind, cmpopts.EquateEmpty()); diff != "" {
@@ -247,14 +264,14 @@ func TestRunTwiceUsesTheSameDeduplicationID(t *testing.T) {
 	f := &fakeECS{
 		services: map[string]ecstypes.Service{"web": service("web", "web:4"), "api": service("api", "api:2")},
 		revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-			"web:4": revision(map[string]string{"web": dg("a"), "proxy": dg("p")}, now.Add(-time.Hour)),
-			"api:2": revision(map[string]string{"proxy": dg("p")}, now.Add(-time.Hour)),
+			"web:4": registered(map[string]string{"web": dg("a"), "proxy": dg("p")}, now.Add(-time.Hour)),
+			"api:2": registered(map[string]string{"proxy": dg("p")}, now.Add(-time.Hour)),
 		},
 	}
 	q := &fakeSQS{}
 	r := &Reconciler{ECS: f, ECR: &fakeECR{images: map[string][]ecrtypes.ImageDetail{
 		"web": {img("web", "1.1.0", dg("b"), now)}, "proxy": {img("proxy", "stable-1", dg("p"), now.Add(-2*time.Hour))}}},
-		SQS: q, Source: fakeSource{m}, QueueURL: "q", Region: "us-east-1", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Queue: &queue.FIFO{Client: q, URL: "q"}, Source: fakeSource{m}, Region: "us-east-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for range 2 {
 		if _, err := r.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -267,8 +284,8 @@ func TestRunTwiceUsesTheSameDeduplicationID(t *testing.T) {
 
 func TestRunStopsOverdueJobs(t *testing.T) {
 	m, _ := manifest.Parse("m.yaml", []byte("version: 1\n"))
-	r := &Reconciler{ECS: &fakeECS{}, ECR: &fakeECR{}, SQS: &fakeSQS{}, Source: fakeSource{m}, Jobs: &fakeJobs{stopped: []string{"arn:task/1"}},
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := &Reconciler{ECS: &fakeECS{}, ECR: &fakeECR{}, Queue: &queue.FIFO{Client: &fakeSQS{}}, Source: fakeSource{m}, Jobs: &fakeJobs{stopped: []string{"arn:task/1"}},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	rep, err := r.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

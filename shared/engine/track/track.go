@@ -18,7 +18,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
@@ -88,15 +88,15 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 	if err != nil {
 		return Verdict{}, fmt.Errorf("describe task definition %s: %w", aws.ToString(dep.TaskDefinition), err)
 	}
-	tags := deploy.TagsOf(td.Tags)
-	binding, ours := tags[deploy.TagBinding]
+	tags := revision.TagsOf(td.Tags)
+	binding, ours := tags[revision.TagBinding]
 	if !ours {
 		return d.ignore(ctx, ev, "deployment of a revision Deckhand did not register")
 	}
 	out := events.DeploymentStateChange{
 		Binding: binding, Cluster: cluster, Service: service,
 		NewRevision: aws.ToString(dep.TaskDefinition), DeploymentID: det.DeploymentID,
-		Trigger: events.Trigger(tags[deploy.TagTrigger]), EventID: tags[deploy.TagEventID],
+		Trigger: events.Trigger(tags[revision.TagTrigger]), EventID: tags[revision.TagEventID],
 		Containers: containers(tags), Reason: det.Reason,
 	}
 	if reg := td.TaskDefinition.RegisteredAt; reg != nil && !det.UpdatedAt.IsZero() {
@@ -111,7 +111,7 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 		if err != nil {
 			return Verdict{}, fmt.Errorf("describe latest revision of %s: %w", aws.ToString(td.TaskDefinition.Family), err)
 		}
-		if newer := aws.ToString(latest.TaskDefinition.TaskDefinitionArn); newer != out.NewRevision && deploy.TagsOf(latest.Tags)[deploy.TagBinding] == binding {
+		if newer := aws.ToString(latest.TaskDefinition.TaskDefinitionArn); newer != out.NewRevision && revision.TagsOf(latest.Tags)[revision.TagBinding] == binding {
 			return d.ignore(ctx, ev, fmt.Sprintf("completed deployment runs %s, older than Deckhand's newest revision %s (a rollback is never success)", out.NewRevision, newer))
 		}
 		out.Status = events.StatusSucceeded
@@ -147,11 +147,11 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 // markRolledBack tags the service with the digests the rolled-back
 // deployment changed, so neither a redelivered push nor the reconciler
 // deploys them again on their own (deckhand:rolled-back:<container>).
-func (d *Deployments) markRolledBack(ctx context.Context, svc *types.Service, tags deploy.Tags) error {
+func (d *Deployments) markRolledBack(ctx context.Context, svc *types.Service, tags revision.Tags) error {
 	var marks []types.Tag
-	for _, c := range strings.Fields(tags[deploy.TagChanged]) {
-		if digest := tags[deploy.TagDigest+c]; digest != "" {
-			marks = append(marks, types.Tag{Key: aws.String(deploy.TagRolledBack + c), Value: aws.String(digest)})
+	for _, c := range strings.Fields(tags[revision.TagChanged]) {
+		if digest := tags[revision.TagDigest+c]; digest != "" {
+			marks = append(marks, types.Tag{Key: aws.String(revision.TagRolledBack + c), Value: aws.String(digest)})
 		}
 	}
 	if len(marks) == 0 {
@@ -228,15 +228,15 @@ func serviceOf(arn string) (cluster, service string, err error) {
 	return parts[0], parts[1], nil
 }
 
-func containers(tags deploy.Tags) map[string]events.ContainerChange {
+func containers(tags revision.Tags) map[string]events.ContainerChange {
 	out := map[string]events.ContainerChange{}
 	for k, v := range tags {
-		if c, ok := strings.CutPrefix(k, deploy.TagDigest); ok {
+		if c, ok := strings.CutPrefix(k, revision.TagDigest); ok {
 			ch := out[c]
 			ch.NewDigest = v
 			out[c] = ch
 		}
-		if c, ok := strings.CutPrefix(k, deploy.TagImageTag); ok {
+		if c, ok := strings.CutPrefix(k, revision.TagImageTag); ok {
 			ch := out[c]
 			ch.NewTag = v
 			out[c] = ch

@@ -17,7 +17,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 const (
@@ -63,8 +63,8 @@ func (f *fakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTask
 	}
 	out := &ecs.DescribeTaskDefinitionOutput{TaskDefinition: &types.TaskDefinition{TaskDefinitionArn: aws.String(arn), Family: aws.String("web")}}
 	if f.ours {
-		out.Tags = deploy.Tags{deploy.TagBinding: "web", deploy.TagTrigger: "push", deploy.TagEventID: "ev-1",
-			deploy.TagDigest + "web": digestWb, deploy.TagImageTag + "web": "1.4.0", deploy.TagChanged: "web"}.ECS()
+		out.Tags = revision.Tags{revision.TagBinding: "web", revision.TagTrigger: "push", revision.TagEventID: "ev-1",
+			revision.TagDigest + "web": digestWb, revision.TagImageTag + "web": "1.4.0", revision.TagChanged: "web"}.ECS()
 	}
 	if arn == "" {
 		return nil, &smithy.GenericAPIError{Code: "ClientException"}
@@ -157,7 +157,7 @@ func TestVerdicts(t *testing.T) {
 			if len(f.tagged) != tc.wantTagged {
 				t.Errorf("tagged %v, want %d tag(s)", f.tagged, tc.wantTagged)
 			}
-			if tc.wantTagged > 0 && (aws.ToString(f.tagged[0].Key) != deploy.TagRolledBack+"web" || aws.ToString(f.tagged[0].Value) != digestWb) {
+			if tc.wantTagged > 0 && (aws.ToString(f.tagged[0].Key) != revision.TagRolledBack+"web" || aws.ToString(f.tagged[0].Value) != digestWb) {
 				t.Errorf("rolled-back mark = %s=%s", aws.ToString(f.tagged[0].Key), aws.ToString(f.tagged[0].Value))
 			}
 		})

@@ -132,7 +132,7 @@ func (p *player) printEvents() {
 				change = append(change, fmt.Sprintf("%s=%s (%s)", c, ch.NewTag, short(ch.NewDigest)))
 			}
 		}
-		line := fmt.Sprintf("%s  %-8s %-16s %-10s %s", d.Time.Format("15:04:05"), orDash(d.Binding), p.color(string(d.Status)), revision(d.NewRevision), strings.Join(change, ", "))
+		line := fmt.Sprintf("%s  %-8s %-16s %-10s %s", d.Time.Format("15:04:05"), orDash(d.Binding), p.color(string(d.Status)), revisionName(d.NewRevision), strings.Join(change, ", "))
 		if d.DeploymentID != "" {
 			line += "  " + d.DeploymentID
 		}
@@ -180,7 +180,7 @@ func (p *player) statuses(from int, binding string) []events.DeploymentStatus {
 	return out
 }
 
-func revision(arn string) string {
+func revisionName(arn string) string {
 	if i := strings.LastIndex(arn, "/"); i >= 0 {
 		return arn[i+1:]
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 )
 
@@ -137,7 +137,7 @@ func brokenImage(ctx context.Context, p *player, breakIt bool) error {
 			"web: STARTED then SUCCEEDED, a deliberately wrong expectation (--break) (got %v)", got)
 	}
 	after, _, _ := p.st.Running("web")
-	p.expect(after == before, "web is back on its previous revision %s (runs %s)", revision(before), revision(after))
+	p.expect(after == before, "web is back on its previous revision %s (runs %s)", revisionName(before), revisionName(after))
 	ds := p.st.Deployments()[mark:]
 	p.expect(len(ds) == 2 && ds[0].DeploymentID != "" && ds[0].DeploymentID == ds[1].DeploymentID,
 		"the deployer's STARTED and the tracker's verdict name the same ECS deployment")
@@ -169,10 +169,10 @@ func (p *player) tagHold(ctx context.Context, binding string, on bool) error {
 	svc, _ := p.st.SB.ECS().Service(b.Cluster, b.Service)
 	if on {
 		_, err := p.st.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(svc.ARN),
-			Tags: []types.Tag{{Key: aws.String(deploy.TagHold), Value: aws.String("release freeze")}}})
+			Tags: []types.Tag{{Key: aws.String(revision.TagHold), Value: aws.String("release freeze")}}})
 		return err
 	}
-	_, err := p.st.ECS.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: aws.String(svc.ARN), TagKeys: []string{deploy.TagHold}})
+	_, err := p.st.ECS.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: aws.String(svc.ARN), TagKeys: []string{revision.TagHold}})
 	return err
 }
 

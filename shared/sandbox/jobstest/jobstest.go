@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -16,22 +15,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
-	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
 // Manifest is the manifest the worlds start with: a service web following
@@ -104,7 +100,7 @@ type World struct {
 	Router *sandbox.Router
 	// Tracker is the jobs tracker the router feeds task events to.
 	Tracker *jobs.Tracker
-	Log     *slog.Logger
+	Logger  *slog.Logger
 }
 
 // Start starts a sandbox with Manifest and Templates uploaded, cluster prod,
@@ -113,7 +109,7 @@ type World struct {
 func Start(t testing.TB) *World {
 	t.Helper()
 	sb := sandboxtest.Start(t)
-	w := &World{T: t, SB: sb, AWS: sb.AWSConfig(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	w := &World{T: t, SB: sb, AWS: sb.AWSConfig(), Logger: slog.New(slog.DiscardHandler)}
 	w.Config = config.Config{Bucket: Bucket, ManifestKey: "deckhand.yaml", EventBus: "default", QueueURL: "",
 		Account: sb.Account(), Region: sb.Region(), Endpoint: sb.Endpoint()}
 	w.ECS = ecs.NewFromConfig(w.AWS)
@@ -151,22 +147,21 @@ func (w *World) Source() *store.S3 {
 	return store.NewS3(w.S3, Bucket, w.Config.ManifestKey)
 }
 
-// JobsEngine is a jobs engine on the world, reading the virtual clock.
-func (w *World) JobsEngine() *jobs.Engine {
-	e := jobs.NewEngine(w.ECS, ecr.NewFromConfig(w.AWS), eventbridge.NewFromConfig(w.AWS), w.Source())
-	e.Account, e.Region, e.Now, e.Log = w.Config.Account, w.Config.Region, w.SB.Clock().Now, w.Log
-	return e
+// Parts are the world's engine parts (shared/wire): the sandbox's clients,
+// the virtual clock, no pacing (the sandbox paces on its own clock), and
+// the world's configuration as it is now.
+func (w *World) Parts() *wire.Parts {
+	p := wire.FromAWS(w.Config, w.AWS)
+	p.Logger, p.Now, p.Unpaced = w.Logger, w.SB.Clock().Now, true
+	p.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	return p
 }
 
+// JobsEngine is a jobs engine on the world, reading the virtual clock.
+func (w *World) JobsEngine() *jobs.Engine { return wire.Jobs(w.Parts()) }
+
 // DeployEngine is the real deploy engine on the world, unpaced.
-func (w *World) DeployEngine() *deploy.Engine {
-	return &deploy.Engine{
-		ECS: w.ECS, Source: w.Source(), Events: &emit.Bus{Client: eventbridge.NewFromConfig(w.AWS), Now: w.SB.Clock().Now},
-		Account: w.Config.Account, Region: w.Config.Region, Logger: w.Log,
-		RegisterLimit: rate.NewLimiter(rate.Inf, 1), UpdateLimit: rate.NewLimiter(rate.Inf, 1),
-		Sleep: func(context.Context, time.Duration) error { return nil }, Now: w.SB.Clock().Now,
-	}
-}
+func (w *World) DeployEngine() *deploy.Engine { return wire.Deployer(w.Parts()) }
 
 // TrackerHandler is the task half of the tracker function as the router
 // invokes it: ECS Task State Change events go to the jobs tracker, other

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
 
@@ -81,7 +81,7 @@ func TestBurstWithDuplicatesAndReordering(t *testing.T) {
 		}
 		hashes := map[string]int{}
 		for _, td := range sb.ECS().TaskDefinitions(b) {
-			if h := td.Tags[deploy.TagContentHash]; h != "" {
+			if h := td.Tags[revision.TagContentHash]; h != "" {
 				hashes[h]++
 				if hashes[h] > 1 {
 					t.Errorf("family %s has two revisions with content hash %s", b, h)
@@ -94,7 +94,7 @@ func TestBurstWithDuplicatesAndReordering(t *testing.T) {
 	pushedAt := map[string]string{}
 	for i := range services {
 		for _, td := range sb.ECS().TaskDefinitions(fmt.Sprintf("svc%d", i)) {
-			pushedAt[td.ARN] = td.Tags[deploy.TagPushedAt+"app"]
+			pushedAt[td.ARN] = td.Tags[revision.TagPushedAt+"app"]
 		}
 	}
 	last := map[string]string{}

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
@@ -138,7 +138,7 @@ func TestHeldServiceIsNotDeployed(t *testing.T) {
 	st := newStack(t)
 	ctx := context.Background()
 	svc, _ := st.SB.ECS().Service("prod", "worker")
-	if _, err := st.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(svc.ARN), Tags: []types.Tag{{Key: aws.String(deploy.TagHold), Value: aws.String("freeze")}}}); err != nil {
+	if _, err := st.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(svc.ARN), Tags: []types.Tag{{Key: aws.String(revision.TagHold), Value: aws.String("freeze")}}}); err != nil {
 		t.Fatal(err)
 	}
 	before := st.image(t, "worker", "worker")

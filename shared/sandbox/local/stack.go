@@ -17,24 +17,21 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
-	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
-	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/engine/track"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
 // Bucket is the sandbox bucket holding the manifest and templates.
@@ -94,22 +91,16 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	if err := st.upload(ctx, opts.Dir, raw); err != nil {
 		return nil, err
 	}
-	src := store.NewS3(st.S3, Bucket, "deckhand.yaml")
-	bus := &emit.Bus{Client: eventbridge.NewFromConfig(cfg), Now: sb.Clock().Now}
-	ecrClient := ecr.NewFromConfig(cfg)
-	st.Deployer = &deploy.Engine{
-		ECS: st.ECS, ECR: ecrClient, Source: src, Events: bus, Account: sb.Account(), Region: sb.Region(), Logger: opts.Logger,
-		// The sandbox paces with its own throttle buckets on the virtual
-		// clock; real-time limiters would only slow tests down.
-		RegisterLimit: rate.NewLimiter(rate.Inf, 1), UpdateLimit: rate.NewLimiter(rate.Inf, 1),
-		Sleep: func(context.Context, time.Duration) error { return nil }, Now: sb.Clock().Now,
-	}
-	st.Jobs = jobs.NewEngine(st.ECS, ecrClient, eventbridge.NewFromConfig(cfg), src)
-	st.Jobs.Account, st.Jobs.Region, st.Jobs.Now, st.Jobs.Log = sb.Account(), sb.Region(), sb.Clock().Now, opts.Logger
-	st.Tracker = &track.Handler{
-		Deployments: &track.Deployments{ECS: st.ECS, Events: bus, Logger: opts.Logger},
-		Tasks:       jobs.NewTracker(st.Jobs),
-	}
+	parts := wire.FromAWS(config.Config{Bucket: Bucket, ManifestKey: "deckhand.yaml", Account: sb.Account(), Region: sb.Region(),
+		Endpoint: sb.Endpoint()}, cfg)
+	parts.ECS, parts.Logger, parts.Now = st.ECS, opts.Logger, sb.Clock().Now
+	// The sandbox paces with its own throttle buckets on the virtual clock;
+	// real-time limiters and waits would only slow tests down.
+	parts.Unpaced = true
+	parts.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	st.Deployer = wire.Deployer(parts)
+	st.Jobs = wire.Jobs(parts)
+	st.Tracker = wire.Tracker(parts, st.Jobs)
 	if err := st.seed(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -121,10 +112,8 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	if err != nil {
 		return nil, fmt.Errorf("create router: %w", err)
 	}
-	st.Reconciler = &reconcile.Reconciler{
-		ECS: st.ECS, ECR: ecrClient, SQS: sqs.NewFromConfig(cfg), Source: src, Jobs: st.Jobs,
-		QueueURL: st.Router.QueueURL(), Region: sb.Region(), Log: opts.Logger,
-	}
+	parts.Queue = queue.New(cfg, st.Router.QueueURL())
+	st.Reconciler = wire.Reconciler(parts, st.Jobs)
 	return st, nil
 }
 
@@ -192,7 +181,7 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 	}
 	for _, b := range m.Services {
 		data := taskdef.Data{Account: st.SB.Account(), Region: st.SB.Region(), Cluster: b.Cluster, Service: b.Service,
-			Images: map[string]taskdef.Image{}, Vars: b.Vars, Primary: deploy.Primary(&b)}
+			Images: map[string]taskdef.Image{}, Vars: b.Vars, Primary: revision.ServicePrimary(&b)}
 		for c, img := range b.Images {
 			data.Images[c] = first[img.Repository]
 		}

@@ -18,7 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
 )
@@ -94,8 +94,8 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (Resu
 	// and since the register bucket is account-wide, parallel bindings could
 	// not register faster anyway.
 	var mu sync.Mutex
-	st.Deployer.RegisterLimit = rate.NewLimiter(deploy.RegisterRate, deploy.RegisterBurst)
-	st.Deployer.UpdateLimit = rate.NewLimiter(deploy.UpdateRate, deploy.UpdateBurst)
+	st.Deployer.RegisterLimit = rate.NewLimiter(revision.RegisterRate, revision.RegisterBurst)
+	st.Deployer.UpdateLimit = rate.NewLimiter(revision.UpdateRate, revision.UpdateBurst)
 	st.Deployer.Concurrency = 1
 	if cfg.NoCatchUp {
 		st.Deployer.ECR = nil
@@ -183,7 +183,7 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (Resu
 		}
 	}
 	res.Needed = cfg.Services // every service's repository got a newer image
-	res.Bound = time.Duration(max(0, res.Needed-deploy.RegisterBurst)/deploy.RegisterRate) * time.Second
+	res.Bound = time.Duration(max(0, res.Needed-revision.RegisterBurst)/revision.RegisterRate) * time.Second
 	return res, nil
 }
 

@@ -14,18 +14,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
-	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
-	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
+	"github.com/deckhand-ecs/deckhand/shared/wire"
 	"github.com/deckhand-ecs/deckhand/tools/bench/coldstart"
 )
 
@@ -107,13 +101,8 @@ func Measure(ctx context.Context, f *coldstart.Fixture, latency time.Duration) (
 	rec := &recorder{inner: http.DefaultTransport}
 	cfg := f.SB.AWSConfig()
 	cfg.HTTPClient = &http.Client{Transport: rec}
-	eng := &deploy.Engine{
-		ECS:     ecs.NewFromConfig(cfg),
-		ECR:     ecr.NewFromConfig(cfg),
-		Source:  store.NewS3(s3.NewFromConfig(cfg, config.S3Options(f.SB.Endpoint())), local.Bucket, "deckhand.yaml"),
-		Events:  &emit.Bus{Client: eventbridge.NewFromConfig(cfg)},
-		Account: f.SB.Account(), Region: f.SB.Region(),
-	}
+	eng := wire.Deployer(wire.FromAWS(config.Config{Bucket: local.Bucket, ManifestKey: "deckhand.yaml",
+		Account: f.SB.Account(), Region: f.SB.Region(), Endpoint: f.SB.Endpoint()}, cfg))
 	h := &deploy.Handler{Engine: eng}
 	for _, svc := range []string{sandbox.ServiceECS, sandbox.ServiceS3, sandbox.ServiceEvents} {
 		f.SB.InjectFault(sandbox.Fault{Service: svc, Kind: sandbox.FaultLatency, Latency: latency})

@@ -1,4 +1,10 @@
-package deploy
+// Package revision owns what Deckhand writes into ECS (DESIGN §1, §5): the
+// `deckhand:` tag vocabulary on task-definition revisions, services and
+// tasks; register-or-reuse (rule 7) and the service update with its circuit
+// breaker (rule 8); error classification (rule 9) and pacing with retries
+// (rule 10). The deploy engine, the job engine, the tracker, the reconciler
+// and the CLI all read and write revisions through it.
+package revision
 
 import (
 	"maps"
@@ -10,10 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// Revision and service tag keys (DESIGN §5). Per-container keys are the
-// prefix plus the container name.
+// Prefix starts every key of Deckhand's vocabulary (and the task group of
+// a job's tasks).
+const Prefix = "deckhand:"
+
+// Revision tag keys (DESIGN §5). Per-container keys are the key plus the
+// container name.
 const (
-	TagPrefix      = "deckhand:"
 	TagBinding     = "deckhand:binding"
 	TagTrigger     = "deckhand:trigger"
 	TagEventID     = "deckhand:event-id"
@@ -22,16 +31,28 @@ const (
 	TagPushedAt    = "deckhand:pushed-at:" // + container
 	TagDigest      = "deckhand:digest:"    // + container
 	TagImageTag    = "deckhand:tag:"       // + container: the image tag, kept as metadata
-	// TagChanged on a revision lists, space-separated, the containers whose
-	// image that deployment changed.
+	// TagChanged lists, space-separated, the containers whose image the
+	// revision's deployment changed.
 	TagChanged = "deckhand:changed"
-	// TagRolledBack on an ECS service, plus a container name, records the
-	// digest the circuit breaker rolled back; the deployer does not deploy
-	// that digest to that container again unless forced.
-	TagRolledBack = "deckhand:rolled-back:"
-	// TagHold on an ECS service makes the deployer skip it with HELD. Its
-	// value is the reason.
+	// TagJob names the job a revision was registered for.
+	TagJob = "deckhand:job"
+)
+
+// Service tag keys.
+const (
+	// TagHold makes the deployer skip the service with HELD. Its value is
+	// the reason.
 	TagHold = "deckhand:hold"
+	// TagRolledBack, plus a container name, records the digest the circuit
+	// breaker rolled back; the deployer does not deploy that digest to that
+	// container again unless forced.
+	TagRolledBack = "deckhand:rolled-back:"
+)
+
+// Task tag keys of a job's run.
+const (
+	TagScheduledTime = "deckhand:scheduled-time"
+	TagAttempt       = "deckhand:attempt"
 )
 
 // Tags is a tag map read from ECS.
@@ -39,7 +60,7 @@ type Tags map[string]string
 
 // TagsOf converts ECS tags to a map.
 func TagsOf(tags []types.Tag) Tags {
-	out := Tags{}
+	out := make(Tags, len(tags))
 	for _, t := range tags {
 		out[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
@@ -56,7 +77,8 @@ func (t Tags) PushedAt(container string) (time.Time, bool) {
 	return ts, err == nil
 }
 
-// ECS converts the map to ECS tags, sorted by key for stable requests.
+// ECS converts the map to ECS tags, sorted by key so that equal maps give
+// byte-equal requests, with values ECS accepts (TagValue).
 func (t Tags) ECS() []types.Tag {
 	keys := slices.Sorted(maps.Keys(t))
 	out := make([]types.Tag, 0, len(keys))
@@ -64,6 +86,13 @@ func (t Tags) ECS() []types.Tag {
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(TagValue(t[k]))})
 	}
 	return out
+}
+
+// Merge is base (a template's own tags) with ours added; ours win.
+func Merge(base []types.Tag, ours Tags) []types.Tag {
+	all := TagsOf(base)
+	maps.Copy(all, ours)
+	return all.ECS()
 }
 
 // TagValue keeps the characters ECS allows in tag values (letters, digits,

@@ -1,18 +1,21 @@
-package deploy
+package revision
 
 import (
 	"context"
 	"errors"
 	"net"
 
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
-
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
+
+// Error classification (DESIGN §5 rule 9): a retryable error fails only
+// its own SQS message or invocation, so it is retried in order; a permanent
+// one is reported FAILED with its cause and reaches the DLQ after the
+// queue's maxReceiveCount instead of being retried forever.
 
 // PermanentError is an error retrying cannot fix: a bad template or event, a
 // missing service, a forbidden role. It becomes a FAILED event and, after the
@@ -28,19 +31,6 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 // Retryable reports false.
 func (e *PermanentError) Retryable() bool { return false }
 
-// permanentCodes are AWS error codes that retrying will not fix.
-var permanentCodes = map[string]string{
-	"ClientException":             "ClientException",
-	"InvalidParameterException":   "InvalidParameter",
-	"ServiceNotFoundException":    "ServiceNotFound",
-	"ServiceNotActiveException":   "ServiceNotActive",
-	"ClusterNotFoundException":    "ClusterNotFound",
-	"AccessDeniedException":       "AccessDenied",
-	"AccessDenied":                "AccessDenied",
-	"UnsupportedFeatureException": "UnsupportedFeature",
-	"PlatformUnknownException":    "PlatformUnknown",
-}
-
 // Retryable reports whether err is worth retrying: throttling, 5xx,
 // timeouts and transport errors are; template, manifest and client errors
 // are not. Unknown errors are treated as retryable, since the queue's
@@ -54,18 +44,10 @@ func Retryable(err error) bool {
 		errors.Is(err, events.ErrMalformed) || errors.Is(err, store.ErrNotFound) {
 		return false
 	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		if _, ok := permanentCodes[apiErr.ErrorCode()]; ok {
-			return false
-		}
-	}
-	var respErr *smithyhttp.ResponseError
-	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 400 && respErr.HTTPStatusCode() < 500 &&
-		!isThrottle(err) {
+	if _, ok := awserr.Permanent(err); ok {
 		return false
 	}
-	return true
+	return !awserr.ClientFault(err)
 }
 
 // Reason returns a short cause for a FAILED event.
@@ -85,33 +67,20 @@ func Reason(err error) string {
 		return "MalformedEvent"
 	case errors.Is(err, store.ErrNotFound):
 		return "TemplateNotFound"
-	case isThrottle(err):
+	case awserr.Throttled(err):
 		return "Throttled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Timeout"
 	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		if r, ok := permanentCodes[apiErr.ErrorCode()]; ok {
-			return r
-		}
-		return apiErr.ErrorCode()
+	if r, ok := awserr.Permanent(err); ok {
+		return r
+	}
+	if code := awserr.Code(err); code != "" {
+		return code
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {
 		return "NetworkError"
 	}
 	return "Error"
-}
-
-func isThrottle(err error) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	switch apiErr.ErrorCode() {
-	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown":
-		return true
-	}
-	return false
 }

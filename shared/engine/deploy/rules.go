@@ -1,0 +1,221 @@
+package deploy
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+)
+
+// The deploy rules of DESIGN §5 for one binding, one function each: accept
+// (with PushFromEvent and trusted), coalesce, hold, dedupe, order, the
+// rolled-back check and keepOther here; reuse, register-then-update, error
+// classification and pacing in shared/engine/revision, which the job
+// engine and the CLI share.
+
+// plan is one binding's work after accept and coalesce.
+type plan struct {
+	binding *manifest.Service
+	// pushes maps container name to the winning push for it.
+	pushes map[string]Push
+}
+
+// plan applies rule 1 (accept) and rule 2 (coalesce) to a batch.
+func (e *Engine) plan(m *manifest.Manifest, pushes []Push) ([]plan, []Outcome) {
+	var outcomes []Outcome
+	byBinding := map[string]*plan{}
+	var order []string
+	for _, p := range pushes {
+		if err := e.trusted(m, p); err != nil {
+			outcomes = append(outcomes, failed(Outcome{Pushes: []Push{p}, Event: pushEvent(p, "", "")}, err))
+			continue
+		}
+		bindings := m.BindingsFor(p.Repository)
+		if p.Binding != "" {
+			bindings = filterBinding(bindings, p.Binding)
+		}
+		if len(bindings) == 0 {
+			outcomes = append(outcomes, skipped(p, nil, fmt.Sprintf("repository %s is not bound to any service", p.Repository)))
+			continue
+		}
+		for _, b := range bindings {
+			containers := accept(b, p)
+			if len(containers) == 0 {
+				outcomes = append(outcomes, skipped(p, b, fmt.Sprintf("tag %s does not match the tag policy of binding %s", p.Tag, b.Name)))
+				continue
+			}
+			pl := byBinding[b.Name]
+			if pl == nil {
+				pl = &plan{binding: b, pushes: map[string]Push{}}
+				byBinding[b.Name] = pl
+				order = append(order, b.Name)
+			}
+			for _, c := range containers {
+				if lost, ok := pl.coalesce(c, p); ok {
+					outcomes = append(outcomes, lost)
+				}
+			}
+		}
+	}
+	plans := make([]plan, 0, len(order))
+	for _, name := range order {
+		plans = append(plans, *byBinding[name])
+	}
+	return plans, outcomes
+}
+
+func filterBinding(bs []*manifest.Service, name string) []*manifest.Service {
+	for _, b := range bs {
+		if b.Name == name {
+			return []*manifest.Service{b}
+		}
+	}
+	return nil
+}
+
+// accept is rule 1 for one binding: the containers, in name order, whose
+// repository is the pushed one and whose tag policy accepts the pushed tag.
+// (PushFromEvent accepts only successful, tagged pushes; trusted only
+// Deckhand's own account and Region or the manifest's sources.)
+func accept(b *manifest.Service, p Push) []string {
+	var out []string
+	for _, c := range slices.Sorted(maps.Keys(b.Images)) {
+		if img := b.Images[c]; img.Repository == p.Repository && img.Policy().Match(p.Tag) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// coalesce is rule 2: within a batch only the newest push per binding and
+// container is deployed. It records p for container c and returns the
+// SUPERSEDED outcome of the push that lost to the other, if one did.
+func (pl *plan) coalesce(c string, p Push) (Outcome, bool) {
+	prev, ok := pl.pushes[c]
+	switch {
+	case !ok:
+		pl.pushes[c] = p
+		return Outcome{}, false
+	case newer(p, prev, pl.binding.Images[c]):
+		pl.pushes[c] = p
+		return supersededInBatch(prev, pl.binding, c, p), true
+	default:
+		return supersededInBatch(p, pl.binding, c, prev), true
+	}
+}
+
+// newer reports whether a should win over b for the same container: the
+// later push wins; equal times fall back to the policy's version order, then
+// to arrival order (b arrived first).
+func newer(a, b Push, img manifest.Image) bool {
+	return img.Policy().Order(pushed(a), pushed(b)) >= 0
+}
+
+func pushed(p Push) tagpolicy.Pushed { return tagpolicy.Pushed{Tag: p.Tag, At: p.PushedAt} }
+
+// hold is rule 3: a service tagged deckhand:hold is skipped with HELD
+// unless the deploy is forced. It returns the HELD reason.
+func hold(service revision.Tags, lead Push) (string, bool) {
+	why, held := service[revision.TagHold]
+	if !held || lead.Force {
+		return "", false
+	}
+	reason := "service is held (" + revision.TagHold + ")"
+	if why != "" {
+		reason += ": " + why
+	}
+	return reason, true
+}
+
+// dedupe is rule 4: the running revision already has this digest for this
+// container and the same template version, so there is nothing to do.
+// Duplicate deliveries are normal.
+func dedupe(run *running, c string, p Push, templateVersion string) bool {
+	return run.digest(c) == p.Digest && run.tags[revision.TagTemplate] == revision.TagValue(templateVersion)
+}
+
+// order is rule 5: a push older than the container's running image (its
+// pushed-at tag) is SUPERSEDED unless the trigger is manual with force;
+// Deckhand never moves a service to an older image on its own. Pushes in
+// the same instant order by version under a semver policy
+// (tagpolicy.Policy.Order). It returns why the push is older.
+func order(run *running, c string, p Push, img manifest.Image) (string, bool) {
+	at, ok := run.tags.PushedAt(c)
+	if !ok || (p.Trigger == events.TriggerManual && p.Force) {
+		return "", false
+	}
+	if img.Policy().Order(pushed(p), tagpolicy.Pushed{Tag: run.tags[revision.TagImageTag+c], At: at}) >= 0 {
+		return "", false
+	}
+	return fmt.Sprintf("%s (pushed %s, running image pushed %s)", c, p.PushedAt.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)), true
+}
+
+// rolledBack is the rolled-back check: a digest the circuit breaker rolled
+// back from a container (the service's deckhand:rolled-back:<container>
+// tag) is not deployed to it again on its own, which would roll back
+// again, forever. A forced deploy may.
+func rolledBack(service revision.Tags, c string, p Push) bool {
+	return service[revision.TagRolledBack+c] == p.Digest && !p.Force
+}
+
+// triage applies rules 4 and 5 and the rolled-back check to every pushed
+// container. It returns the pushes left to deploy or, when none is left,
+// the outcome's status and reason.
+func triage(run *running, pl plan, templateVersion string) (map[string]Push, events.DeploymentStatus, string) {
+	deploy := map[string]Push{}
+	var already, older []string
+	for c, p := range pl.pushes {
+		if dedupe(run, c, p, templateVersion) {
+			already = append(already, c)
+		} else if why, ok := order(run, c, p, pl.binding.Images[c]); ok {
+			older = append(older, why)
+		} else {
+			deploy[c] = p
+		}
+	}
+	switch {
+	case len(deploy) == 0 && len(older) > 0:
+		return nil, events.StatusSuperseded, "older than the running image: " + strings.Join(slices.Sorted(slices.Values(older)), "; ")
+	case len(deploy) == 0:
+		return nil, events.StatusAlreadyDeployed, fmt.Sprintf("running revision already has this digest and template version (%s)",
+			strings.Join(slices.Sorted(slices.Values(already)), ", "))
+	}
+	for c, p := range deploy {
+		if rolledBack(run.serviceTags(), c, p) {
+			delete(deploy, c)
+			older = append(older, fmt.Sprintf("%s: image %s was rolled back by the circuit breaker; push a new image or deploy --force", c, shortDigest(p.Digest)))
+		}
+	}
+	if len(deploy) == 0 {
+		return nil, events.StatusSkipped, strings.Join(slices.Sorted(slices.Values(older)), "; ")
+	}
+	return deploy, "", ""
+}
+
+// keepOther is rule 6: a container that is not pushed keeps its current
+// image, read from the running revision, with the revision's tags for it.
+// A container with no running image to keep is a permanent error.
+func keepOther(b *manifest.Service, c string, run *running) (taskdef.Image, revision.Tags, error) {
+	img, ok := run.image(c)
+	if !ok {
+		return taskdef.Image{}, nil, &revision.PermanentError{Reason: "NoRunningImage", Err: fmt.Errorf(
+			"binding %s: container %s has no running image to keep; push an image to %s first", b.Name, c, b.Images[c].Repository)}
+	}
+	tags := revision.Tags{}
+	for _, k := range []string{revision.TagDigest + c, revision.TagImageTag + c, revision.TagPushedAt + c} {
+		if v, ok := run.tags[k]; ok {
+			tags[k] = v
+		}
+	}
+	if _, ok := tags[revision.TagDigest+c]; !ok && img.Digest != "" {
+		tags[revision.TagDigest+c] = img.Digest
+	}
+	return img, tags, nil
+}

@@ -1,0 +1,70 @@
+package wire
+
+import (
+	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
+	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
+	"github.com/deckhand-ecs/deckhand/shared/engine/track"
+)
+
+// bus is the emitter of Deckhand's events on the configured bus, on the
+// parts' clock, or nil.
+func (p *Parts) bus() *emit.Bus {
+	if p.Events == nil {
+		return nil
+	}
+	return &emit.Bus{Client: p.Events, BusName: p.Config.EventBus, Now: p.Now}
+}
+
+// Deployer builds the deploy engine (functions/deployer).
+func Deployer(p *Parts) *deploy.Engine {
+	e := &deploy.Engine{
+		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Account: p.Config.Account, Region: p.Config.Region,
+		Logger: p.logger(), Sleep: p.Sleep, Now: p.Now,
+	}
+	if bus := p.bus(); bus != nil {
+		e.Events = bus
+	}
+	if p.Unpaced {
+		e.RegisterLimit, e.UpdateLimit = revision.Unlimited(), revision.Unlimited()
+	}
+	return e
+}
+
+// Jobs builds the job engine (functions/runner; the tracker's and the
+// reconciler's job halves).
+func Jobs(p *Parts) *jobs.Engine {
+	e := &jobs.Engine{
+		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Account: p.Config.Account, Region: p.Config.Region,
+		Logger: p.logger(), Sleep: p.Sleep, Now: p.Now,
+	}
+	if bus := p.bus(); bus != nil {
+		e.Events = bus
+	}
+	if p.Unpaced {
+		e.RegisterLimit = revision.Unlimited()
+	}
+	return e
+}
+
+// Tracker builds the tracker (functions/tracker): deployment verdicts, and
+// job verdicts and retries through jobs.
+func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
+	d := &track.Deployments{ECS: p.ECS, Logger: p.logger()}
+	if bus := p.bus(); bus != nil {
+		d.Events = bus
+	}
+	return &track.Handler{Deployments: d, Tasks: jobs.NewTracker(j)}
+}
+
+// Reconciler builds the reconciler (functions/reconciler): it sends to
+// p.Queue and stops overdue runs through j (nil: it does not).
+func Reconciler(p *Parts, j *jobs.Engine) *reconcile.Reconciler {
+	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger()}
+	if j != nil {
+		r.Jobs = j
+	}
+	return r
+}

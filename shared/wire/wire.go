@@ -1,0 +1,105 @@
+// Package wire builds Deckhand's engines (DESIGN §2, STYLE 15): the one
+// place the Lambda mains, the CLI, the sandbox stack, the job test rig and
+// the tools construct the deploy engine, the job engine, the tracker and
+// the reconciler, so that they share clients, logger, clock and pacing the
+// same way. Building makes no AWS call.
+package wire
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+)
+
+// ECS is the part of the ECS client the engines use together; *ecs.Client
+// implements it, and so do the CLI's read-only and overriding wrappers.
+type ECS interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
+	RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
+	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+	TagResource(ctx context.Context, in *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
+	RunTask(ctx context.Context, in *ecs.RunTaskInput, optFns ...func(*ecs.Options)) (*ecs.RunTaskOutput, error)
+	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
+	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	StopTask(ctx context.Context, in *ecs.StopTaskInput, optFns ...func(*ecs.Options)) (*ecs.StopTaskOutput, error)
+}
+
+// ECR is the part of the ECR client the engines use.
+type ECR interface {
+	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+}
+
+// Events puts events on EventBridge.
+type Events interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// Queue sends to the deploy FIFO queue; *queue.FIFO implements it. Only
+// the reconciler builds one, so only its binary links the SQS client.
+type Queue interface {
+	Send(ctx context.Context, group, id string, body []byte) error
+}
+
+var (
+	_ ECS    = (*ecs.Client)(nil)
+	_ ECR    = (*ecr.Client)(nil)
+	_ Events = (*eventbridge.Client)(nil)
+)
+
+// Parts are what the engines are built from. Build them once per process.
+type Parts struct {
+	ECS ECS
+	// ECR resolves images (nil: the deploy engine does not catch up).
+	ECR ECR
+	// Events receives Deckhand's events (nil: none are emitted).
+	Events Events
+	// Queue is the deploy queue the reconciler sends to (queue.New).
+	Queue  Queue
+	Source store.Source
+	// AWS is the SDK configuration the clients were built from, if any.
+	AWS aws.Config
+	// Config gives the account, Region and event bus.
+	Config config.Config
+	// Logger receives the engines' decisions (default: discard).
+	Logger *slog.Logger
+	// Now and Sleep are the engines' clock (default: real time). A
+	// simulation gives them a virtual clock.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Unpaced turns the engines' rate limiters off: for the sandbox, which
+	// paces with its own throttle buckets on its virtual clock, and for one
+	// person's manual work.
+	Unpaced bool
+}
+
+// FromAWS returns the parts a function builds its engines from: SDK
+// clients for ECS, ECR, EventBridge and S3 (the manifest's bucket, cached
+// with ETag revalidation) over awsCfg.
+func FromAWS(cfg config.Config, awsCfg aws.Config) *Parts {
+	return &Parts{
+		ECS:    ecs.NewFromConfig(awsCfg),
+		ECR:    ecr.NewFromConfig(awsCfg),
+		Events: eventbridge.NewFromConfig(awsCfg),
+		Source: store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey),
+		AWS:    awsCfg,
+		Config: cfg,
+	}
+}
+
+func (p *Parts) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
