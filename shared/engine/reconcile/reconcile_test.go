@@ -192,12 +192,12 @@ func TestRun(t *testing.T) {
 			ecs: &fakeECS{
 				services: map[string]ecstypes.Service{"web": service("web", "web:5"), "api": service("api", "api:2")},
 				revs: map[string]*ecs.DescribeTaskDefinitionOutput{
-					"web:5": registered(map[string]string{"web": "sha256:web150", "proxy": "sha256:proxy1"}, now.Add(-time.Hour)),
-					"api:2": registered(map[string]string{"proxy": "sha256:proxy1"}, old),
+					"web:5": registered(map[string]string{"web": dg("web150"), "proxy": dg("proxy1")}, now.Add(-time.Hour)),
+					"api:2": registered(map[string]string{"proxy": dg("proxy1")}, old),
 				},
 			},
 			ecr: map[string][]ecrtypes.ImageDetail{
-				"web":   append(append([]ecrtypes.ImageDetail{}, ecrImages["web"]...), img("web", "1.4.1", "sha256:web141", now.Add(-time.Minute))),
+				"web":   append(append([]ecrtypes.ImageDetail{}, ecrImages["web"]...), img("web", "1.4.1", dg("web141"), now.Add(-time.Minute))),
 				"proxy": ecrImages["proxy"],
 			},
 			wantEnqueued: []string{"web:1.4.1"}, wantBehind: map[string][]string{"web": {"web"}},
