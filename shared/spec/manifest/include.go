@@ -67,8 +67,8 @@ func (d diskFiles) resolve(name string) ([]string, error) {
 // noFiles is a single manifest file with nothing beside it.
 type noFiles struct{ file string }
 
-func (n noFiles) rootName() string           { return path.Base(filepath.ToSlash(n.file)) }
-func (n noFiles) display(string) string      { return n.file }
+func (n noFiles) rootName() string            { return path.Base(filepath.ToSlash(n.file)) }
+func (n noFiles) display(string) string       { return n.file }
 func (n noFiles) read(string) ([]byte, error) { return nil, errNoIncludes }
 func (n noFiles) resolve(string) ([]string, error) {
 	return nil, errNoIncludes

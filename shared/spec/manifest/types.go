@@ -10,9 +10,9 @@ import "github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
 
 // Manifest is a parsed, validated deckhand.yaml.
 type Manifest struct {
-	Version  int       `yaml:"version" json:"version" jsonschema:"enum=1,description=Manifest format version."`
-	Roles    []string  `yaml:"roles,omitempty" json:"roles,omitempty" jsonschema:"description=IAM role ARNs a rendered task definition may name (and the deployer may pass)."`
-	Sources  *Sources  `yaml:"sources,omitempty" json:"sources,omitempty" jsonschema:"description=Extra accounts and Regions whose ECR events are accepted; Deckhand's own are always accepted."`
+	Version int      `yaml:"version" json:"version" jsonschema:"enum=1,description=Manifest format version."`
+	Roles   []string `yaml:"roles,omitempty" json:"roles,omitempty" jsonschema:"description=IAM role ARNs a rendered task definition may name (and the deployer may pass)."`
+	Sources *Sources `yaml:"sources,omitempty" json:"sources,omitempty" jsonschema:"description=Extra accounts and Regions whose ECR events are accepted; Deckhand's own are always accepted."`
 	// Include names files or directories (every *.yaml and *.yml directly
 	// in it, by name) relative to this file, whose roles, targets, services
 	// and jobs join this manifest's. An included file has the manifest's
