@@ -112,6 +112,7 @@ type variant struct {
 
 type synthesized struct {
 	cfg      Config
+	stacks   Stacks
 	stack    awscdk.Stack
 	template assertions.Template
 	json     map[string]any
@@ -157,9 +158,9 @@ func synth(t *testing.T, name string) *synthesized {
 			AnalyticsReporting: jsii.Bool(false),
 			Outdir:             jsii.String(filepath.Join(filepath.Dir(testDist), "cdk.out."+name)),
 		})
-		st := NewApp(app, cfg, m, &awscdk.StackProps{})
-		tpl := assertions.Template_FromStack(st, nil)
-		v.syn = &synthesized{cfg: cfg, stack: st, template: tpl, json: *tpl.ToJSON()}
+		sts := NewApp(app, cfg, m, &awscdk.StackProps{})
+		tpl := assertions.Template_FromStack(sts.Hub, nil)
+		v.syn = &synthesized{cfg: cfg, stacks: sts, stack: sts.Hub, template: tpl, json: *tpl.ToJSON()}
 	})
 	if v.err != nil {
 		t.Fatal(v.err)

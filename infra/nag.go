@@ -27,7 +27,7 @@ func (s *stack) suppressNag() {
 		// and TagResource by ecs:CreateAction.
 		ecsARNFinding("task-definition", "*"),
 	}
-	for _, c := range s.m.Clusters() {
+	for _, c := range s.m.ClustersIn("") {
 		// Services and tasks of the manifest's clusters only.
 		wildcards = append(wildcards, ecsARNFinding("service", c+"/*"), ecsARNFinding("task", c+"/*"))
 	}

@@ -73,29 +73,20 @@ func (s *stack) arn(service, resource, name string) *string {
 	})
 }
 
-// clusterARNs are the ARNs of the manifest's clusters.
-func (s *stack) clusterARNs() []*string {
-	var out []*string
-	for _, c := range s.m.Clusters() {
-		out = append(out, s.arn("ecs", "cluster", c))
+// hubScope is the hub's own ECS scope: the clusters of services and jobs
+// without a target, and the roles in no target's account (or in the hub's).
+func (s *stack) hubScope() ecsScope {
+	targetAccounts := map[string]bool{}
+	for _, t := range s.m.Targets {
+		targetAccounts[t.Account] = t.Account != s.cfg.HubAccount
 	}
-	return out
-}
-
-// inClusters returns one ARN pattern per manifest cluster for an ECS
-// resource type whose ARN carries the cluster name (service, task).
-func (s *stack) inClusters(resource string) []*string {
-	var out []*string
-	for _, c := range s.m.Clusters() {
-		out = append(out, s.arn("ecs", resource, c+"/*"))
+	var roles []string
+	for _, r := range s.m.Roles {
+		if !targetAccounts[manifest.RoleAccount(r)] {
+			roles = append(roles, r)
+		}
 	}
-	return out
-}
-
-// taskDefinitionARNs matches every task-definition revision in the account
-// and Region: families come from templates, not from the manifest.
-func (s *stack) taskDefinitionARNs() []*string {
-	return []*string{s.arn("ecs", "task-definition", "*")}
+	return ecsScope{arn: s.arn, clusters: s.m.ClustersIn(""), roles: roles}
 }
 
 // repositoryARNs are the ARNs of the manifest's ECR repositories.
