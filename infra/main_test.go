@@ -135,6 +135,16 @@ var variants = map[string]*variant{
 		ReconcileSchedule: "rate(10 minutes)",
 		LogRetentionDays:  90,
 	}},
+	// Hub services plus targets in two accounts and two Regions, one of
+	// them in the hub's account, and an included team file.
+	"targets": {cfg: Config{
+		ManifestPath:      filepath.Join("testdata", "targets", "deckhand.yaml"),
+		EventBus:          "default",
+		ReconcileSchedule: "rate(5 minutes)",
+		LogRetentionDays:  30,
+		HubAccount:        "123456789012",
+		HubRegion:         "eu-west-1",
+	}},
 }
 
 // synth returns the named variant, synthesizing it on first use.
