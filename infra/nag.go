@@ -42,6 +42,9 @@ func (s *stack) suppressNag() {
 		appliesTo := []any{
 			// The manifest and templates: any object of the Deckhand bucket.
 			map[string]any{"regex": `/^Resource::<Bucket[0-9A-F]{8}\.Arn>\/\*$/`},
+			// A fleet's repositories, by namespace or all (repositoryARNs):
+			// ecr:DescribeImages only.
+			map[string]any{"regex": `/^Resource::arn:<AWS::Partition>:ecr:[^:]+:[^:]+:repository\/(.+\/)?\*$/`},
 		}
 		for _, w := range wildcards {
 			appliesTo = append(appliesTo, w)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -89,10 +91,33 @@ func (s *stack) hubScope() ecsScope {
 	return ecsScope{arn: s.arn, clusters: s.m.ClustersIn(""), roles: roles}
 }
 
-// repositoryARNs are the ARNs of the manifest's ECR repositories.
+// maxListedRepositories bounds the repository ARNs a statement lists, so a
+// fleet's function policies stay within IAM's 10,240 characters per role
+// (docs/quotas.md): beyond it, repositories are granted by namespace
+// (repository/<ns>/*), and beyond that as repository/*.
+const maxListedRepositories = 50
+
+// repositoryARNs are the ARNs of the manifest's ECR repositories: each, or
+// by namespace, or all, whichever is the first to fit maxListedRepositories.
 func (s *stack) repositoryARNs() []*string {
+	repos := s.m.Repositories()
+	names := repos
+	if len(names) > maxListedRepositories {
+		set := map[string]bool{}
+		for _, r := range repos {
+			if ns, _, ok := strings.Cut(r, "/"); ok {
+				set[ns+"/*"] = true
+			} else {
+				set[r] = true
+			}
+		}
+		names = slices.Sorted(maps.Keys(set))
+	}
+	if len(names) > maxListedRepositories {
+		names = []string{"*"}
+	}
 	var out []*string
-	for _, r := range s.m.Repositories() {
+	for _, r := range names {
 		out = append(out, s.arn("ecr", "repository", r))
 	}
 	return out
