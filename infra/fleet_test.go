@@ -35,6 +35,7 @@ const (
 	quotaQueuePolicyBytes  = 8_192     // SQS: queue policy size
 	quotaQueuePolicyStmts  = 20        // SQS: statements per queue policy
 	quotaSchedules         = 10_000_000
+	quotaScheduleGroups    = 500
 	quotaLambdaEnvBytes    = 4_096 // Lambda: environment variables, together
 	quotaStackSetInstances = 100_000
 )
@@ -158,7 +159,8 @@ func TestFleetWithinQuotas(t *testing.T) {
 	dir, m := synthFleet(t)
 	files := fleetTemplates(t, dir)
 	rulesPerBus := map[string]int{}
-	schedules := 0
+	schedules, groups := 0, 0
+	largest := map[string]int{}
 	stacks := 0
 	for _, f := range files {
 		if !strings.Contains(f.name, ".nested.") {
@@ -167,6 +169,8 @@ func TestFleetWithinQuotas(t *testing.T) {
 		res, _ := f.tpl["Resources"].(map[string]any)
 		outputs, _ := f.tpl["Outputs"].(map[string]any)
 		params, _ := f.tpl["Parameters"].(map[string]any)
+		largest["parameters"] = max(largest["parameters"], len(params))
+		largest["outputs"] = max(largest["outputs"], len(outputs))
 		for what, got := range map[string][2]int{
 			"template bytes": {f.bytes, quotaTemplateBytes},
 			"resources":      {len(res), quotaResources},
@@ -216,6 +220,8 @@ func TestFleetWithinQuotas(t *testing.T) {
 				}
 			case "AWS::Scheduler::Schedule":
 				schedules++
+			case "AWS::Scheduler::ScheduleGroup":
+				groups++
 			case "AWS::Lambda::Function":
 				if env, ok := p["Environment"].(map[string]any); ok {
 					if n := compact(env["Variables"]); n > quotaLambdaEnvBytes {
@@ -225,6 +231,7 @@ func TestFleetWithinQuotas(t *testing.T) {
 			}
 		}
 		for role, n := range policies {
+			largest["role policy"] = max(largest["role policy"], n)
 			if n > quotaRolePolicyChars {
 				t.Errorf("%s: role %s has %d characters of inline policy, over %d", f.name, role, n, quotaRolePolicyChars)
 			}
@@ -238,6 +245,10 @@ func TestFleetWithinQuotas(t *testing.T) {
 	if want := len(m.Jobs) + 1; schedules != want || schedules > quotaSchedules {
 		t.Errorf("%d schedules, want %d (one per job and the reconciler's), within %d", schedules, want, quotaSchedules)
 	}
+	if groups > quotaScheduleGroups {
+		t.Errorf("%d schedule groups, over %d", groups, quotaScheduleGroups)
+	}
+	t.Logf("largest: %v", largest)
 	if want := 1 + len(places(m)); stacks != want {
 		t.Errorf("%d stacks, want the hub and %d target stacks", stacks, want-1)
 	}

@@ -276,3 +276,15 @@ func TestMessageGroupsPackBeyondTheLimit(t *testing.T) {
 		t.Errorf("%d repositories in message groups, want %d", repos, 2*n)
 	}
 }
+
+func TestLongRepositoryNamesFitEventBridgesMessageGroupID(t *testing.T) {
+	long := strings.Repeat("a", 150)
+	m, err := Parse("m.yaml", []byte("version: 1\nservices:\n  - {name: s, cluster: c, service: s, template: t, images: {x: {repository: "+long+", tags: \"*\"}}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := m.GroupOf(long)
+	if !ok || len(id) > maxMessageGroupID || !strings.HasPrefix(id, long[:50]) {
+		t.Errorf("GroupOf(150 characters) = %q (%d characters), want at most %d", id, len(id), maxMessageGroupID)
+	}
+}

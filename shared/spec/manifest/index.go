@@ -68,6 +68,10 @@ func (m *Manifest) lookups() *index {
 // rest of the account.
 const MaxMessageGroups = 64
 
+// maxMessageGroupID is the longest MessageGroupId an EventBridge SQS target
+// takes (SqsParameters).
+const maxMessageGroupID = 100
+
 // MessageGroup is a FIFO message group: one or more repository groups.
 type MessageGroup struct {
 	ID           string
@@ -84,7 +88,15 @@ func packGroups(gs []Group) []MessageGroup {
 	if len(gs) <= MaxMessageGroups {
 		out := make([]MessageGroup, len(gs))
 		for i, g := range gs {
-			out[i] = MessageGroup{ID: g.ID, Repositories: slices.Clone(g.Repositories), Bindings: slices.Clone(g.Bindings)}
+			id := g.ID
+			if len(id) > maxMessageGroupID {
+				// EventBridge takes a MessageGroupId of at most 100
+				// characters; ECR allows longer repository names.
+				h := fnv.New64a()
+				h.Write([]byte(id))
+				id = fmt.Sprintf("%s-%016x", id[:maxMessageGroupID-17], h.Sum64())
+			}
+			out[i] = MessageGroup{ID: id, Repositories: slices.Clone(g.Repositories), Bindings: slices.Clone(g.Bindings)}
 		}
 		return out
 	}
