@@ -97,6 +97,11 @@ func NewApp(app awscdk.App, cfg Config, m *manifest.Manifest, props *awscdk.Stac
 			StackProps: awscdk.StackProps{
 				Description: jsii.String("Deckhand target " + p.account + " " + p.region + ": the role the hub assumes and the forwarding of ECS events to the hub"),
 				Env:         &awscdk.Environment{Account: jsii.String(p.account), Region: jsii.String(p.region)},
+				// No assets and no bootstrap version check: a target
+				// stack deploys with the target account's own
+				// credentials, or as a stack set, with no `cdk
+				// bootstrap` there (docs/cdk.md).
+				Synthesizer: awscdk.NewBootstraplessSynthesizer(&awscdk.BootstraplessSynthesizerProps{}),
 			},
 			Config: cfg, Manifest: m, Place: p,
 		})

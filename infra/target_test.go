@@ -207,6 +207,11 @@ func TestForwardingToTheHub(t *testing.T) {
 	if diff := cmp.Diff(want, sorted(got)); diff != "" {
 		t.Errorf("forwarding rules (-want +got):\n%s", diff)
 	}
+	// Deployable without `cdk bootstrap` in the target: no bootstrap
+	// version parameter or rule.
+	if tpl["Parameters"] != nil || tpl["Rules"] != nil {
+		t.Errorf("target template has Parameters %v / Rules %v; want none (BootstraplessSynthesizer)", tpl["Parameters"], tpl["Rules"])
+	}
 	// No target role in the second Region's stack: the eu-central-1 stack
 	// has it (the forwarding rules have roles of their own).
 	for id, r := range resourcesOf(tpl, "AWS::IAM::Role") {
