@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -17,13 +18,7 @@ func (s *synthesized) targetTemplate(t *testing.T, id string) (assertions.Templa
 	t.Helper()
 	st, ok := s.stacks.Targets[id]
 	if !ok {
-		t.Fatalf("no target stack %s; have %v", id, slices.Sorted(func(yield func(string) bool) {
-			for k := range s.stacks.Targets {
-				if !yield(k) {
-					return
-				}
-			}
-		}))
+		t.Fatalf("no target stack %s; have %v", id, slices.Sorted(maps.Keys(s.stacks.Targets)))
 	}
 	tpl := assertions.Template_FromStack(st, nil)
 	return tpl, *tpl.ToJSON()
@@ -282,10 +277,7 @@ func TestHubBusAcceptsOnlyTargetAccounts(t *testing.T) {
 	}
 	for _, p := range policies {
 		st := props(p)["Statement"].(map[string]any)
-		var principals []string
-		for _, a := range flatList(st["Principal"].(map[string]any)["AWS"]) {
-			principals = append(principals, a)
-		}
+		principals := flatList(st["Principal"].(map[string]any)["AWS"])
 		want := []string{"arn:${AWS::Partition}:iam::123456789012:root", "arn:${AWS::Partition}:iam::210987654321:root", "arn:${AWS::Partition}:iam::345678901234:root"}
 		if diff := cmp.Diff(want, sorted(principals)); diff != "" {
 			t.Errorf("bus policy principals (-want +got):\n%s", diff)
