@@ -92,10 +92,12 @@ func (s *stack) hubScope() ecsScope {
 }
 
 // maxListedRepositories bounds the repository ARNs a statement lists, so a
-// fleet's function policies stay within IAM's 10,240 characters per role
-// (docs/quotas.md): beyond it, repositories are granted by namespace
-// (repository/<ns>/*), and beyond that as repository/*.
-const maxListedRepositories = 50
+// fleet's function policies stay well within IAM's 10,240 characters per
+// role (docs/quotas.md) and CDK never moves statements into overflow
+// managed policies, which the role's cdk-nag suppressions would not reach:
+// beyond it, repositories are granted by namespace (repository/<ns>/*),
+// and beyond that as repository/* (ecr:DescribeImages only).
+const maxListedRepositories = 20
 
 // repositoryARNs are the ARNs of the manifest's ECR repositories: each, or
 // by namespace, or all, whichever is the first to fit maxListedRepositories.
