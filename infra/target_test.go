@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // targetTemplate returns a target stack's template as JSON.
@@ -340,4 +343,60 @@ func (s *synthesized) grants(t *testing.T, fn string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// TestRepositoryGrantsCollapse: DescribeImages lists repositories one by
+// one, then by namespace, then all, as the manifest grows, so the
+// functions' policies stay small (docs/quotas.md).
+func TestRepositoryGrantsCollapse(t *testing.T) {
+	manifestWith := func(repos []string) *manifest.Manifest {
+		var b strings.Builder
+		b.WriteString("version: 1\nservices:\n")
+		for i, r := range repos {
+			fmt.Fprintf(&b, "  - {name: s%d, cluster: c, service: s%d, template: t, images: {x: {repository: %s, tags: \"*\"}}}\n", i, i, r)
+		}
+		m, err := manifest.Parse("m.yaml", []byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	names := func(prefix func(int) string, n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, prefix(i))
+		}
+		return out
+	}
+	tests := map[string]struct {
+		repos []string
+		want  []string
+	}{
+		"a few repositories are listed": {
+			repos: []string{"api", "team/web"},
+			want:  []string{"api", "team/web"},
+		},
+		"many repositories in few namespaces are granted by namespace": {
+			repos: append(names(func(i int) string { return fmt.Sprintf("ns%d/app-%02d", i%3, i) }, 30), "plain"),
+			want:  []string{"ns0/*", "ns1/*", "ns2/*", "plain"},
+		},
+		"many namespaces are granted as all repositories": {
+			repos: names(func(i int) string { return fmt.Sprintf("ns%02d/app", i) }, maxListedRepositories+1),
+			want:  []string{"*"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false)})
+			s := &stack{Stack: awscdk.NewStack(app, jsii.String("T"), nil), m: manifestWith(tc.repos)}
+			var got []string
+			for _, a := range s.repositoryARNs() {
+				arn := flat(s.Resolve(a).(map[string]any))
+				got = append(got, arn[strings.Index(arn, ":repository/")+len(":repository/"):])
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("repository grants (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
