@@ -36,6 +36,9 @@ func buildIndex(m *Manifest) *index {
 			}
 		}
 	}
+	for r, b := range x.bindings {
+		x.bindings[r] = slices.Clip(b) // a caller's append must not write into the index
+	}
 	for i := range m.Jobs {
 		x.jobs[m.Jobs[i].Name] = &m.Jobs[i]
 	}
