@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
@@ -61,28 +61,7 @@ func (s *stack) addDeployPath() {
 	// Pushes that EventBridge could not deliver to the FIFO queue. A FIFO
 	// target's DLQ must be a standard queue.
 	pushDLQ := s.newDLQ("PushRuleDLQ", false)
-	for i, g := range s.m.Groups() {
-		id := fmt.Sprintf("Push%d%s", i, constructID(g.ID))
-		rule := awsevents.NewRule(s.Stack, jsii.String(id), &awsevents.RuleProps{
-			Description: jsii.String(fmt.Sprintf("Deckhand: ECR pushes to %v (group %s) into the deploy queue", g.Repositories, g.ID)),
-			EventPattern: &awsevents.EventPattern{
-				Source:     strs([]string{"aws.ecr"}),
-				DetailType: strs([]string{"ECR Image Action"}),
-				Detail: &map[string]any{
-					"action-type":     []string{"PUSH"},
-					"result":          []string{"SUCCESS"},
-					"repository-name": g.Repositories,
-					"image-tag":       []map[string]bool{{"exists": true}},
-				},
-			},
-		})
-		rule.AddTarget(awseventstargets.NewSqsQueue(s.deployQueue, &awseventstargets.SqsQueueProps{
-			MessageGroupId:  jsii.String(g.ID),
-			DeadLetterQueue: pushDLQ,
-			RetryAttempts:   jsii.Number(targetRetryAttempts),
-			MaxEventAge:     awscdk.Duration_Seconds(jsii.Number(targetMaxEventAgeSec)),
-		}))
-	}
+	s.addPushRules(pushDLQ)
 
 	s.fns["deployer"].AddEventSource(awslambdaeventsources.NewSqsEventSource(s.deployQueue, &awslambdaeventsources.SqsEventSourceProps{
 		// FIFO batches are at most 10; the deployer coalesces within a
@@ -91,4 +70,78 @@ func (s *stack) addDeployPath() {
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
 	s.fns["reconciler"].AddEnvironment(jsii.String("DECKHAND_QUEUE_URL"), s.deployQueue.QueueUrl(), nil)
+}
+
+// pushPattern is a push rule's event pattern for repositories.
+func pushPattern(repositories []string) map[string]any {
+	return map[string]any{
+		"source":      []string{"aws.ecr"},
+		"detail-type": []string{"ECR Image Action"},
+		"detail": map[string]any{
+			"action-type":     []string{"PUSH"},
+			"result":          []string{"SUCCESS"},
+			"repository-name": repositories,
+			"image-tag":       []map[string]bool{{"exists": true}},
+		},
+	}
+}
+
+// pushRuleName is the physical name of push rule i. Names share the
+// stack's prefix so the deploy queue's policy can admit exactly these
+// rules with one ArnLike condition: one statement per rule would pass
+// SQS's 20 statements and 8,192 bytes per queue policy at fleet scale.
+func (s *stack) pushRuleName(i int) string {
+	return fmt.Sprintf("%s%03d", s.pushRulePrefix(), i)
+}
+
+func (s *stack) pushRulePrefix() string {
+	name := *s.StackName()
+	if len(name) > 48 {
+		name = name[:48]
+	}
+	return name + "-push-"
+}
+
+// addPushRules makes one rule per FIFO message group (DESIGN §1; packed
+// beyond manifest.MaxMessageGroups, see docs/quotas.md), split further
+// where its repositories would not fit one event pattern. Every rule sends
+// to the deploy queue with its message group's id.
+func (s *stack) addPushRules(dlq awssqs.Queue) {
+	n := 0
+	for _, mg := range s.m.MessageGroups() {
+		for _, repos := range packPatterns(mg.Repositories, pushPattern) {
+			name := s.pushRuleName(n)
+			awsevents.NewCfnRule(s.Stack, jsii.String(fmt.Sprintf("Push%d%s", n, constructID(mg.ID))), &awsevents.CfnRuleProps{
+				Name:         jsii.String(name),
+				Description:  jsii.String(fmt.Sprintf("Deckhand: ECR pushes to %d repositories of message group %s into the deploy queue", len(repos), mg.ID)),
+				EventPattern: pushPattern(repos),
+				State:        jsii.String("ENABLED"),
+				Targets: &[]*awsevents.CfnRule_TargetProperty{{
+					Id:               jsii.String("DeployQueue"),
+					Arn:              s.deployQueue.QueueArn(),
+					SqsParameters:    &awsevents.CfnRule_SqsParametersProperty{MessageGroupId: jsii.String(mg.ID)},
+					DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: dlq.QueueArn()},
+					RetryPolicy: &awsevents.CfnRule_RetryPolicyProperty{
+						MaximumRetryAttempts:     jsii.Number(targetRetryAttempts),
+						MaximumEventAgeInSeconds: jsii.Number(targetMaxEventAgeSec),
+					},
+				}},
+			})
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	// One statement per queue for all push rules: EventBridge may send
+	// from rules of this stack's push prefix, in this account and Region.
+	rules := s.FormatArn(&awscdk.ArnComponents{Service: jsii.String("events"), Resource: jsii.String("rule"), ResourceName: jsii.String(s.pushRulePrefix() + "*")})
+	for _, q := range []awssqs.Queue{s.deployQueue, dlq} {
+		q.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+			Actions:    strs([]string{"sqs:SendMessage"}),
+			Resources:  &[]*string{q.QueueArn()},
+			Conditions: &map[string]any{"ArnLike": map[string]any{"aws:SourceArn": rules}},
+		}))
+	}
 }

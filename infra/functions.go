@@ -58,10 +58,17 @@ func (s *stack) addFunctions() {
 		// An own role instead of the default one, which carries the
 		// AWSLambdaBasicExecutionRole managed policy (logs:* on "*"):
 		// this one can write to its own log group only.
-		role := awsiam.NewRole(s.Stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		roleProps := &awsiam.RoleProps{
 			Description: jsii.String("Deckhand " + name + " function"),
 			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		})
+		}
+		if len(s.m.Targets) > 0 {
+			// The target stacks, in other accounts, trust this role by
+			// name: it cannot be a generated one.
+			roleProps.RoleName = jsii.String(hubRoleName(s.cfg, name))
+			env["DECKHAND_EXTERNAL_ID"] = jsii.String(s.cfg.externalID())
+		}
+		role := awsiam.NewRole(s.Stack, jsii.String(id+"Role"), roleProps)
 		logs.GrantWrite(role)
 		props := &awslambda.FunctionProps{
 			Role:          role,

@@ -29,6 +29,7 @@ func (s *stack) grantAll() {
 	p := s.policies()
 	for name, stmts := range map[string][]awsiam.PolicyStatement{
 		"deployer": {
+			p.assumeTargetRoles(),
 			p.readObjects(),
 			p.describeServices(),
 			p.updateServices(),
@@ -40,6 +41,7 @@ func (s *stack) grantAll() {
 			p.describeImages(), // catch-up during bursts (shared/engine/deploy/catchup.go)
 		},
 		"runner": {
+			p.assumeTargetRoles(),
 			p.readObjects(),
 			p.describeServices(),
 			p.taskDefinitions(),
@@ -53,6 +55,7 @@ func (s *stack) grantAll() {
 			p.describeImages(),
 		},
 		"tracker": {
+			p.assumeTargetRoles(),
 			p.readObjects(),
 			p.describeServices(),
 			p.describeTaskDefinitions(),
@@ -66,6 +69,7 @@ func (s *stack) grantAll() {
 			p.putEvents(),
 		},
 		"reconciler": {
+			p.assumeTargetRoles(),
 			p.readObjects(),
 			p.describeServices(),
 			p.describeTaskDefinitions(),
@@ -85,10 +89,48 @@ func (s *stack) grantAll() {
 	}
 }
 
-// policies builds the statements the functions share.
-type policies struct{ s *stack }
+// policies builds the statements the functions share. ECS statements are
+// scoped by ecs: the hub's own clusters and roles, or (in a target stack)
+// a target's.
+type policies struct {
+	s   *stack
+	ecs ecsScope
+}
 
-func (s *stack) policies() policies { return policies{s} }
+func (s *stack) policies() policies { return policies{s: s, ecs: s.hubScope()} }
+
+// ecsScope is where ECS grants apply: clusters in one account and Region
+// (arn builds ARNs there) and the roles PassRole may pass.
+type ecsScope struct {
+	arn      func(service, resource, name string) *string
+	clusters []string
+	roles    []string
+}
+
+// clusterARNs are the ARNs of the scope's clusters.
+func (e ecsScope) clusterARNs() []*string {
+	var out []*string
+	for _, c := range e.clusters {
+		out = append(out, e.arn("ecs", "cluster", c))
+	}
+	return out
+}
+
+// inClusters returns one ARN pattern per cluster for an ECS resource type
+// whose ARN carries the cluster name (service, task).
+func (e ecsScope) inClusters(resource string) []*string {
+	var out []*string
+	for _, c := range e.clusters {
+		out = append(out, e.arn("ecs", resource, c+"/*"))
+	}
+	return out
+}
+
+// taskDefinitionARNs matches every task-definition revision in the account
+// and Region: families come from templates, not from the manifest.
+func (e ecsScope) taskDefinitionARNs() []*string {
+	return []*string{e.arn("ecs", "task-definition", "*")}
+}
 
 func allow(actions []string, resources []*string, conditions map[string]any) awsiam.PolicyStatement {
 	if len(resources) == 0 {
@@ -114,12 +156,12 @@ func (p policies) readObjects() awsiam.PolicyStatement {
 
 // describeServices: services of the manifest's clusters.
 func (p policies) describeServices() awsiam.PolicyStatement {
-	return allow([]string{"ecs:DescribeServices"}, p.s.inClusters("service"), nil)
+	return allow([]string{"ecs:DescribeServices"}, p.ecs.inClusters("service"), nil)
 }
 
 // updateServices: the only ECS service write, on the manifest's clusters.
 func (p policies) updateServices() awsiam.PolicyStatement {
-	return allow([]string{"ecs:UpdateService"}, p.s.inClusters("service"), nil)
+	return allow([]string{"ecs:UpdateService"}, p.ecs.inClusters("service"), nil)
 }
 
 // taskDefinitions: register, describe and list revisions. None of the
@@ -135,15 +177,15 @@ func (p policies) describeTaskDefinitions() awsiam.PolicyStatement {
 
 // listTags: revision tags (DESIGN §5) and the service hold tag.
 func (p policies) listTags() awsiam.PolicyStatement {
-	return allow([]string{"ecs:ListTagsForResource"}, append(p.s.taskDefinitionARNs(), p.s.inClusters("service")...), nil)
+	return allow([]string{"ecs:ListTagsForResource"}, append(p.ecs.taskDefinitionARNs(), p.ecs.inClusters("service")...), nil)
 }
 
 // tagOnCreate: ecs:TagResource only while creating with one of actions.
 func (p policies) tagOnCreate(actions ...string) awsiam.PolicyStatement {
-	resources := p.s.taskDefinitionARNs()
+	resources := p.ecs.taskDefinitionARNs()
 	for _, a := range actions {
 		if a == createRunTask {
-			resources = append(resources, p.s.inClusters("task")...)
+			resources = append(resources, p.ecs.inClusters("task")...)
 		}
 	}
 	return allow([]string{"ecs:TagResource"}, resources, map[string]any{
@@ -157,40 +199,40 @@ func (p policies) tagOnCreate(actions ...string) awsiam.PolicyStatement {
 // the one ecs:TagResource on an existing resource: services of the
 // manifest's clusters only, and only keys under deckhand:rolled-back:.
 func (p policies) markRolledBack() awsiam.PolicyStatement {
-	return allow([]string{"ecs:TagResource"}, p.s.inClusters("service"), map[string]any{
+	return allow([]string{"ecs:TagResource"}, p.ecs.inClusters("service"), map[string]any{
 		"ForAllValues:StringLike": map[string]any{"aws:TagKeys": []string{revision.TagRolledBack + "*"}},
 	})
 }
 
 // runTask: any task definition, but only on the manifest's clusters.
 func (p policies) runTask() awsiam.PolicyStatement {
-	if len(p.s.m.Clusters()) == 0 {
+	if len(p.ecs.clusters) == 0 {
 		return nil
 	}
-	return allow([]string{"ecs:RunTask"}, p.s.taskDefinitionARNs(), map[string]any{
-		"ArnEquals": map[string]any{"ecs:cluster": p.s.clusterARNs()},
+	return allow([]string{"ecs:RunTask"}, p.ecs.taskDefinitionARNs(), map[string]any{
+		"ArnEquals": map[string]any{"ecs:cluster": p.ecs.clusterARNs()},
 	})
 }
 
 // tasks: task-level actions on tasks of the manifest's clusters.
 func (p policies) tasks(actions ...string) awsiam.PolicyStatement {
-	return allow(actions, p.s.inClusters("task"), nil)
+	return allow(actions, p.ecs.inClusters("task"), nil)
 }
 
 // listTasks: ListTasks is authorized on container instances ("*" here)
 // and scoped by the ecs:cluster condition key.
 func (p policies) listTasks() awsiam.PolicyStatement {
-	if len(p.s.m.Clusters()) == 0 {
+	if len(p.ecs.clusters) == 0 {
 		return nil
 	}
 	return allow([]string{"ecs:ListTasks"}, anyResource, map[string]any{
-		"ArnEquals": map[string]any{"ecs:cluster": p.s.clusterARNs()},
+		"ArnEquals": map[string]any{"ecs:cluster": p.ecs.clusterARNs()},
 	})
 }
 
 // passRole: only the manifest's roles, and only to ECS tasks.
 func (p policies) passRole() awsiam.PolicyStatement {
-	return allow([]string{"iam:PassRole"}, *jsii.Strings(p.s.m.Roles...), map[string]any{
+	return allow([]string{"iam:PassRole"}, *jsii.Strings(p.ecs.roles...), map[string]any{
 		"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"},
 	})
 }
@@ -208,4 +250,15 @@ func (p policies) describeImages() awsiam.PolicyStatement {
 // sendToDeployQueue: the reconciler's synthetic pushes.
 func (p policies) sendToDeployQueue() awsiam.PolicyStatement {
 	return allow([]string{"sqs:SendMessage"}, []*string{p.s.deployQueue.QueueArn()}, nil)
+}
+
+// assumeTargetRoles: the targets' roles (DESIGN §12), with session tags;
+// each target role's trust policy admits exactly the hub's function roles
+// with the external id.
+func (p policies) assumeTargetRoles() awsiam.PolicyStatement {
+	var roles []*string
+	for _, r := range targetRoles(p.s.m) {
+		roles = append(roles, jsii.String(r))
+	}
+	return allow([]string{"sts:AssumeRole", "sts:TagSession"}, roles, nil)
 }

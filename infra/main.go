@@ -2,8 +2,10 @@
 // from the repository root, see cdk.json and docs/cdk.md).
 //
 // It reads the same deckhand.yaml the functions read, through the shared
-// manifest package, and synthesizes one stack with everything in DESIGN §1
-// and §9. cdk-nag's AwsSolutions pack runs on every synth.
+// manifest package, and synthesizes the hub stack with everything in DESIGN
+// §1 and §9, and one target stack per account and Region the manifest's
+// targets name (DESIGN §12). cdk-nag's AwsSolutions pack runs on every
+// synth.
 package main
 
 import (
@@ -57,6 +59,7 @@ func Load(cfg Config) (*manifest.Manifest, error) {
 	if err != nil {
 		errs = append(errs, err)
 	} else {
+		errs = append(errs, cfg.checkTargets(m))
 		for _, u := range (&stack{cfg: cfg, m: m}).uploads() {
 			if _, err := os.Stat(u.path); err != nil {
 				errs = append(errs, fmt.Errorf("template %s: %w", u.key, err))
@@ -69,10 +72,40 @@ func Load(cfg Config) (*manifest.Manifest, error) {
 	return m, nil
 }
 
-// NewApp adds the Deckhand stack to app and applies cdk-nag's AwsSolutions
-// checks to it.
-func NewApp(app awscdk.App, cfg Config, m *manifest.Manifest, props *awscdk.StackProps) awscdk.Stack {
-	st := NewDeckhandStack(app, StackID, &DeckhandStackProps{StackProps: *props, Config: cfg, Manifest: m})
+// Stacks are what NewApp adds: the hub and the target stacks by id.
+type Stacks struct {
+	Hub     awscdk.Stack
+	Targets map[string]awscdk.Stack
+}
+
+// NewApp adds the Deckhand hub stack and one target stack per target
+// account and Region to app, and applies cdk-nag's AwsSolutions checks to
+// all of them. With targets, the hub is pinned to cfg's hub account and
+// Region; without, it is environment-agnostic.
+func NewApp(app awscdk.App, cfg Config, m *manifest.Manifest, props *awscdk.StackProps) Stacks {
+	hubProps := *props
+	if len(m.Targets) > 0 {
+		hubProps.Env = &awscdk.Environment{Account: jsii.String(cfg.HubAccount), Region: jsii.String(cfg.HubRegion)}
+	}
+	out := Stacks{
+		Hub:     NewDeckhandStack(app, StackID, &DeckhandStackProps{StackProps: hubProps, Config: cfg, Manifest: m}),
+		Targets: map[string]awscdk.Stack{},
+	}
+	for _, p := range places(m) {
+		id := targetStackID(p)
+		out.Targets[id] = NewTargetStack(app, id, &TargetStackProps{
+			StackProps: awscdk.StackProps{
+				Description: jsii.String("Deckhand target " + p.account + " " + p.region + ": the role the hub assumes and the forwarding of ECS events to the hub"),
+				Env:         &awscdk.Environment{Account: jsii.String(p.account), Region: jsii.String(p.region)},
+				// No assets and no bootstrap version check: a target
+				// stack deploys with the target account's own
+				// credentials, or as a stack set, with no `cdk
+				// bootstrap` there (docs/cdk.md).
+				Synthesizer: awscdk.NewBootstraplessSynthesizer(&awscdk.BootstraplessSynthesizerProps{}),
+			},
+			Config: cfg, Manifest: m, Place: p,
+		})
+	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return st
+	return out
 }

@@ -112,6 +112,7 @@ type variant struct {
 
 type synthesized struct {
 	cfg      Config
+	stacks   Stacks
 	stack    awscdk.Stack
 	template assertions.Template
 	json     map[string]any
@@ -133,6 +134,16 @@ var variants = map[string]*variant{
 		EventBus:          "deckhand",
 		ReconcileSchedule: "rate(10 minutes)",
 		LogRetentionDays:  90,
+	}},
+	// Hub services plus targets in two accounts and two Regions, one of
+	// them in the hub's account, and an included team file.
+	"targets": {cfg: Config{
+		ManifestPath:      filepath.Join("testdata", "targets", "deckhand.yaml"),
+		EventBus:          "default",
+		ReconcileSchedule: "rate(5 minutes)",
+		LogRetentionDays:  30,
+		HubAccount:        "123456789012",
+		HubRegion:         "eu-west-1",
 	}},
 }
 
@@ -157,9 +168,9 @@ func synth(t *testing.T, name string) *synthesized {
 			AnalyticsReporting: jsii.Bool(false),
 			Outdir:             jsii.String(filepath.Join(filepath.Dir(testDist), "cdk.out."+name)),
 		})
-		st := NewApp(app, cfg, m, &awscdk.StackProps{})
-		tpl := assertions.Template_FromStack(st, nil)
-		v.syn = &synthesized{cfg: cfg, stack: st, template: tpl, json: *tpl.ToJSON()}
+		sts := NewApp(app, cfg, m, &awscdk.StackProps{})
+		tpl := assertions.Template_FromStack(sts.Hub, nil)
+		v.syn = &synthesized{cfg: cfg, stacks: sts, stack: sts.Hub, template: tpl, json: *tpl.ToJSON()}
 	})
 	if v.err != nil {
 		t.Fatal(v.err)

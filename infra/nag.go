@@ -3,13 +3,20 @@ package main
 import (
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// ecsARNFinding is how cdk-nag names an ECS ARN built by stack.arn.
-func ecsARNFinding(resource, name string) string {
-	return "Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:" + resource + "/" + name
+// ecsARNFinding is how cdk-nag names an ECS ARN built by stack.arn: with
+// the pseudo parameters of an environment-agnostic stack, or with the
+// account and Region the hub is pinned to.
+func (s *stack) ecsARNFinding(resource, name string) string {
+	region, account := "<AWS::Region>", "<AWS::AccountId>"
+	if !*awscdk.Token_IsUnresolved(s.Region()) {
+		region, account = *s.Region(), *s.Account()
+	}
+	return "Resource::arn:<AWS::Partition>:ecs:" + region + ":" + account + ":" + resource + "/" + name
 }
 
 // suppressNag records, next to the code, why each remaining cdk-nag
@@ -25,16 +32,19 @@ func (s *stack) suppressNag() {
 		// Revisions of any family: families come from the templates, which
 		// the renderer validates; RunTask on them is limited by ecs:cluster
 		// and TagResource by ecs:CreateAction.
-		ecsARNFinding("task-definition", "*"),
+		s.ecsARNFinding("task-definition", "*"),
 	}
-	for _, c := range s.m.Clusters() {
+	for _, c := range s.m.ClustersIn("") {
 		// Services and tasks of the manifest's clusters only.
-		wildcards = append(wildcards, ecsARNFinding("service", c+"/*"), ecsARNFinding("task", c+"/*"))
+		wildcards = append(wildcards, s.ecsARNFinding("service", c+"/*"), s.ecsARNFinding("task", c+"/*"))
 	}
 	for _, name := range Functions {
 		appliesTo := []any{
 			// The manifest and templates: any object of the Deckhand bucket.
 			map[string]any{"regex": `/^Resource::<Bucket[0-9A-F]{8}\.Arn>\/\*$/`},
+			// A fleet's repositories, by namespace or all (repositoryARNs):
+			// ecr:DescribeImages only.
+			map[string]any{"regex": `/^Resource::arn:<AWS::Partition>:ecr:[^:]+:[^:]+:repository\/(.+\/)?\*$/`},
 		}
 		for _, w := range wildcards {
 			appliesTo = append(appliesTo, w)

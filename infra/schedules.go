@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -19,6 +21,11 @@ const (
 	scheduleRetryAttempts = 10
 	scheduleMaxEventAge   = 3600 // seconds
 )
+
+// schedulesPerStack is how many job schedules one stack holds. Up to it
+// they live in the hub; beyond it, in nested stacks of this many each, so
+// no stack nears CloudFormation's 500 resources.
+const schedulesPerStack = 200
 
 // defaultTimezone is Scheduler's own default, made explicit.
 const defaultTimezone = "UTC"
@@ -51,12 +58,20 @@ func (s *stack) addSchedules() {
 	dlq := s.newDLQ("ScheduleDLQ", false)
 
 	runnerRole := s.schedulerRole("RunnerScheduleRole", s.fns["runner"], dlq)
+	scope := constructs.Construct(s.Stack)
 	for i, j := range s.m.Jobs {
+		if len(s.m.Jobs) > schedulesPerStack && i%schedulesPerStack == 0 {
+			// A fleet's schedules go into nested stacks of their own: one
+			// stack may hold 500 resources (docs/quotas.md).
+			scope = awscdk.NewNestedStack(s.Stack, jsii.String(fmt.Sprintf("Schedules%d", i/schedulesPerStack)), &awscdk.NestedStackProps{
+				Description: jsii.String("Deckhand job schedules"),
+			})
+		}
 		tz := j.Timezone
 		if tz == "" {
 			tz = defaultTimezone
 		}
-		awsscheduler.NewCfnSchedule(s.Stack, jsii.String(fmt.Sprintf("Job%d%s", i, constructID(j.Name))), &awsscheduler.CfnScheduleProps{
+		awsscheduler.NewCfnSchedule(scope, jsii.String(fmt.Sprintf("Job%d%s", i, constructID(j.Name))), &awsscheduler.CfnScheduleProps{
 			Description:                jsii.String("Deckhand job " + j.Name),
 			GroupName:                  group.ScheduleGroupName(),
 			ScheduleExpression:         jsii.String(j.Schedule),

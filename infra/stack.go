@@ -1,7 +1,9 @@
 package main
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -73,35 +75,51 @@ func (s *stack) arn(service, resource, name string) *string {
 	})
 }
 
-// clusterARNs are the ARNs of the manifest's clusters.
-func (s *stack) clusterARNs() []*string {
-	var out []*string
-	for _, c := range s.m.Clusters() {
-		out = append(out, s.arn("ecs", "cluster", c))
+// hubScope is the hub's own ECS scope: the clusters of services and jobs
+// without a target, and the roles in no target's account (or in the hub's).
+func (s *stack) hubScope() ecsScope {
+	targetAccounts := map[string]bool{}
+	for _, t := range s.m.Targets {
+		targetAccounts[t.Account] = t.Account != s.cfg.HubAccount
 	}
-	return out
-}
-
-// inClusters returns one ARN pattern per manifest cluster for an ECS
-// resource type whose ARN carries the cluster name (service, task).
-func (s *stack) inClusters(resource string) []*string {
-	var out []*string
-	for _, c := range s.m.Clusters() {
-		out = append(out, s.arn("ecs", resource, c+"/*"))
+	var roles []string
+	for _, r := range s.m.Roles {
+		if !targetAccounts[manifest.RoleAccount(r)] {
+			roles = append(roles, r)
+		}
 	}
-	return out
+	return ecsScope{arn: s.arn, clusters: s.m.ClustersIn(""), roles: roles}
 }
 
-// taskDefinitionARNs matches every task-definition revision in the account
-// and Region: families come from templates, not from the manifest.
-func (s *stack) taskDefinitionARNs() []*string {
-	return []*string{s.arn("ecs", "task-definition", "*")}
-}
+// maxListedRepositories bounds the repository ARNs a statement lists, so a
+// fleet's function policies stay well within IAM's 10,240 characters per
+// role (docs/quotas.md) and CDK never moves statements into overflow
+// managed policies, which the role's cdk-nag suppressions would not reach:
+// beyond it, repositories are granted by namespace (repository/<ns>/*),
+// and beyond that as repository/* (ecr:DescribeImages only).
+const maxListedRepositories = 20
 
-// repositoryARNs are the ARNs of the manifest's ECR repositories.
+// repositoryARNs are the ARNs of the manifest's ECR repositories: each, or
+// by namespace, or all, whichever is the first to fit maxListedRepositories.
 func (s *stack) repositoryARNs() []*string {
+	repos := s.m.Repositories()
+	names := repos
+	if len(names) > maxListedRepositories {
+		set := map[string]bool{}
+		for _, r := range repos {
+			if ns, _, ok := strings.Cut(r, "/"); ok {
+				set[ns+"/*"] = true
+			} else {
+				set[r] = true
+			}
+		}
+		names = slices.Sorted(maps.Keys(set))
+	}
+	if len(names) > maxListedRepositories {
+		names = []string{"*"}
+	}
 	var out []*string
-	for _, r := range s.m.Repositories() {
+	for _, r := range names {
 		out = append(out, s.arn("ecr", "repository", r))
 	}
 	return out

@@ -575,7 +575,7 @@ func TestOperations(t *testing.T) {
 }
 
 func TestNagAwsSolutions(t *testing.T) {
-	for _, name := range []string{"example", "groups"} {
+	for _, name := range []string{"example", "groups", "targets"} {
 		s := synth(t, name)
 		errs := assertions.Annotations_FromStack(s.stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 		for _, msg := range *errs {

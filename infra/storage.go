@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // noncurrentVersionDays is how long replaced manifests and templates are
@@ -48,7 +50,14 @@ func (s *stack) addStorage() {
 	// recoverable.
 	var sources []awss3deployment.ISource
 	for _, f := range s.uploads() {
-		data, err := os.ReadFile(f.path)
+		read := os.ReadFile
+		if f.key == ManifestKey {
+			// A manifest with include: goes up as one bundle of all its
+			// files: one object the functions revalidate with one
+			// conditional GET, never half old and half new.
+			read = manifest.Bundle
+		}
+		data, err := read(f.path)
 		if err != nil {
 			panic(fmt.Errorf("read %s for upload: %w", f.path, err))
 		}

@@ -30,29 +30,45 @@ func TestCfnLint(t *testing.T) {
 	if err != nil {
 		t.Skip("cfn-lint not on PATH; install it with `pip install cfn-lint` to lint the synthesized templates")
 	}
-	for _, name := range []string{"example", "groups"} {
+	for _, name := range []string{"example", "groups", "targets"} {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, name)
-			data, err := json.MarshalIndent(s.json, "", " ")
-			if err != nil {
-				t.Fatal(err)
+			templates := map[string]map[string]any{"hub": s.json}
+			for id := range s.stacks.Targets {
+				_, templates[id] = s.targetTemplate(t, id)
 			}
-			path := filepath.Join(t.TempDir(), name+".template.json")
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			args := []string{"--format", "parseable"}
-			for _, c := range cfnLintIgnored {
-				args = append(args, "--ignore-checks", c)
-			}
-			out, err := exec.Command(lint, append(args, "--", path)...).CombinedOutput()
-			var exit *exec.ExitError
-			if errors.As(err, &exit) || len(bytes.TrimSpace(out)) > 0 {
-				t.Errorf("cfn-lint %s: %v\n%s", name, err, out)
-			} else if err != nil {
-				t.Fatalf("run cfn-lint: %v", err)
-			}
+			cfnLint(t, lint, templates)
 		})
+	}
+}
+
+// cfnLint runs cfn-lint over templates (by name) and fails on any finding
+// but the ignored ones.
+func cfnLint(t *testing.T, lint string, templates map[string]map[string]any) {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"--format", "parseable"}
+	for _, c := range cfnLintIgnored {
+		args = append(args, "--ignore-checks", c)
+	}
+	args = append(args, "--")
+	for name, tpl := range templates {
+		data, err := json.MarshalIndent(tpl, "", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name+".template.json")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, path)
+	}
+	out, err := exec.Command(lint, args...).CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("cfn-lint: %v\n%s", err, out)
+	} else if err != nil {
+		t.Fatalf("run cfn-lint: %v", err)
 	}
 }
 

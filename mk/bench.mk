@@ -37,3 +37,5 @@ bench: ## performance: cold start, size, RSS, per-event cost, API economy, burst
 	$(GO) run ./tools/bench/cmd/benchrun -dir $(BENCH_DIR) -functions "$(FUNCTIONS)"
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./tools/bench/eventcost
 	$(GO) test -run '^$$' -bench 'Render' -benchmem -count $(BENCH_COUNT) ./shared/spec/taskdef
+	$(GO) test -run '^$$' -bench 'BindingsFor|Parse' -benchmem -count $(BENCH_COUNT) ./shared/spec/manifest
+	$(GO) test -run '^$$' -bench 'Synth' -benchtime 3x -count 1 ./infra

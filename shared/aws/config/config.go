@@ -18,6 +18,7 @@ type Config struct {
 	EventBus    string // DECKHAND_EVENT_BUS (default "default")
 	QueueURL    string // DECKHAND_QUEUE_URL (the reconciler's deploy queue)
 	Account     string // DECKHAND_ACCOUNT (optional; else from the invoked function ARN)
+	ExternalID  string // DECKHAND_EXTERNAL_ID (the sts:ExternalId for the targets' roles, DESIGN §12; set by the CDK app when the manifest has targets)
 	Region      string // AWS_REGION
 	Endpoint    string // AWS_ENDPOINT_URL (the sandbox, or a VPC endpoint)
 }
@@ -39,6 +40,7 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 		EventBus:    or(getenv("DECKHAND_EVENT_BUS"), "default"),
 		QueueURL:    getenv("DECKHAND_QUEUE_URL"),
 		Account:     getenv("DECKHAND_ACCOUNT"),
+		ExternalID:  getenv("DECKHAND_EXTERNAL_ID"),
 		Region:      or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
 		Endpoint:    getenv("AWS_ENDPOINT_URL"),
 	}
@@ -51,6 +53,9 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 	}
 	if c.Account != "" && (len(c.Account) != 12 || strings.Trim(c.Account, "0123456789") != "") {
 		errs = append(errs, fmt.Errorf("DECKHAND_ACCOUNT %q is not a 12-digit account id", c.Account))
+	}
+	if c.ExternalID != "" && !ValidExternalID(c.ExternalID) {
+		errs = append(errs, fmt.Errorf("DECKHAND_EXTERNAL_ID %q: want 2 to 1224 characters of letters, digits and +=,.@:/-", c.ExternalID))
 	}
 	for _, n := range needs {
 		if n == NeedQueue && c.QueueURL == "" {
@@ -76,6 +81,12 @@ func S3Options(endpoint string) func(*s3.Options) {
 			o.UsePathStyle = true
 		}
 	}
+}
+
+// ValidExternalID reports whether s is an external id STS accepts: 2 to
+// 1224 characters of letters, digits and +=,.@:/- (IAM and STS quotas).
+func ValidExternalID(s string) bool {
+	return len(s) >= 2 && len(s) <= 1224 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@:/-") == ""
 }
 
 func or(v, def string) string {

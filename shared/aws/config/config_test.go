@@ -6,12 +6,12 @@ import (
 )
 
 func TestLoadReportsEveryProblem(t *testing.T) {
-	env := map[string]string{"DECKHAND_ACCOUNT": "12"}
+	env := map[string]string{"DECKHAND_ACCOUNT": "12", "DECKHAND_EXTERNAL_ID": "has spaces"}
 	_, err := Load(func(k string) string { return env[k] }, NeedQueue)
 	if err == nil {
 		t.Fatal("Load with an empty environment succeeded")
 	}
-	for _, want := range []string{"DECKHAND_BUCKET", "AWS_REGION", "DECKHAND_QUEUE_URL", "DECKHAND_ACCOUNT"} {
+	for _, want := range []string{"DECKHAND_BUCKET", "AWS_REGION", "DECKHAND_QUEUE_URL", "DECKHAND_ACCOUNT", "DECKHAND_EXTERNAL_ID"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}
@@ -19,12 +19,12 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 }
 
 func TestLoadDefaults(t *testing.T) {
-	env := map[string]string{"DECKHAND_BUCKET": "b", "AWS_REGION": "us-west-2"}
+	env := map[string]string{"DECKHAND_BUCKET": "b", "AWS_REGION": "us-west-2", "DECKHAND_EXTERNAL_ID": "deckhand:123456789012/eu-central-1"}
 	c, err := Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ManifestKey != "deckhand.yaml" || c.EventBus != "default" {
+	if c.ManifestKey != "deckhand.yaml" || c.EventBus != "default" || c.ExternalID != env["DECKHAND_EXTERNAL_ID"] {
 		t.Errorf("defaults = %+v", c)
 	}
 }

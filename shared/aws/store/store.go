@@ -1,6 +1,10 @@
 // Package store loads the manifest and templates Deckhand runs from: from S3
 // in the functions (cached across warm invocations and revalidated with a
 // conditional GET on the ETag), or from a local directory in the CLI.
+//
+// A manifest that includes other files reaches S3 as one bundle object
+// (manifest.Bundle, uploaded by the CDK app): one conditional GET revalidates
+// all of it, and no reader sees a new root beside old team files.
 package store
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // fakeS3 serves one object and answers If-None-Match like S3.
@@ -91,5 +94,40 @@ func TestDirNamesTheMissingTemplateFile(t *testing.T) {
 	want := "read template " + filepath.Join(dir, "templates", "missing.json") + ": no such file"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v, want it to say %q", err, want)
+	}
+}
+
+// TestS3ReadsABundle: a manifest with include: reaches the functions as one
+// bundle object (manifest.Bundle, uploaded by the CDK app), read with one
+// GET; the Dir source reads the same files from disk.
+func TestS3ReadsABundle(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"deckhand.yaml":       "version: 1\ninclude: [teams/]\n",
+		"teams/payments.yaml": "services:\n  - {name: pay, cluster: prod, service: pay, template: t.json, images: {pay: {repository: pay, tags: \"*\"}}}\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bundle, err := manifest.Bundle(filepath.Join(dir, "deckhand.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeS3{body: string(bundle), etag: `"e1"`}
+	m, err := NewS3(f, "b", "deckhand.yaml").Manifest(context.Background())
+	if err != nil {
+		t.Fatalf("Manifest(bundle): %v", err)
+	}
+	if _, ok := m.Service("pay"); !ok || len(f.gets) != 1 {
+		t.Errorf("the included service is missing or the bundle took %d GETs", len(f.gets))
+	}
+	local, err := (Dir{ManifestPath: filepath.Join(dir, "deckhand.yaml")}).Manifest(context.Background())
+	if err != nil || len(local.BindingsFor("pay")) != 1 {
+		t.Errorf("Dir: %v", err)
 	}
 }

@@ -21,6 +21,15 @@ type Group struct {
 // Groups returns the repository groups of the manifest's services, sorted by
 // ID. Jobs do not deploy on push and take no part.
 func (m *Manifest) Groups() []Group {
+	gs := m.lookups().groups
+	out := make([]Group, len(gs))
+	for i, g := range gs {
+		out[i] = Group{ID: g.ID, Repositories: slices.Clone(g.Repositories), Bindings: slices.Clone(g.Bindings)}
+	}
+	return out
+}
+
+func groups(m *Manifest) []Group {
 	parent := map[string]string{}
 	var find func(string) string
 	find = func(x string) string {
@@ -78,51 +87,30 @@ func (m *Manifest) Groups() []Group {
 	return out
 }
 
-// GroupOf returns the group ID of a repository, if any service follows it.
+// GroupOf returns the FIFO message group of a repository (see
+// MessageGroups), if any service follows it.
 func (m *Manifest) GroupOf(repository string) (string, bool) {
-	for _, g := range m.Groups() {
-		for _, r := range g.Repositories {
-			if r == repository {
-				return g.ID, true
-			}
-		}
-	}
-	return "", false
+	id, ok := m.lookups().messageGroup[repository]
+	return id, ok
 }
 
 // Service returns the service binding with the given name.
 func (m *Manifest) Service(name string) (*Service, bool) {
-	for i := range m.Services {
-		if m.Services[i].Name == name {
-			return &m.Services[i], true
-		}
-	}
-	return nil, false
+	s, ok := m.lookups().services[name]
+	return s, ok
 }
 
 // Job returns the job with the given name.
 func (m *Manifest) Job(name string) (*Job, bool) {
-	for i := range m.Jobs {
-		if m.Jobs[i].Name == name {
-			return &m.Jobs[i], true
-		}
-	}
-	return nil, false
+	j, ok := m.lookups().jobs[name]
+	return j, ok
 }
 
 // BindingsFor returns the service bindings with a container that follows
-// repository, in manifest order.
+// repository, in manifest order. It is a map read on a parsed manifest; the
+// caller must not change the slice.
 func (m *Manifest) BindingsFor(repository string) []*Service {
-	var out []*Service
-	for i := range m.Services {
-		for _, img := range m.Services[i].Images {
-			if img.Repository == repository {
-				out = append(out, &m.Services[i])
-				break
-			}
-		}
-	}
-	return out
+	return m.lookups().bindings[repository]
 }
 
 // Clusters returns the distinct clusters named by services and jobs, sorted.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,35 +56,65 @@ var ErrInvalid = errors.New("invalid manifest")
 // Is makes errors.Is(err, ErrInvalid) true for manifest errors.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
-// Load reads and validates the manifest at path.
+// Load reads and validates the manifest at path and the files it includes
+// (relative to the including file's directory).
 func Load(path string) (*Manifest, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
-	return Parse(path, data)
+	return parse(diskFiles{dir: filepath.Dir(path), root: filepath.Base(path), rootDisplay: path}, data)
 }
 
-// Parse decodes and validates a manifest. file names it in errors.
+// Parse decodes and validates a manifest. file names it in errors. data is
+// one manifest file, or a bundle (see Bundle) of a manifest and the files
+// it includes; a single file cannot include others, since Parse reads
+// nothing else.
 func Parse(file string, data []byte) (*Manifest, error) {
+	if isBundle(data) {
+		b, root, err := parseBundle(file, data)
+		if err != nil {
+			return nil, &Error{Problems: []Problem{*err}}
+		}
+		return parse(b, root)
+	}
+	return parse(noFiles{file: file}, data)
+}
+
+// decodePart decodes one file of a manifest strictly.
+func decodePart(file string, data []byte) (*part, []Problem) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{Problems: []Problem{yamlProblem(file, nil, err)}}
+		return nil, []Problem{yamlProblem(file, nil, err)}
 	}
 	if len(root.Content) == 0 {
-		return nil, &Error{Problems: []Problem{{File: file, Line: 1, Msg: "empty manifest; want at least `version: 1`"}}}
+		return nil, []Problem{{File: file, Line: 1, Msg: "empty manifest; want at least `version: 1`"}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	var m Manifest
-	if err := dec.Decode(&m); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &Error{Problems: decodeProblems(file, &root, err)}
+	p := &part{display: file, root: &root, data: data}
+	if err := dec.Decode(&p.m); err != nil && !errors.Is(err, io.EOF) {
+		return nil, decodeProblems(file, &root, err)
 	}
-	m.File = file
-	if probs := validate(&m, &root); len(probs) > 0 {
-		return &m, &Error{Problems: probs}
+	return p, nil
+}
+
+// parse loads the root file and its includes from files, merges them and
+// validates the result as one manifest.
+func parse(files files, data []byte) (*Manifest, error) {
+	l := &loader{files: files, seen: map[string]bool{}}
+	l.load(files.rootName(), data)
+	if len(l.probs) > 0 {
+		return nil, &Error{Problems: l.probs}
 	}
-	return &m, nil
+	m, o, probs := merge(l.parts)
+	m.File = files.display(files.rootName())
+	probs = append(probs, validate(m, o)...)
+	if len(probs) > 0 {
+		return m, &Error{Problems: probs}
+	}
+	m.idx = buildIndex(m)
+	return m, nil
 }
 
 var lineRe = regexp.MustCompile(`^line (\d+): (.*)$`)

@@ -10,14 +10,30 @@ import "github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
 
 // Manifest is a parsed, validated deckhand.yaml.
 type Manifest struct {
-	Version  int       `yaml:"version" json:"version" jsonschema:"enum=1,description=Manifest format version."`
-	Roles    []string  `yaml:"roles,omitempty" json:"roles,omitempty" jsonschema:"description=IAM role ARNs a rendered task definition may name (and the deployer may pass)."`
-	Sources  *Sources  `yaml:"sources,omitempty" json:"sources,omitempty" jsonschema:"description=Extra accounts and Regions whose ECR events are accepted; Deckhand's own are always accepted."`
-	Services []Service `yaml:"services,omitempty" json:"services,omitempty"`
-	Jobs     []Job     `yaml:"jobs,omitempty" json:"jobs,omitempty"`
+	Version int      `yaml:"version" json:"version" jsonschema:"enum=1,description=Manifest format version."`
+	Roles   []string `yaml:"roles,omitempty" json:"roles,omitempty" jsonschema:"description=IAM role ARNs a rendered task definition may name (and the deployer may pass)."`
+	Sources *Sources `yaml:"sources,omitempty" json:"sources,omitempty" jsonschema:"description=Extra accounts and Regions whose ECR events are accepted; Deckhand's own are always accepted."`
+	// Include names files or directories (every *.yaml and *.yml directly
+	// in it, by name) relative to this file, whose roles, targets, services
+	// and jobs join this manifest's. An included file has the manifest's
+	// shape; its version may be left out.
+	Include  []string          `yaml:"include,omitempty" json:"include,omitempty" jsonschema:"description=Files or directories (every *.yaml and *.yml directly in it) relative to this file whose roles\\, targets\\, services and jobs join this manifest's: one file per team. Validated as one manifest; names are unique across files."`
+	Targets  map[string]Target `yaml:"targets,omitempty" json:"targets,omitempty" jsonschema:"description=Accounts and Regions services and jobs run in (DESIGN §12)\\, by name. A service or job without target: runs in Deckhand's own account and Region."`
+	Services []Service         `yaml:"services,omitempty" json:"services,omitempty"`
+	Jobs     []Job             `yaml:"jobs,omitempty" json:"jobs,omitempty"`
 
 	// File is the name the manifest was loaded from, for error messages.
 	File string `yaml:"-" json:"-"`
+
+	idx *index // built by Parse, Load and Validate
+}
+
+// Target is an account and Region Deckhand deploys into, and the role it
+// assumes there (with an external id and session tags naming the binding).
+type Target struct {
+	Account string `yaml:"account" json:"account" jsonschema:"pattern=^[0-9]{12}$,description=The 12-digit account id."`
+	Region  string `yaml:"region" json:"region" jsonschema:"description=The Region\\, such as eu-central-1."`
+	Role    string `yaml:"role" json:"role" jsonschema:"description=ARN of the role Deckhand assumes in the target; it must be in the target's account. The CDK app's target stack creates it."`
 }
 
 // Sources widens the accounts and Regions whose push events are accepted.
@@ -36,6 +52,7 @@ const (
 // Service binds an ECS service to the repositories its containers follow.
 type Service struct {
 	Name           string            `yaml:"name" json:"name" jsonschema:"description=Binding name, unique across services and jobs."`
+	Target         string            `yaml:"target,omitempty" json:"target,omitempty" jsonschema:"description=Name of the target (under targets:) the service runs in; default Deckhand's own account and Region."`
 	Cluster        string            `yaml:"cluster" json:"cluster"`
 	Service        string            `yaml:"service" json:"service"`
 	Template       string            `yaml:"template" json:"template" jsonschema:"description=S3 key of the task-definition template in the Deckhand bucket."`
@@ -70,6 +87,7 @@ type Job struct {
 	Name      string            `yaml:"name" json:"name"`
 	Schedule  string            `yaml:"schedule" json:"schedule" jsonschema:"description=EventBridge Scheduler expression: cron(...)\\, rate(...) or at(...)."`
 	Timezone  string            `yaml:"timezone,omitempty" json:"timezone,omitempty" jsonschema:"description=IANA time zone, default UTC."`
+	Target    string            `yaml:"target,omitempty" json:"target,omitempty" jsonschema:"description=Name of the target (under targets:) the job runs in; default Deckhand's own account and Region."`
 	Cluster   string            `yaml:"cluster" json:"cluster"`
 	Template  string            `yaml:"template" json:"template"`
 	Images    map[string]Image  `yaml:"images,omitempty" json:"images,omitempty" jsonschema:"description=Container name to image source. Optional: without it the template's images run as written (deckhand validate warns on mutable tags)."`

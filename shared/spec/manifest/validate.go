@@ -37,13 +37,19 @@ func validRole(s string) bool {
 const maxOverrideChars = 8192
 
 type checker struct {
-	file  string
-	root  *yaml.Node
-	probs []Problem
+	file    string
+	root    *yaml.Node
+	origins *origins // nil for a manifest built in code
+	probs   []Problem
 }
 
-// add records a problem at path (string keys, int indexes).
+// add records a problem at path (string keys, int indexes) of the merged
+// manifest; the problem names the file the item is in and its path there.
 func (c *checker) add(msg string, path ...any) {
+	file, root := c.file, c.root
+	if c.origins != nil {
+		file, root, path = c.origins.locate(path)
+	}
 	var b strings.Builder
 	for _, seg := range path {
 		switch s := seg.(type) {
@@ -56,7 +62,7 @@ func (c *checker) add(msg string, path ...any) {
 			fmt.Fprint(&b, s)
 		}
 	}
-	c.probs = append(c.probs, Problem{File: c.file, Line: lineOf(c.root, path...), Field: b.String(), Msg: msg})
+	c.probs = append(c.probs, Problem{File: file, Line: lineOf(root, path...), Field: b.String(), Msg: msg})
 }
 
 func (c *checker) required(v string, path ...any) bool {
@@ -67,17 +73,20 @@ func (c *checker) required(v string, path ...any) bool {
 	return true
 }
 
-// Validate checks an already decoded manifest (for manifests built in code).
-// Problems carry no line numbers.
+// Validate checks an already decoded manifest (for manifests built in code)
+// and indexes it. Problems carry no line numbers. A manifest changed after
+// Parse, Load or Validate must be validated again before its look-ups
+// (BindingsFor, Service, GroupOf, …) see the change.
 func Validate(m *Manifest) error {
 	if probs := validate(m, nil); len(probs) > 0 {
 		return &Error{Problems: probs}
 	}
+	m.idx = buildIndex(m)
 	return nil
 }
 
-func validate(m *Manifest, root *yaml.Node) []Problem {
-	c := &checker{file: m.File, root: root}
+func validate(m *Manifest, o *origins) []Problem {
+	c := &checker{file: m.File, origins: o}
 	if c.file == "" {
 		c.file = "deckhand.yaml"
 	}
@@ -101,29 +110,45 @@ func validate(m *Manifest, root *yaml.Node) []Problem {
 			}
 		}
 	}
+	c.targets(m)
 	names := map[string]string{}
 	unique := func(name string, path ...any) {
 		if prev, dup := names[name]; dup {
 			c.add(fmt.Sprintf("duplicate name %q (first used at %s)", name, prev), path...)
 			return
 		}
-		names[name] = fmt.Sprint(path[:2]...)
+		names[name] = c.where(path...)
 	}
+	services := map[string]bool{}
 	for i := range m.Services {
 		s := &m.Services[i]
 		c.service(s, i)
+		c.targetRef(m, s.Target, "services", i)
 		if s.Name != "" {
 			unique(s.Name, "services", i, "name")
+			services[s.Name] = true
 		}
 	}
 	for i := range m.Jobs {
 		j := &m.Jobs[i]
-		c.job(m, j, i)
+		c.job(m, j, i, services)
+		c.targetRef(m, j.Target, "jobs", i)
 		if j.Name != "" {
 			unique(j.Name, "jobs", i, "name")
 		}
 	}
+	c.places(m)
 	return c.probs
+}
+
+// where names the item at path for another problem's message: its path,
+// and its file and line when the manifest came from files.
+func (c *checker) where(path ...any) string {
+	if c.origins == nil {
+		return fmt.Sprint(path[:2]...)
+	}
+	file, root, local := c.origins.locate(path)
+	return fmt.Sprintf("%s:%d (%s[%d])", file, lineOf(root, local...), local[0], local[1])
 }
 
 func (c *checker) service(s *Service, i int) {
@@ -181,7 +206,7 @@ func (c *checker) vars(vars map[string]string, path ...any) {
 	}
 }
 
-func (c *checker) job(m *Manifest, j *Job, i int) {
+func (c *checker) job(m *Manifest, j *Job, i int, services map[string]bool) {
 	p := func(field ...any) []any { return append([]any{"jobs", i}, field...) }
 	if c.required(j.Name, p("name")...) && !validName(j.Name) {
 		c.add(fmt.Sprintf("job name %q: use letters, digits, '.', '_' or '-' (at most 63)", j.Name), p("name")...)
@@ -206,7 +231,7 @@ func (c *checker) job(m *Manifest, j *Job, i int) {
 		case img.FromService != "" && (img.Repository != "" || img.Tags != ""):
 			c.add("use either fromService or repository+tags, not both", p("images", name)...)
 		case img.FromService != "":
-			if !m.hasService(img.FromService) {
+			if !services[img.FromService] {
 				c.add(fmt.Sprintf("service binding %q not found; known: %s", img.FromService, strings.Join(m.serviceNames(), ", ")), p("images", name, "fromService")...)
 			}
 		default:
@@ -217,15 +242,6 @@ func (c *checker) job(m *Manifest, j *Job, i int) {
 	c.vars(j.Vars, p("vars")...)
 	c.allow(j.Allow, p()...)
 	c.jobRun(j, p)
-}
-
-func (m *Manifest) hasService(name string) bool {
-	for _, s := range m.Services {
-		if s.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 func (m *Manifest) serviceNames() []string {
