@@ -92,4 +92,3 @@ func openBrowser(url string) {
 		go func() { _ = cmd.Wait() }()
 	}
 }
-
