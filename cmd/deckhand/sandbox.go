@@ -2,34 +2,47 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/deckhand-ecs/deckhand/shared/cli"
+	"github.com/deckhand-ecs/deckhand/shared/cli/console"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/demo"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
 )
 
 func (a *app) sandboxCmd() *cobra.Command {
-	var addr, seed string
+	var addr, seed, consoleAddr string
 	cmd := &cobra.Command{
-		Use:   "sandbox [--addr 127.0.0.1:4566] [--seed DIR]",
+		Use:   "sandbox [--addr 127.0.0.1:4566] [--seed DIR [--console[=127.0.0.1:8080]]]",
 		Short: "Serve the local AWS sandbox (ECS, ECR, S3, SQS, EventBridge) until interrupted",
 		Long: `sandbox serves Deckhand's in-process AWS emulator on a loopback address. Point the CLI
 (or the AWS CLI, with --endpoint-url) at it; deckhand then waits by advancing the
 sandbox's virtual clock. With --seed DIR it uploads DIR/deckhand.yaml and its templates
 to s3://deckhand-config/, creates the clusters and services on their first images,
 and runs the deployer and tracker against it, so pushes (POST /_sandbox/push-image)
-deploy as they would in AWS.`,
+deploy as they would in AWS. With --console it also serves 'deckhand console' over the
+seeded sandbox, so you can watch pushes, verdicts and rollbacks as a timeline.`,
 		Example: `  deckhand sandbox --addr 127.0.0.1:4566 --seed examples
   export AWS_ENDPOINT_URL=http://127.0.0.1:4566 DECKHAND_MANIFEST=s3://deckhand-config/deckhand.yaml
-  deckhand status`,
+  deckhand status
+  deckhand sandbox --seed examples --console          # and the console on http://127.0.0.1:8080/`,
 		Args: args(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if consoleAddr != "" && seed == "" {
+				return &cli.UsageError{Msg: "--console needs --seed DIR: the console reads the seeded manifest"}
+			}
+			if consoleAddr != "" {
+				if err := console.CheckAddr(consoleAddr); err != nil {
+					return &cli.UsageError{Msg: err.Error()}
+				}
+			}
 			opts := sandbox.Options{Logger: a.logger()}
 			if seed == "" {
 				a.note("sandbox on http://%s; stop with Ctrl-C", addr)
@@ -47,11 +60,23 @@ deploy as they would in AWS.`,
 			}
 			fmt.Fprintf(a.stdout, "sandbox on %s, seeded from %s/deckhand.yaml; stop with Ctrl-C\n", endpoint, seed)
 			fmt.Fprintf(a.stdout, "  export AWS_ENDPOINT_URL=%s DECKHAND_MANIFEST=s3://%s/deckhand.yaml\n", endpoint, local.Bucket)
-			return pump(ctx, st, a.logger())
+			if consoleAddr == "" {
+				return pump(ctx, st, a.logger())
+			}
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			pumped := make(chan error, 1)
+			go func() { pumped <- pump(ctx, st, a.logger()) }()
+			a.endpoint, a.manifest = endpoint, "s3://"+local.Bucket+"/deckhand.yaml"
+			err = a.serveConsole(ctx, consoleAddr, false)
+			cancel()
+			return errors.Join(err, <-pumped)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4566", "loopback address to serve on")
 	cmd.Flags().StringVar(&seed, "seed", "", "seed from this directory's deckhand.yaml and templates, and run the functions")
+	cmd.Flags().StringVar(&consoleAddr, "console", "", "also serve the console over the seeded sandbox on this loopback address")
+	cmd.Flags().Lookup("console").NoOptDefVal = "127.0.0.1:8080"
 	return cmd
 }
 

@@ -75,7 +75,7 @@ func (e *Env) Diff(ctx context.Context, req DeployRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := definitionJSON(registerInput(running.TaskDefinition))
+	a, err := DefinitionText(running.TaskDefinition)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +99,14 @@ func (e *Env) describeTaskDefinition(ctx context.Context, arn string) (*ecs.Desc
 		return nil, fmt.Errorf("describe task definition %s: %w", arn, err)
 	}
 	return out, nil
+}
+
+// DefinitionText is a described revision as diff shows it: the
+// RegisterTaskDefinition input it was registered with, without tags, as
+// indented JSON with sorted keys and empty values left out. Two revisions'
+// texts compare field by field with UnifiedDiff.
+func DefinitionText(td *types.TaskDefinition) (string, error) {
+	return definitionJSON(registerInput(td))
 }
 
 // registerInput is the RegisterTaskDefinition input a described revision

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -94,19 +95,27 @@ func (e *Env) Status(ctx context.Context, names []string, runs int) (*Status, er
 }
 
 func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceStatus, error) {
-	s := ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service}
 	svc, err := e.describeService(ctx, b.Cluster, b.Service)
 	if err != nil {
-		return s, err
+		return ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service}, err
 	}
+	td, err := e.describeTaskDefinition(ctx, aws.ToString(svc.TaskDefinition))
+	if err != nil {
+		return ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Revision: aws.ToString(svc.TaskDefinition)}, err
+	}
+	return ServiceStatusOf(b, svc, td.TaskDefinition, td.Tags), nil
+}
+
+// ServiceStatusOf is the status of a binding's service as ECS described it
+// (DescribeServices with tags) and of the revision it runs
+// (DescribeTaskDefinition with tags): what Status shows per service, for
+// callers that read ECS in batches themselves (the console).
+func ServiceStatusOf(b *manifest.Service, svc *types.Service, td *types.TaskDefinition, tdTags []types.Tag) ServiceStatus {
+	s := ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service}
 	s.Revision = aws.ToString(svc.TaskDefinition)
 	s.Running, s.Desired = svc.RunningCount, svc.DesiredCount
 	s.HoldReason, s.Held = revision.TagsOf(svc.Tags)[revision.TagHold]
-	td, err := e.describeTaskDefinition(ctx, s.Revision)
-	if err != nil {
-		return s, err
-	}
-	s.Images = withImages(revisionOf(td.TaskDefinition, revision.TagsOf(td.Tags)), td.TaskDefinition).Images
+	s.Images = withImages(revisionOf(td, revision.TagsOf(tdTags)), td).Images
 	// The newest deployment tells the last verdict; a PRIMARY that is a
 	// circuit-breaker rollback means the newest attempt was rolled back.
 	for _, d := range svc.Deployments {
@@ -119,7 +128,7 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 			s.LastVerdict = "ROLLED_BACK"
 		}
 	}
-	return s, nil
+	return s
 }
 
 func isNotFound(err error) bool {
