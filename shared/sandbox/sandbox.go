@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,6 +50,12 @@ type Options struct {
 	// ECSTiming sets the ECS emulator's lifecycle durations; zero fields
 	// take ecssim's defaults.
 	ECSTiming ecssim.Timing
+	// Latency delays every API answer by this much real time (default 0).
+	// AWS answers in milliseconds, never in the tens of microseconds a
+	// loopback sandbox takes; a few milliseconds keep clients off races
+	// that only such speed exposes (docs/sandbox.md, "The Go SDK's closed
+	// connection"). The virtual clock does not move.
+	Latency time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +89,7 @@ type Sandbox struct {
 	faults   *faults
 	throttle *throttler
 	calls    *callLog
+	requests atomic.Uint64 // request ids
 
 	client *http.Client
 
