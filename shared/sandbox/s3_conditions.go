@@ -12,7 +12,7 @@ var conditionalHeaders = []string{"If-Match", "If-None-Match", "If-Modified-Sinc
 
 // conditions are the preconditions of one read. A zero time or "" is absent.
 type conditions struct {
-	ifMatch, ifNoneMatch             string
+	ifMatch, ifNoneMatch               string
 	ifModifiedSince, ifUnmodifiedSince time.Time
 }
 
