@@ -17,7 +17,7 @@ import (
 //	POST   /_sandbox/advance       {"seconds": 40}                 → {"now": "..."}
 //	GET    /_sandbox/now                                           → {"now": "..."}
 //	POST   /_sandbox/image-health  {"image": "...", "healthy": false}
-//	POST   /_sandbox/script-image  {"image": "...", "runForSeconds": 5, "exitCode": 1, "startFailure": ""}
+//	POST   /_sandbox/script-image  {"image": "...", "runForSeconds": 5, "exitCode": 1, "startFailure": ""} (runForSeconds -1: until stopped)
 //	POST   /_sandbox/finish-task   {"taskArn": "...", "exitCodes": {"app": 0}}
 //	POST   /_sandbox/capacity      {"provider": "FARGATE_SPOT", "available": false}
 //	POST   /_sandbox/push-image    {"repository": "web", "tag": "1.4.0", "silent": false} → {"digest": "..."}
