@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
 
 // sigV4 is an Authorization header signed for service, as SDKs send it.
@@ -237,5 +239,27 @@ func TestRequestBodiesAreBounded(t *testing.T) {
 	}
 	if now := c.sb.Clock().Now(); !now.Equal(sandbox.DefaultStart) {
 		t.Errorf("clock at %s: the refused advance must not move it", now)
+	}
+}
+
+// TestLatencyDelaysEveryAPIAnswer pins Options.Latency: an API answer takes
+// at least that long (a lower bound, whatever the machine's speed), and the
+// control API and the virtual clock are not delayed or moved by it.
+func TestLatencyDelaysEveryAPIAnswer(t *testing.T) {
+	sb := sandboxtest.Start(t, sandbox.Options{Latency: 30 * time.Millisecond})
+	req, _ := http.NewRequest(http.MethodPost, sb.Endpoint()+"/", strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	began := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if took := time.Since(began); resp.StatusCode != 200 || took < 30*time.Millisecond {
+		t.Errorf("ListClusters: %d after %s, want 200 after at least 30ms", resp.StatusCode, took)
+	}
+	if !sb.Clock().Now().Equal(sandbox.DefaultStart) {
+		t.Errorf("the latency moved the virtual clock to %s", sb.Clock().Now())
 	}
 }
