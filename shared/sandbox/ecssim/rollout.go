@@ -80,19 +80,29 @@ func (e *ECS) startDeployment(s *service, td *taskDef, at time.Time, reason stri
 	return d
 }
 
-// supersede drops the ACTIVE deployments a new one replaces before they
-// ever ran a task: still IN_PROGRESS with no running task, they go
-// INACTIVE and their pending tasks are stopped, as ECS scales them in. A
-// deployment serving traffic (running tasks) or FAILED (the subject of a
-// rollback) stays until a newer deployment completes. So a service updated
-// again and again while the clock stands still keeps two deployments, not
-// one per update. INACTIVE deployments are kept for the snapshot, at most
-// maxInactiveDeployments of them.
+// supersede drops the ACTIVE deployments a new one replaces, as ECS's
+// scheduler scales them in: every ACTIVE deployment but the one serving
+// while the new one rolls out (the COMPLETED one with running tasks, else
+// the newest with running tasks) and those that FAILED (the subject of a
+// rollback) goes INACTIVE with its tasks stopped. So a service updated
+// again and again keeps the PRIMARY, one serving deployment and its tasks
+// (at most maximumPercent, 200%, running), whether or not the clock moves
+// between the updates. INACTIVE deployments are kept for the snapshot, at
+// most maxInactiveDeployments of them.
 func (e *ECS) supersede(s *service, at time.Time) {
+	var serving *deployment
+	for _, d := range s.deployments { // newest first
+		if running, _ := d.counts(); d.status != "ACTIVE" || d.rolloutState == "FAILED" || running == 0 {
+			continue
+		}
+		if serving == nil || d.rolloutState == "COMPLETED" && serving.rolloutState != "COMPLETED" {
+			serving = d
+		}
+	}
 	kept := s.deployments[:0]
 	inactive := 0
 	for _, d := range s.deployments {
-		if running, _ := d.counts(); d.status == "ACTIVE" && d.rolloutState == "IN_PROGRESS" && running == 0 {
+		if d.status == "ACTIVE" && d.rolloutState != "FAILED" && d != serving {
 			e.stopDeploymentTasks(d, at, scalingReason(d))
 			d.status, d.updatedAt, d.next = "INACTIVE", at, time.Time{}
 		}

@@ -321,3 +321,36 @@ func TestManagedTags(t *testing.T) {
 		t.Errorf("task tags (-want +got):\n%s", diff)
 	}
 }
+
+// TestUpdatesFasterThanRolloutsKeepTheServingDeployment pins the scheduler
+// under updates that come faster than rollouts complete: each update scales
+// in the previous, unfinished deployment, so the service keeps the PRIMARY
+// and the deployment serving before them, and never runs more than
+// maximumPercent (200%) of its tasks.
+//
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
+func TestUpdatesFasterThanRolloutsKeepTheServingDeployment(t *testing.T) {
+	f := newFixture(t)
+	createWeb(t, f, 2, true, true)
+	serving := f.describeWeb(t).Deployments[0].ID
+	most := [2]int32{}
+	for i := range 10 {
+		f.register(t, "web", fmt.Sprintf("repo/web@sha256:%02d", i))
+		f.call(t, "UpdateService", fmt.Sprintf(`{"cluster":"prod","service":"web","taskDefinition":"web:%d"}`, i+2), nil)
+		f.clock.Advance(30 * time.Second) // tasks started, not yet healthy
+		if got := f.clusterCounts(t); got[0] > most[0] {
+			most = got
+		}
+		svc := f.describeWeb(t)
+		if len(svc.Deployments) != 2 || svc.Deployments[1].ID != serving {
+			t.Fatalf("update %d: deployments %+v, want the PRIMARY and %s", i, svc.Deployments, serving)
+		}
+	}
+	if most[0] > 4 {
+		t.Errorf("up to %d tasks ran, want at most 4 (200%% of 2)", most[0])
+	}
+	f.clock.Advance(time.Minute)
+	if got := f.describeWeb(t); len(got.Deployments) != 1 || got.TaskDefinition != td("web:11") || got.RunningCount != 2 {
+		t.Errorf("after the last rollout: %d deployments on %s, running %d", len(got.Deployments), got.TaskDefinition, got.RunningCount)
+	}
+}
