@@ -29,7 +29,9 @@ import (
 //	DELETE /_sandbox/calls
 //
 // Fault kinds are "throttle", "500", "latency", "reset" and "after500".
-// Errors answer 400 with {"error": "..."}.
+// Errors answer {"error": "..."} with 400, 403 (a cross-origin browser
+// request), 404 (no such endpoint) or 413 (a body over 1 MiB).
+// docs/sandbox.md documents the API for people.
 const controlPrefix = "/_sandbox/"
 
 type controlFault struct {
