@@ -49,8 +49,10 @@ type controlFault struct {
 // visit must not. Bodies over 1 MiB are refused (413).
 func (s *Sandbox) serveControl(w http.ResponseWriter, r *http.Request) {
 	route := r.Method + " " + strings.TrimPrefix(r.URL.Path, controlPrefix)
-	var out any
-	err := errCrossOrigin
+	var (
+		out any
+		err error
+	)
 	if why := crossOrigin(r); why == "" {
 		out, err = s.control(route, r)
 	} else {
