@@ -188,8 +188,9 @@ func TestS3ConditionalGetThroughTheSDK(t *testing.T) {
 	}
 	codes := map[string]string{}
 	for name, in := range map[string]*s3.GetObjectInput{
-		"If-None-Match current": {IfNoneMatch: put.ETag},
-		"If-Match stale":        {IfMatch: aws.String(`"0123"`)},
+		"If-None-Match current":                   {IfNoneMatch: put.ETag},
+		"If-None-Match current, in checksum mode": {IfNoneMatch: put.ETag, ChecksumMode: s3types.ChecksumModeEnabled},
+		"If-Match stale":                          {IfMatch: aws.String(`"0123"`)},
 	} {
 		in.Bucket, in.Key = aws.String("templates"), aws.String("web.json")
 		_, err := c.s3.GetObject(ctx, in, noRetry.s3)
@@ -200,7 +201,8 @@ func TestS3ConditionalGetThroughTheSDK(t *testing.T) {
 			codes[name] = fmt.Sprint(err)
 		}
 	}
-	want := map[string]string{"If-None-Match current": "NotModified", "If-Match stale": "PreconditionFailed"}
+	want := map[string]string{"If-None-Match current": "NotModified", "If-None-Match current, in checksum mode": "NotModified",
+		"If-Match stale": "PreconditionFailed"}
 	if diff := cmp.Diff(want, codes); diff != "" {
 		t.Errorf("conditional GetObject error codes (-want +got):\n%s", diff)
 	}
