@@ -17,9 +17,13 @@ import (
 )
 
 func (a *app) sandboxCmd() *cobra.Command {
-	var addr, seed, consoleAddr string
+	var (
+		addr, seed, consoleAddr string
+		latency                 time.Duration
+		clockRate               float64
+	)
 	cmd := &cobra.Command{
-		Use:   "sandbox [--addr 127.0.0.1:4566] [--seed DIR [--console[=127.0.0.1:8080]]]",
+		Use:   "sandbox [--addr 127.0.0.1:4566] [--seed DIR [--console[=127.0.0.1:8080]]] [--latency 5ms] [--clock-rate 0]",
 		Short: "Serve the local AWS sandbox (ECS, ECR, S3, SQS, EventBridge) until interrupted",
 		Long: `sandbox serves Deckhand's in-process AWS emulator on a loopback address. Point the CLI
 (or the AWS CLI, with --endpoint-url) at it; deckhand then waits by advancing the
@@ -27,14 +31,25 @@ sandbox's virtual clock. With --seed DIR it uploads DIR/deckhand.yaml and its te
 to s3://deckhand-config/, creates the clusters and services on their first images,
 and runs the deployer and tracker against it, so pushes (POST /_sandbox/push-image)
 deploy as they would in AWS. With --console it also serves 'deckhand console' over the
-seeded sandbox, so you can watch pushes, verdicts and rollbacks as a timeline.`,
+seeded sandbox, so you can watch pushes, verdicts and rollbacks as a timeline.
+
+--latency delays every API answer by that much real time, as AWS's own latency does;
+the default keeps clients such as ecspresso (older AWS SDK for Go v2 releases) off a
+client-side race that only a loopback server's instant answers expose (docs/sandbox.md).
+--clock-rate moves the virtual clock by that many seconds per real second, for tools
+that wait in real time (ecspresso, the AWS CLI's waiters); 0 keeps it still until a
+client advances it.`,
 		Example: `  deckhand sandbox --addr 127.0.0.1:4566 --seed examples
   export AWS_ENDPOINT_URL=http://127.0.0.1:4566 DECKHAND_MANIFEST=s3://deckhand-config/deckhand.yaml
   deckhand status
-  deckhand sandbox --seed examples --console          # and the console on http://127.0.0.1:8080/`,
+  deckhand sandbox --seed examples --console          # and the console on http://127.0.0.1:8080/
+  deckhand sandbox --seed examples --clock-rate 10   # a 40-second rollout in 4 real seconds`,
 		Args: args(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if latency < 0 || clockRate < 0 {
+				return &cli.UsageError{Msg: "sandbox: --latency and --clock-rate must not be negative"}
+			}
 			if consoleAddr != "" && seed == "" {
 				return &cli.UsageError{Msg: "--console needs --seed DIR: the console reads the seeded manifest"}
 			}
@@ -43,54 +58,62 @@ seeded sandbox, so you can watch pushes, verdicts and rollbacks as a timeline.`,
 					return &cli.UsageError{Msg: err.Error()}
 				}
 			}
-			opts := sandbox.Options{Logger: a.logger()}
-			if seed == "" {
-				a.note("sandbox on http://%s; stop with Ctrl-C", addr)
-				return sandbox.ListenAndServe(ctx, addr, opts)
-			}
-			sb := sandbox.New(opts)
+			sb := sandbox.New(sandbox.Options{Logger: a.logger(), Latency: latency})
 			endpoint, err := sb.Listen(addr)
 			if err != nil {
 				return fmt.Errorf("serve sandbox: %w", err)
 			}
 			defer sb.Close()
-			st, err := local.New(ctx, sb, local.Options{Dir: seed, InitialTags: demo.InitialTags, Logger: a.logger()})
-			if err != nil {
-				return fmt.Errorf("seed sandbox from %s: %w", seed, err)
+			var st *local.Stack
+			if seed == "" {
+				fmt.Fprintf(a.stdout, "sandbox on %s; stop with Ctrl-C\n", endpoint)
+			} else {
+				if st, err = local.New(ctx, sb, local.Options{Dir: seed, InitialTags: demo.InitialTags, Logger: a.logger()}); err != nil {
+					return fmt.Errorf("seed sandbox from %s: %w", seed, err)
+				}
+				fmt.Fprintf(a.stdout, "sandbox on %s, seeded from %s/deckhand.yaml; stop with Ctrl-C\n", endpoint, seed)
+				fmt.Fprintf(a.stdout, "  export AWS_ENDPOINT_URL=%s DECKHAND_MANIFEST=s3://%s/deckhand.yaml\n", endpoint, local.Bucket)
 			}
-			fmt.Fprintf(a.stdout, "sandbox on %s, seeded from %s/deckhand.yaml; stop with Ctrl-C\n", endpoint, seed)
-			fmt.Fprintf(a.stdout, "  export AWS_ENDPOINT_URL=%s DECKHAND_MANIFEST=s3://%s/deckhand.yaml\n", endpoint, local.Bucket)
 			if consoleAddr == "" {
-				return pump(ctx, st, a.logger())
+				return serve(ctx, sb, st, clockRate, a.logger())
 			}
 			ctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			pumped := make(chan error, 1)
-			go func() { pumped <- pump(ctx, st, a.logger()) }()
+			served := make(chan error, 1)
+			go func() { served <- serve(ctx, sb, st, clockRate, a.logger()) }()
 			a.endpoint, a.manifest = endpoint, "s3://"+local.Bucket+"/deckhand.yaml"
 			err = a.serveConsole(ctx, consoleAddr, false)
 			cancel()
-			return errors.Join(err, <-pumped)
+			return errors.Join(err, <-served)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4566", "loopback address to serve on")
 	cmd.Flags().StringVar(&seed, "seed", "", "seed from this directory's deckhand.yaml and templates, and run the functions")
 	cmd.Flags().StringVar(&consoleAddr, "console", "", "also serve the console over the seeded sandbox on this loopback address")
 	cmd.Flags().Lookup("console").NoOptDefVal = "127.0.0.1:8080"
+	cmd.Flags().DurationVar(&latency, "latency", sandbox.DefaultServerLatency, "real time every API answer waits (0: none)")
+	cmd.Flags().Float64Var(&clockRate, "clock-rate", 0, "virtual seconds the clock moves per real second (0: only when a client advances it)")
 	return cmd
 }
 
-// pump delivers queued events through the deployer and tracker until ctx
-// is done. It polls in real time: the virtual clock moves only when a
-// client advances it.
-func pump(ctx context.Context, st *local.Stack, log *slog.Logger) error {
-	t := time.NewTicker(200 * time.Millisecond)
+// serve runs until ctx is done: every tick it moves the virtual clock by
+// clockRate times the real time passed, and delivers queued events through
+// the deployer and tracker of st (when seeded). It polls in real time.
+func serve(ctx context.Context, sb *sandbox.Sandbox, st *local.Stack, clockRate float64, log *slog.Logger) error {
+	const tick = 200 * time.Millisecond
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			if clockRate > 0 {
+				sb.Clock().Advance(time.Duration(clockRate * float64(tick)))
+			}
+			if st == nil {
+				continue
+			}
 			if _, err := st.Pump(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("deliver sandbox events", "err", err)
 			}

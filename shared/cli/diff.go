@@ -81,6 +81,7 @@ func (e *Env) Diff(ctx context.Context, req DeployRequest) (*Plan, error) {
 	}
 	noTags := *target
 	noTags.Tags = nil
+	noTags.ContainerDefinitions = withRegisteredPorts(noTags.NetworkMode, noTags.ContainerDefinitions)
 	b, err := definitionJSON(&noTags)
 	if err != nil {
 		return nil, err
@@ -120,4 +121,28 @@ func registerInput(td *types.TaskDefinition) *ecs.RegisterTaskDefinitionInput {
 		IpcMode:            td.IpcMode, PidMode: td.PidMode, RuntimePlatform: td.RuntimePlatform, EphemeralStorage: td.EphemeralStorage,
 		EnableFaultInjection: td.EnableFaultInjection,
 	}
+}
+
+// withRegisteredPorts returns containers with the port mappings ECS stores
+// at registration: for awsvpc and host networking the host port is the
+// container port, filled in when absent. A would-be revision then compares
+// with a registered one without that noise.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html
+func withRegisteredPorts(mode types.NetworkMode, containers []types.ContainerDefinition) []types.ContainerDefinition {
+	if mode != types.NetworkModeAwsvpc && mode != types.NetworkModeHost {
+		return containers
+	}
+	out := make([]types.ContainerDefinition, len(containers))
+	for i, c := range containers {
+		pms := make([]types.PortMapping, len(c.PortMappings))
+		for j, pm := range c.PortMappings {
+			if pm.ContainerPort != nil && aws.ToInt32(pm.HostPort) == 0 {
+				pm.HostPort = pm.ContainerPort
+			}
+			pms[j] = pm
+		}
+		c.PortMappings = pms
+		out[i] = c
+	}
+	return out
 }

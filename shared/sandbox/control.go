@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,7 +17,7 @@ import (
 //	POST   /_sandbox/advance       {"seconds": 40}                 → {"now": "..."}
 //	GET    /_sandbox/now                                           → {"now": "..."}
 //	POST   /_sandbox/image-health  {"image": "...", "healthy": false}
-//	POST   /_sandbox/script-image  {"image": "...", "runForSeconds": 5, "exitCode": 1, "startFailure": ""}
+//	POST   /_sandbox/script-image  {"image": "...", "runForSeconds": 5, "exitCode": 1, "startFailure": ""} (runForSeconds -1: until stopped)
 //	POST   /_sandbox/finish-task   {"taskArn": "...", "exitCodes": {"app": 0}}
 //	POST   /_sandbox/capacity      {"provider": "FARGATE_SPOT", "available": false}
 //	POST   /_sandbox/push-image    {"repository": "web", "tag": "1.4.0", "silent": false} → {"digest": "..."}
@@ -28,7 +29,9 @@ import (
 //	DELETE /_sandbox/calls
 //
 // Fault kinds are "throttle", "500", "latency", "reset" and "after500".
-// Errors answer 400 with {"error": "..."}.
+// Errors answer {"error": "..."} with 400, 403 (a cross-origin browser
+// request), 404 (no such endpoint) or 413 (a body over 1 MiB).
+// docs/sandbox.md documents the API for people.
 const controlPrefix = "/_sandbox/"
 
 type controlFault struct {
@@ -40,14 +43,32 @@ type controlFault struct {
 	LatencyMS   int     `json:"latencyMs"`
 }
 
+// serveControl serves one control request. It refuses requests from a
+// browser page of another origin (403): the control API pushes images,
+// injects faults and reads every event, and a page the user happens to
+// visit must not. Bodies over 1 MiB are refused (413).
 func (s *Sandbox) serveControl(w http.ResponseWriter, r *http.Request) {
 	route := r.Method + " " + strings.TrimPrefix(r.URL.Path, controlPrefix)
-	out, err := s.control(route, r)
+	var (
+		out any
+		err error
+	)
+	if why := crossOrigin(r); why == "" {
+		out, err = s.control(route, r)
+	} else {
+		err = fmt.Errorf("%w (%s)", errCrossOrigin, why)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
+		var tooBig *http.MaxBytesError
 		status := http.StatusBadRequest
-		if err == errNoRoute {
+		switch {
+		case errors.Is(err, errNoRoute):
 			status = http.StatusNotFound
+		case errors.Is(err, errCrossOrigin):
+			status = http.StatusForbidden
+		case errors.As(err, &tooBig):
+			status = http.StatusRequestEntityTooLarge
 		}
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
@@ -59,7 +80,10 @@ func (s *Sandbox) serveControl(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-var errNoRoute = fmt.Errorf("no such control endpoint")
+var (
+	errNoRoute     = errors.New("no such control endpoint")
+	errCrossOrigin = errors.New("the control API refuses cross-origin browser requests")
+)
 
 func (s *Sandbox) control(route string, r *http.Request) (any, error) {
 	decode := func(v any) error {

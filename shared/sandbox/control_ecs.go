@@ -30,10 +30,11 @@ func (s *Sandbox) controlECS(route string, decode func(any) error) (any, error) 
 		if err := decode(&in); err != nil {
 			return nil, err
 		}
-		e.ScriptImage(in.Image, ecssim.TaskScript{
-			RunFor:   time.Duration(in.RunForSeconds * float64(time.Second)),
-			ExitCode: in.ExitCode, StartFailure: in.StartFailure,
-		})
+		runFor := time.Duration(in.RunForSeconds * float64(time.Second))
+		if in.RunForSeconds < 0 {
+			runFor = ecssim.UntilStopped
+		}
+		e.ScriptImage(in.Image, ecssim.TaskScript{RunFor: runFor, ExitCode: in.ExitCode, StartFailure: in.StartFailure})
 		return nil, nil
 	case "POST finish-task":
 		var in struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +34,11 @@ type RouterConfig struct {
 	// ECS Deployment and Task State Change events one at a time. Build them
 	// with lambda.NewHandler. A nil handler leaves its events undelivered.
 	Deployer, Tracker lambda.Handler
+	// TaskStartedBy, when set, is the startedBy prefix of the ECS Task State
+	// Changes the tracker receives, as the CDK app's task rule keeps only
+	// job tasks (the services' tasks are by far the most events). Empty
+	// delivers every task state change.
+	TaskStartedBy string
 }
 
 func (c RouterConfig) withDefaults() RouterConfig {
@@ -186,6 +192,14 @@ func (r *Router) route(raw []byte) error {
 		(ev.DetailType == events.DetailTypeDeploymentStateChange || ev.DetailType == events.DetailTypeTaskStateChange):
 		if r.cfg.Tracker == nil {
 			return nil
+		}
+		if ev.DetailType == events.DetailTypeTaskStateChange && r.cfg.TaskStartedBy != "" {
+			var d struct {
+				StartedBy string `json:"startedBy"`
+			}
+			if err := json.Unmarshal(ev.Detail, &d); err != nil || !strings.HasPrefix(d.StartedBy, r.cfg.TaskStartedBy) {
+				return nil
+			}
 		}
 		r.mu.Lock()
 		r.tracker = append(r.tracker, append([]byte(nil), raw...))

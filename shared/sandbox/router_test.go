@@ -192,3 +192,66 @@ func TestRouterHandsECSEventsToTracker(t *testing.T) {
 		t.Errorf("tracker saw %v, want the task's changes ending STOPPED", seen)
 	}
 }
+
+// TestRouterKeepsJobTaskEventsOnly pins the task rule of the CDK app:
+// with TaskStartedBy set, the tracker gets the task state changes of tasks
+// started with that prefix and none of a service's tasks, while deployment
+// state changes all arrive.
+func TestRouterKeepsJobTaskEventsOnly(t *testing.T) {
+	c := start(t)
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+	)
+	tracker := lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) error {
+		ev, err := events.Decode[events.Raw](raw, "event")
+		if err != nil {
+			return err
+		}
+		var detail struct {
+			StartedBy string `json:"startedBy"`
+		}
+		json.Unmarshal(ev.Detail, &detail)
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasPrefix(detail.StartedBy, "ecs-svc/") {
+			detail.StartedBy = "ecs-svc/…"
+		}
+		seen[ev.DetailType+" "+detail.StartedBy]++
+		return nil
+	})
+	r, err := sandbox.NewRouter(c.sb, sandbox.RouterConfig{Tracker: tracker, TaskStartedBy: "deckhand/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := ecs.NewFromConfig(c.sb.AWSConfig())
+	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := registerTaskDefinition(client); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("web"),
+		TaskDefinition: aws.String("web"), DesiredCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("prod"), TaskDefinition: aws.String("web"), StartedBy: aws.String("deckhand/report")}); err != nil {
+		t.Fatal(err)
+	}
+	c.sb.Clock().Advance(2 * time.Minute)
+	if _, err := r.Pump(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serviceTaskEvents := 0
+	for _, ev := range c.sb.Events() {
+		if ev.DetailType == events.DetailTypeTaskStateChange && strings.Contains(string(ev.Detail), `"startedBy":"ecs-svc/`) {
+			serviceTaskEvents++
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]int{"ECS Deployment State Change ": 2, "ECS Task State Change deckhand/report": 5}
+	if diff := cmp.Diff(want, seen); diff != "" || serviceTaskEvents == 0 {
+		t.Errorf("tracker deliveries (-want +got):\n%s\n(%d service task events on the bus)", diff, serviceTaskEvents)
+	}
+}

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"encoding/xml"
 	"net/http"
 	"strings"
 	"time"
@@ -14,12 +13,17 @@ import (
 
 // s3Service is S3, served by gofakes3 over an in-memory backend whose
 // buckets are created with versioning enabled (Deckhand's bucket is
-// versioned). gofakes3 provides ETags, If-None-Match → 304 and versions.
+// versioned). gofakes3 provides buckets, objects, ETags and versions; the
+// wrappers in this package make its answers S3's where clients notice:
+// object reads and writes (s3_object.go: headers, checksums, conditional
+// requests) and ListObjectVersions pagination (s3_versions.go).
 type s3Service struct {
-	http.Handler
+	fake    http.Handler
+	backend versionedBackend
 }
 
-// versionedBackend enables versioning on every bucket it creates.
+// versionedBackend enables versioning on every bucket it creates and keeps
+// only what S3 stores with an object (s3_object.go's storedMetadata).
 type versionedBackend struct {
 	*s3mem.Backend
 }
@@ -45,7 +49,21 @@ func newS3(clock *vclock.Clock) *s3Service {
 		gofakes3.WithTimeSkewLimit(0), // requests are signed in wall time, the fake runs on virtual time
 		gofakes3.WithLogger(gofakes3.DiscardLog()),
 	)
-	return &s3Service{fake.Server()}
+	return &s3Service{fake: fake.Server(), backend: backend}
+}
+
+// ServeHTTP serves one S3 request.
+func (s *s3Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch s3Op(r) {
+	case "GetObject", "HeadObject":
+		s.read(w, r)
+	case "PutObject":
+		s.put(w, r)
+	case "ListObjectVersions":
+		s.listVersions(w, r)
+	default:
+		s.fake.ServeHTTP(&filteredWriter{ResponseWriter: w, filter: withoutCORS}, r)
+	}
 }
 
 // s3Op names an S3 request by its REST operation, for call accounting and
@@ -117,11 +135,5 @@ func s3Op(r *http.Request) string {
 // writeS3Error writes err in S3's XML error shape.
 func writeS3Error(w http.ResponseWriter, err error) {
 	e := asAWSError(err)
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(e.Status)
-	_ = xml.NewEncoder(w).Encode(struct {
-		XMLName xml.Name `xml:"Error"`
-		Code    string   `xml:"Code"`
-		Message string   `xml:"Message"`
-	}{Code: e.Code, Message: e.Message})
+	writeS3ErrorBody(w, s3ErrorBody{Code: e.Code, Message: e.Message}, e.Status)
 }

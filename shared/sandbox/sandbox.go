@@ -1,7 +1,9 @@
 // Package sandbox is Deckhand's local AWS: an in-process emulator of the
 // ECS, ECR, S3, SQS and EventBridge APIs that Deckhand uses, served over real
 // HTTP on loopback. The real AWS SDK v2 clients and the AWS CLI talk to it
-// through an endpoint override.
+// through an endpoint override. Any other AWS service is answered with a
+// NotImplemented error in that service's own protocol (route.go).
+// docs/sandbox.md describes what it emulates and how faithfully.
 //
 // Nothing in the sandbox reads wall time: rollouts, SQS visibility timeouts,
 // deduplication windows and throttle buckets move only when the virtual clock
@@ -25,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,6 +52,12 @@ type Options struct {
 	// ECSTiming sets the ECS emulator's lifecycle durations; zero fields
 	// take ecssim's defaults.
 	ECSTiming ecssim.Timing
+	// Latency delays every API answer by this much real time (default 0).
+	// AWS answers in milliseconds, never in the tens of microseconds a
+	// loopback sandbox takes; a few milliseconds keep clients off races
+	// that only such speed exposes (docs/sandbox.md, "The Go SDK's closed
+	// connection"). The virtual clock does not move.
+	Latency time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +91,7 @@ type Sandbox struct {
 	faults   *faults
 	throttle *throttler
 	calls    *callLog
+	requests atomic.Uint64 // request ids
 
 	client *http.Client
 
@@ -210,6 +220,16 @@ func (s *Sandbox) AWSConfig() aws.Config {
 		HTTPClient: s.client,
 	}
 }
+
+// DefaultServerLatency is the answer latency of the `deckhand sandbox`
+// server. AWS answers in milliseconds; a loopback server without latency
+// answers in tens of microseconds, fast enough for the AWS SDK for Go v2's
+// client to close its own connection while reading a response (smithy-go's
+// request body, closed when the response arrives, answers the transport's
+// final read with io.EOF as an error; aws-sdk-go-v2 #1825, #2737). Five
+// milliseconds closed that window in the measurements of docs/sandbox.md.
+// The in-process sandbox of tests and the demo has no latency.
+const DefaultServerLatency = 5 * time.Millisecond
 
 // RetryMaxBackoff caps the real-time backoff of the retryer AWSConfig builds.
 const RetryMaxBackoff = 50 * time.Millisecond

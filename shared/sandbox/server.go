@@ -1,7 +1,7 @@
 package sandbox
 
 import (
-	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -24,56 +24,53 @@ const (
 	json11 = "application/x-amz-json-1.1"
 )
 
-// jsonService is one AWS JSON-protocol service: its X-Amz-Target prefix, its
-// content type and its operation handler.
-type jsonService struct {
-	name        string
-	contentType string
-	handle      func(ctx context.Context, op string, body []byte) (any, error)
-}
-
-// route picks the service for a request. Requests without a known
-// X-Amz-Target are S3's.
-func (s *Sandbox) route(r *http.Request) (svc *jsonService, op string) {
-	target := r.Header.Get("X-Amz-Target")
-	prefix, op, ok := strings.Cut(target, ".")
-	if !ok {
-		return nil, ""
-	}
-	switch prefix {
-	case "AmazonEC2ContainerServiceV20141113":
-		return &jsonService{ServiceECS, json11, s.ecs.Handle}, op
-	case "AmazonEC2ContainerRegistry_V20150921":
-		return &jsonService{ServiceECR, json11, s.ecr.handle}, op
-	case "AmazonSQS":
-		return &jsonService{ServiceSQS, json10, s.sqs.handle}, op
-	case "AWSEvents":
-		return &jsonService{ServiceEvents, json11, s.handleEvents}, op
-	}
-	return nil, ""
-}
+// Request body limits. The sandbox refuses a bigger request (413) before
+// reading it whole; AWS's own front doors refuse much smaller ones for most
+// APIs.
+const (
+	maxAPIBody     = 8 << 20   // JSON and query APIs: SQS's 1 MiB messages and batches fit
+	maxObjectBody  = 256 << 20 // one S3 request (PutObject, UploadPart)
+	maxControlBody = 1 << 20   // the control API's small JSON documents
+)
 
 // ServeHTTP dispatches one request: the control API under /_sandbox/, the
-// JSON-protocol services by X-Amz-Target, and everything else to S3. Every
-// API call passes fault injection and throttling first and is recorded.
+// emulated JSON-protocol services by X-Amz-Target, S3 by its signing name
+// (or no signature), and any other AWS service to an error in that
+// service's own protocol (route). Requests from a browser page of another
+// origin are refused. Every API call waits Options.Latency, passes fault
+// injection and throttling, and is recorded under its service's name.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+	control := strings.HasPrefix(r.URL.Path, controlPrefix)
+	if control {
+		r.Body = http.MaxBytesReader(w, r.Body, maxControlBody)
 		s.serveControl(w, r)
 		return
 	}
-	svc, op := s.route(r)
-	name := ServiceS3
-	if svc != nil {
-		name = svc.name
-	} else {
-		op = s3Op(r)
+	rt := s.route(r)
+	limit := int64(maxAPIBody)
+	if rt.proto == protoS3 {
+		limit = maxObjectBody
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {
-		s.calls.add(Call{Service: name, Op: op, Status: rec.status, Time: s.clock.Now()})
+		s.calls.add(Call{Service: rt.service, Op: rt.op, Status: rec.status, Time: s.clock.Now()})
 	}()
-
-	fault, hit := s.faults.match(name, op)
+	if rt.proto != protoS3 {
+		w.Header().Set("X-Amzn-Requestid", s.requestID())
+	}
+	if why := crossOrigin(r); why != "" {
+		code := "AccessDeniedException"
+		if rt.proto == protoS3 || rt.proto == protoQuery || rt.proto == protoEC2 {
+			code = "AccessDenied"
+		}
+		s.writeError(rec, rt, awsproto.Errorf(http.StatusForbidden, code, "the sandbox refuses cross-origin browser requests (%s)", why))
+		return
+	}
+	if s.opts.Latency > 0 {
+		time.Sleep(s.opts.Latency)
+	}
+	fault, hit := s.faults.match(rt.service, rt.op)
 	if hit {
 		switch fault.Kind {
 		case FaultLatency:
@@ -82,59 +79,103 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			resetConnection(w) // recorded with Status 0
 			return
 		case FaultThrottle, Fault500:
-			s.writeError(rec, svc, faultError(fault.Kind, name, op))
+			s.writeError(rec, rt, faultError(fault.Kind, rt.service, rt.op))
 			return
 		}
 	}
-	if err := s.throttle.take(name, op); err != nil {
-		s.writeError(rec, svc, err)
+	if err := s.throttle.take(rt.service, rt.op); err != nil {
+		s.writeError(rec, rt, err)
+		return
+	}
+	if !rt.supported {
+		s.writeError(rec, rt, awsproto.Errorf(http.StatusNotImplemented, "NotImplemented",
+			"the Deckhand sandbox does not emulate %s (operation %s); docs/sandbox.md lists what it emulates", rt.service, rt.op))
 		return
 	}
 	out := http.ResponseWriter(rec)
 	if hit && fault.Kind == FaultAfter500 {
 		out = &discardWriter{header: http.Header{}}
 	}
-	if svc == nil {
+	if rt.json == nil {
 		s.s3.ServeHTTP(out, r)
 	} else {
-		s.serveJSON(out, r, svc, op)
+		s.serveJSON(out, r, rt)
 	}
 	if hit && fault.Kind == FaultAfter500 {
-		s.writeError(rec, svc, faultError(Fault500, name, op))
+		s.writeError(rec, rt, faultError(Fault500, rt.service, rt.op))
 	}
 }
 
-func (s *Sandbox) serveJSON(w http.ResponseWriter, r *http.Request, svc *jsonService, op string) {
+func (s *Sandbox) serveJSON(w http.ResponseWriter, r *http.Request, rt route) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		s.writeError(w, svc, awsproto.Errorf(http.StatusBadRequest, "SerializationException", "read body: %v", err))
+		s.writeError(w, rt, bodyError(err))
 		return
 	}
-	v, err := svc.handle(r.Context(), op, body)
+	v, err := rt.json.handle(r.Context(), rt.op, body)
 	if err != nil {
-		s.writeError(w, svc, err)
+		s.writeError(w, rt, err)
 		return
 	}
-	awsproto.WriteJSON(w, svc.contentType, v)
+	awsproto.WriteJSON(w, rt.contentType, v)
 }
 
-// writeError writes err in the service's error shape: JSON for the JSON
-// protocols (plus SQS's x-amzn-query-error header), XML for S3.
-func (s *Sandbox) writeError(w http.ResponseWriter, svc *jsonService, err error) {
-	if svc == nil {
-		writeS3Error(w, err)
-		return
+// bodyError is the error for a request body that could not be read: 413
+// when it is over the limit.
+func bodyError(err error) *awsproto.Error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return awsproto.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+			"request body is over the sandbox's limit of %d bytes", tooBig.Limit)
 	}
-	if svc.name == ServiceSQS {
-		e := asAWSError(err)
-		fault := "Sender"
-		if e.Status >= 500 {
-			fault = "Receiver"
+	return awsproto.Errorf(http.StatusBadRequest, "SerializationException", "read body: %v", err)
+}
+
+// writeError writes err in the route's protocol: S3's XML, the JSON
+// protocols' __type document (plus SQS's x-amzn-query-error header),
+// awsQuery's and ec2Query's XML, or restJson's X-Amzn-Errortype.
+func (s *Sandbox) writeError(w http.ResponseWriter, rt route, err error) {
+	e := asAWSError(err)
+	switch rt.proto {
+	case protoS3:
+		writeS3Error(w, e)
+	case protoQuery:
+		awsproto.WriteQueryError(w, e, w.Header().Get("X-Amzn-Requestid"))
+	case protoEC2:
+		awsproto.WriteEC2Error(w, e, w.Header().Get("X-Amzn-Requestid"))
+	case protoRESTJSON:
+		awsproto.WriteRESTJSONError(w, e)
+	default:
+		if rt.service == ServiceSQS {
+			fault := "Sender"
+			if e.Status >= 500 {
+				fault = "Receiver"
+			}
+			w.Header().Set("x-amzn-query-error", sqsQueryCode(e.Code)+";"+fault)
 		}
-		w.Header().Set("x-amzn-query-error", sqsQueryCode(e.Code)+";"+fault)
-		err = e
+		awsproto.WriteJSONError(w, rt.contentType, e)
 	}
-	awsproto.WriteJSONError(w, svc.contentType, err)
+}
+
+// requestID returns a fresh, deterministic request id for an answer.
+func (s *Sandbox) requestID() string {
+	return uuidFrom(s.requests.Add(1), "request")
+}
+
+// crossOrigin says why r comes from a browser page of another origin, or
+// "". AWS SDKs and CLIs send neither Origin nor Sec-Fetch-Site; a browser
+// sends them on every cross-origin request, so a page the user visits
+// cannot drive the sandbox (push images, fault it, read its events).
+func crossOrigin(r *http.Request) string {
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return "Sec-Fetch-Site: " + site
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
+		return "Origin: " + o
+	}
+	return ""
 }
 
 func asAWSError(err error) *awsproto.Error {

@@ -27,6 +27,7 @@ type queue struct {
 	fifo         bool
 	contentDedup bool
 	visibility   time.Duration
+	maxSize      int    // MaximumMessageSize in bytes
 	maxReceive   int    // 0: no redrive
 	dlqARN       string // redrive target
 	attrs        map[string]string
@@ -54,6 +55,16 @@ func (m *message) inFlight(now time.Time) bool { return m.receipt != "" && now.B
 
 // dedupWindow is how long SQS FIFO remembers a deduplication id.
 const dedupWindow = 5 * time.Minute
+
+// maxMessageSize is SQS's message size quota since August 2025 (1 MiB, up
+// from 256 KiB): the largest and the default MaximumMessageSize of a queue,
+// and the largest total of one SendMessageBatch. MaximumMessageSize may be
+// set as low as 1 KiB.
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+const (
+	maxMessageSize = 1 << 20
+	minMessageSize = 1 << 10
+)
 
 func newSQS(s *Sandbox) *sqsService { return &sqsService{s: s, queues: map[string]*queue{}} }
 
@@ -145,7 +156,7 @@ func (q *sqsService) createQueue(body []byte) (any, error) {
 func (q *sqsService) newQueue(name string, attrs map[string]string) (*queue, error) {
 	qu := &queue{
 		name: name, arn: fmt.Sprintf("arn:aws:sqs:%s:%s:%s", q.s.opts.Region, q.s.opts.Account, name),
-		visibility: 30 * time.Second, attrs: map[string]string{}, created: q.s.clock.Now(),
+		visibility: 30 * time.Second, maxSize: maxMessageSize, attrs: map[string]string{}, created: q.s.clock.Now(),
 		dedup: map[string]dedupEntry{},
 	}
 	for k, v := range attrs {
@@ -160,6 +171,11 @@ func (q *sqsService) newQueue(name string, attrs map[string]string) (*queue, err
 			var n int
 			n, err = strconv.Atoi(v)
 			qu.visibility = time.Duration(n) * time.Second
+		case "MaximumMessageSize":
+			qu.maxSize, err = strconv.Atoi(v)
+			if err == nil && (qu.maxSize < minMessageSize || qu.maxSize > maxMessageSize) {
+				err = fmt.Errorf("must be between %d and %d bytes", minMessageSize, maxMessageSize)
+			}
 		case "RedrivePolicy":
 			var p struct {
 				DeadLetterTargetArn string `json:"deadLetterTargetArn"`
@@ -234,7 +250,7 @@ func (q *sqsService) getQueueAttributes(body []byte) (any, error) {
 		"VisibilityTimeout":                     strconv.Itoa(int(qu.visibility / time.Second)),
 		"CreatedTimestamp":                      strconv.FormatInt(qu.created.Unix(), 10),
 		"LastModifiedTimestamp":                 strconv.FormatInt(qu.created.Unix(), 10),
-		"MaximumMessageSize":                    "262144",
+		"MaximumMessageSize":                    strconv.Itoa(qu.maxSize),
 		"MessageRetentionPeriod":                "345600",
 		"DelaySeconds":                          "0",
 		"ReceiveMessageWaitTimeSeconds":         "0",

@@ -14,6 +14,7 @@ func sqsError(code, format string, args ...any) *awsproto.Error {
 // x-amzn-query-error header carries.
 var sqsQueryCodes = map[string]string{
 	"BatchEntryIdsNotDistinct":     "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+	"BatchRequestTooLong":          "AWS.SimpleQueueService.BatchRequestTooLong",
 	"EmptyBatchRequest":            "AWS.SimpleQueueService.EmptyBatchRequest",
 	"InvalidBatchEntryId":          "AWS.SimpleQueueService.InvalidBatchEntryId",
 	"MessageNotInflight":           "AWS.SimpleQueueService.MessageNotInflight",

@@ -60,6 +60,13 @@ func (q *sqsService) sendMessageBatch(body []byte) (any, error) {
 	if err := checkBatch(len(in.Entries), func(i int) string { return in.Entries[i].ID }); err != nil {
 		return nil, err
 	}
+	total := 0
+	for _, e := range in.Entries {
+		total += len(e.MessageBody)
+	}
+	if total > maxMessageSize {
+		return nil, sqsError("BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxMessageSize, total)
+	}
 	out := batchOut[sendResult]{Successful: []sendResult{}, Failed: []batchError{}}
 	for _, e := range in.Entries {
 		res, err := q.send(qu, e)
@@ -108,6 +115,9 @@ func checkBatch(n int, id func(int) string) error {
 func (q *sqsService) send(qu *queue, e sendEntry) (sendResult, error) {
 	if e.MessageBody == "" {
 		return sendResult{}, sqsError("MissingParameter", "The request must contain the parameter MessageBody.")
+	}
+	if len(e.MessageBody) > qu.maxSize {
+		return sendResult{}, sqsError("InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", qu.maxSize)
 	}
 	sum := md5.Sum([]byte(e.MessageBody))
 	res := sendResult{MD5OfMessageBody: hex.EncodeToString(sum[:])}

@@ -79,7 +79,7 @@ func (e *ECS) wireCluster(c *cluster, withTags bool) wireCluster {
 		DefaultCapacityProviderStrategy: append([]strategyItem{}, c.strategy...),
 	}
 	for _, t := range e.live {
-		if t.cluster != c {
+		if t.cluster != c || t.service != nil { // service tasks are counted by their service
 			continue
 		}
 		switch t.lastStatus {
@@ -90,8 +90,10 @@ func (e *ECS) wireCluster(c *cluster, withTags bool) wireCluster {
 		}
 	}
 	for _, s := range e.services {
-		if s.cluster == c && s.status == "ACTIVE" {
-			w.ActiveServicesCount++
+		if s.cluster == c && s.status != "INACTIVE" {
+			if s.status == "ACTIVE" {
+				w.ActiveServicesCount++
+			}
 			r, p := s.counts()
 			w.RunningTasksCount += r
 			w.PendingTasksCount += p

@@ -70,7 +70,7 @@ func TestClustersAndServiceListing(t *testing.T) {
 	if svc, _ := f.ecs.Service("prod", "web"); svc.Status != "INACTIVE" || svc.RunningCount != 0 {
 		t.Errorf("deleted service: %s running %d", svc.Status, svc.RunningCount)
 	}
-	if err := f.fail(t, "UpdateService", `{"cluster":"prod","service":"web","desiredCount":1}`); err.Code != "ServiceNotFoundException" {
+	if err := f.fail(t, "UpdateService", `{"cluster":"prod","service":"web","desiredCount":1}`); err.Code != "ServiceNotActiveException" {
 		t.Errorf("update a deleted service: %s", err.Code)
 	}
 	f.call(t, "CreateService", `{"cluster":"prod","serviceName":"web","taskDefinition":"web","desiredCount":1,`+network+`}`, nil)

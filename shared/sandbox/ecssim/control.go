@@ -5,10 +5,12 @@ import (
 	"time"
 )
 
-// TaskScript scripts how containers running an image behave.
+// TaskScript scripts how containers of RunTask tasks running an image
+// behave. Without a script a container runs for Timing.TaskRun (30s of
+// virtual time by default) and exits 0.
 type TaskScript struct {
-	// RunFor is how long the container runs before it exits (default
-	// Timing.TaskRun).
+	// RunFor is how long the container runs before it exits (zero:
+	// Timing.TaskRun; UntilStopped: until StopTask or FinishTask).
 	RunFor time.Duration
 	// ExitCode is the container's exit code when it exits on its own.
 	ExitCode int32
@@ -19,6 +21,10 @@ type TaskScript struct {
 	// A service deployment using the image never gets running tasks.
 	StartFailure string
 }
+
+// UntilStopped as TaskScript.RunFor keeps a container running until the
+// task is stopped (StopTask, FinishTask), like a server.
+const UntilStopped time.Duration = -1
 
 // unhealthyReason is the start failure of an image marked unhealthy with
 // SetImageHealth and started by RunTask.

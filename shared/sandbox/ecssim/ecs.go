@@ -25,12 +25,20 @@
 // deployment of the last COMPLETED one's task definition. Without the breaker
 // the deployment retries forever.
 //
-// Service tasks are modelled as counts on deployments, not as task objects:
-// ListTasks with serviceName returns no tasks and no task state change events
-// are emitted for them. RunTask tasks are full objects that go PROVISIONING →
-// PENDING → RUNNING → DEPROVISIONING → STOPPED, each change bumping the
-// task's version and emitting a task state change. A container stopped by
-// StopTask exits with 143 (SIGTERM). Stopped tasks stay describable.
+// A service's tasks are task objects (service_tasks.go): started by their
+// deployment ("ecs-svc/…") in group "service:<name>", PENDING from the
+// deployment's start, RUNNING after Timing.TaskStart, STOPPED by the
+// scheduler when an older deployment drains, a superseded one is dropped or
+// the service scales in; ListTasks, DescribeTasks, DescribeServices and
+// DescribeClusters agree on them. A deployment superseded before it ran a
+// task is dropped at once, so updates while the clock stands still leave two
+// deployments, not one per update. RunTask tasks go PROVISIONING → PENDING
+// → RUNNING → DEPROVISIONING → STOPPED; their essential container exits
+// after Timing.TaskRun (30s by default) with exit code 0 unless ScriptImage
+// says otherwise (RunFor, ExitCode, or UntilStopped to run until StopTask).
+// Every task change bumps the task's version and emits a task state change.
+// A container stopped by StopTask exits with 143 (SIGTERM). Stopped tasks stay
+// describable (service tasks: the last 100 per service, for an hour).
 package ecssim
 
 import (

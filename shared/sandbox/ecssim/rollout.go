@@ -2,6 +2,7 @@ package ecssim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,8 +21,7 @@ type deployment struct {
 	id                 string
 	status             string // PRIMARY, ACTIVE, INACTIVE
 	td                 *taskDef
-	desired, pending   int32
-	running, failed    int32
+	desired, failed    int32
 	createdAt          time.Time
 	updatedAt          time.Time
 	rolloutState       string // IN_PROGRESS, COMPLETED, FAILED
@@ -31,16 +31,17 @@ type deployment struct {
 	platformVersion    string
 	network            *networkConfiguration
 	breaker            circuitBreaker
-	rollback           bool     // started by the circuit breaker; never rolled back itself
-	taskIDs            []string // ids of the running tasks, for service events
+	rollback           bool    // started by the circuit breaker; never rolled back itself
+	tasks              []*task // live tasks (not yet STOPPED), creation order
 	phase              int
 	next               time.Time // zero: nothing scheduled
 }
 
 func (d *deployment) wire() wireDeployment {
+	running, pending := d.counts()
 	return wireDeployment{
 		ID: d.id, Status: d.status, TaskDefinition: d.td.arn,
-		DesiredCount: d.desired, PendingCount: d.pending, RunningCount: d.running, FailedTasks: d.failed,
+		DesiredCount: d.desired, PendingCount: pending, RunningCount: running, FailedTasks: d.failed,
 		CreatedAt: toEpoch(d.createdAt), UpdatedAt: toEpoch(d.updatedAt),
 		CapacityProviderStrategy: d.strategy, LaunchType: d.launchType, PlatformVersion: d.platformVersion,
 		NetworkConfiguration: d.network, RolloutState: d.rolloutState, RolloutStateReason: d.rolloutStateReason,
@@ -53,16 +54,16 @@ func breakerThreshold(desired int32) int32 {
 	return max(3, min(200, (desired+1)/2))
 }
 
-// startDeployment makes a new PRIMARY deployment of td, demotes the current
-// PRIMARY to ACTIVE and publishes SERVICE_DEPLOYMENT_IN_PROGRESS with reason
-// (empty: "ECS deployment <id> in progress.").
+// startDeployment makes a new PRIMARY deployment of td with its pending
+// tasks, demotes the current PRIMARY to ACTIVE, drops the deployments it
+// supersedes (supersede) and publishes SERVICE_DEPLOYMENT_IN_PROGRESS with
+// reason (empty: "ECS deployment <id> in progress.").
 func (e *ECS) startDeployment(s *service, td *taskDef, at time.Time, reason string) *deployment {
 	if p := s.primary(); p != nil {
 		p.status, p.updatedAt, p.next = "ACTIVE", at, time.Time{}
 	}
 	d := &deployment{
-		id: e.deploymentID(), status: "PRIMARY", td: td,
-		desired: s.desired, pending: s.desired,
+		id: e.deploymentID(), status: "PRIMARY", td: td, desired: s.desired,
 		createdAt: at, updatedAt: at, rolloutState: "IN_PROGRESS",
 		launchType: s.launchType, strategy: s.strategy, platformVersion: s.platformVersion, network: s.network,
 		breaker: *s.config.DeploymentCircuitBreaker,
@@ -72,10 +73,52 @@ func (e *ECS) startDeployment(s *service, td *taskDef, at time.Time, reason stri
 		reason = fmt.Sprintf("ECS deployment %s in progress.", d.id)
 	}
 	d.rolloutStateReason = reason
+	e.supersede(s, at)
 	s.deployments = append([]*deployment{d}, s.deployments...)
+	e.addServiceTasks(s, d, d.desired, at)
 	e.publishDeployment(s, at, "INFO", events.DeploymentInProgress, d.id, reason)
 	return d
 }
+
+// supersede drops the ACTIVE deployments a new one replaces, as ECS's
+// scheduler scales them in: every ACTIVE deployment but the one serving
+// while the new one rolls out (the COMPLETED one with running tasks, else
+// the newest with running tasks) and those that FAILED (the subject of a
+// rollback) goes INACTIVE with its tasks stopped. So a service updated
+// again and again keeps the PRIMARY, one serving deployment and its tasks
+// (at most maximumPercent, 200%, running), whether or not the clock moves
+// between the updates. INACTIVE deployments are kept for the snapshot, at
+// most maxInactiveDeployments of them.
+func (e *ECS) supersede(s *service, at time.Time) {
+	var serving *deployment
+	for _, d := range s.deployments { // newest first
+		if running, _ := d.counts(); d.status != "ACTIVE" || d.rolloutState == "FAILED" || running == 0 {
+			continue
+		}
+		if serving == nil || d.rolloutState == "COMPLETED" && serving.rolloutState != "COMPLETED" {
+			serving = d
+		}
+	}
+	kept := s.deployments[:0]
+	inactive := 0
+	for _, d := range s.deployments {
+		if d.status == "ACTIVE" && d.rolloutState != "FAILED" && d != serving {
+			e.stopDeploymentTasks(d, at, scalingReason(d))
+			d.status, d.updatedAt, d.next = "INACTIVE", at, time.Time{}
+		}
+		if d.status == "INACTIVE" {
+			if inactive++; inactive > maxInactiveDeployments {
+				continue
+			}
+		}
+		kept = append(kept, d)
+	}
+	clear(s.deployments[len(kept):])
+	s.deployments = kept
+}
+
+// maxInactiveDeployments bounds the INACTIVE deployments a service keeps.
+const maxInactiveDeployments = 10
 
 func (e *ECS) publishDeployment(s *service, at time.Time, eventType, name, id, reason string) {
 	e.publish(events.DetailTypeDeploymentStateChange, []string{s.arn}, events.ECSDeploymentStateChange{
@@ -83,37 +126,48 @@ func (e *ECS) publishDeployment(s *service, at time.Time, eventType, name, id, r
 	})
 }
 
-// scale applies a desiredCount change that starts no deployment.
+// scale applies a desiredCount change that starts no deployment: pending
+// tasks are added (and started on the deployment's next start step), or
+// tasks stopped, pending ones first, then the newest running ones.
 func (e *ECS) scale(s *service, p *deployment, at time.Time) {
 	p.desired, p.updatedAt = s.desired, at
 	if p.rolloutState == "FAILED" {
 		return
 	}
-	switch {
-	case p.running > p.desired:
-		e.stopServiceTasks(s, p, p.running-p.desired, at)
-		p.pending = 0
-		if p.phase == phaseDone {
-			e.note(s, at, "has reached a steady state.")
+	running, pending := p.counts()
+	if running+pending <= p.desired {
+		e.fill(s, p, at)
+		return
+	}
+	excess := running + pending - p.desired
+	var stopped []string
+	for _, t := range slices.Backward(append(runningTasks(p), p.pendingTasks()...)) {
+		if excess == 0 {
+			break
 		}
-	case p.running < p.desired:
-		p.pending = p.desired - p.running
-		if p.phase == phaseDone {
-			p.phase, p.next = phaseStart, at.Add(e.timing.TaskStart)
+		if t.lastStatus == "RUNNING" {
+			stopped = append(stopped, t.id)
 		}
+		e.stopServiceTask(t, at, "ServiceSchedulerInitiated", scalingReason(p))
+		excess--
+	}
+	if len(stopped) > 0 {
+		e.note(s, at, fmt.Sprintf("has stopped %d running tasks: %s.", len(stopped), taskList(stopped)))
+	}
+	if p.phase == phaseDone {
+		e.note(s, at, "has reached a steady state.")
 	}
 }
 
-// stopServiceTasks stops n running tasks of d.
-func (e *ECS) stopServiceTasks(s *service, d *deployment, n int32, at time.Time) {
-	if n <= 0 {
-		return
+// runningTasks returns d's running tasks, oldest first.
+func runningTasks(d *deployment) []*task {
+	var out []*task
+	for _, t := range d.tasks {
+		if t.lastStatus == "RUNNING" && t.desiredStatus == "RUNNING" {
+			out = append(out, t)
+		}
 	}
-	stopped := d.taskIDs[len(d.taskIDs)-int(n):]
-	d.taskIDs = d.taskIDs[:len(d.taskIDs)-int(n)]
-	d.running -= n
-	d.updatedAt = at
-	e.note(s, at, fmt.Sprintf("has stopped %d running tasks: %s.", n, taskList(stopped)))
+	return out
 }
 
 func taskList(ids []string) string {
@@ -129,29 +183,27 @@ func (e *ECS) stepDeployment(s *service, d *deployment, at time.Time) {
 	d.next = time.Time{}
 	switch d.phase {
 	case phaseStart:
-		missing := d.desired - d.running
-		if _, bad := e.startFailure(d.td); bad && missing > 0 {
+		if _, bad := e.startFailure(d.td); bad && len(d.pendingTasks()) > 0 {
 			e.failAttempt(s, d, at)
 			return
 		}
-		if missing > 0 {
-			ids := make([]string, missing)
-			for i := range ids {
-				ids[i] = e.hexID("service-task")
-			}
-			d.taskIDs = append(d.taskIDs, ids...)
-			d.running += missing
-			e.note(s, at, fmt.Sprintf("has started %d tasks: %s.", missing, taskList(ids)))
+		if ids := e.startServiceTasks(d, at); len(ids) > 0 {
+			e.note(s, at, fmt.Sprintf("has started %d tasks: %s.", len(ids), taskList(ids)))
 		}
-		d.pending, d.updatedAt = 0, at
+		d.updatedAt = at
 		d.phase, d.next = phaseHealthy, at.Add(e.timing.HealthyAfter)
 	case phaseHealthy:
+		if ids := e.startServiceTasks(d, at); len(ids) > 0 { // replacements asked for meanwhile
+			e.note(s, at, fmt.Sprintf("has started %d tasks: %s.", len(ids), taskList(ids)))
+		}
 		for _, o := range s.deployments {
 			if o == d || o.status != "ACTIVE" {
 				continue
 			}
-			e.stopServiceTasks(s, o, o.running, at)
-			o.status, o.pending, o.updatedAt = "INACTIVE", 0, at
+			if ids := e.stopDeploymentTasks(o, at, scalingReason(o)); len(ids) > 0 {
+				e.note(s, at, fmt.Sprintf("has stopped %d running tasks: %s.", len(ids), taskList(ids)))
+			}
+			o.status, o.updatedAt = "INACTIVE", at
 		}
 		d.phase, d.updatedAt = phaseDone, at
 		if d.rolloutState == "IN_PROGRESS" {
@@ -165,24 +217,28 @@ func (e *ECS) stepDeployment(s *service, d *deployment, at time.Time) {
 	}
 }
 
-// failAttempt records one task that failed to start and trips the circuit
-// breaker at the threshold; otherwise it schedules the next attempt.
+// failAttempt fails one pending task to start (TaskFailedToStart) and asks
+// for a replacement, and trips the circuit breaker at the threshold;
+// otherwise it schedules the next attempt.
 func (e *ECS) failAttempt(s *service, d *deployment, at time.Time) {
-	id := e.hexID("service-task")
+	reason, _ := e.startFailure(d.td)
+	t := d.pendingTasks()[0]
 	d.failed++
-	d.pending = d.desired - d.running
 	d.updatedAt = at
-	e.note(s, at, fmt.Sprintf("has started 1 tasks: %s.", taskList([]string{id})))
+	e.note(s, at, fmt.Sprintf("has started 1 tasks: %s.", taskList([]string{t.id})))
+	e.stopServiceTask(t, at, "TaskFailedToStart", reason)
 	if d.failed == 3 {
 		e.note(s, at, "is unable to consistently start tasks successfully. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.")
 	}
 	if !d.breaker.Enable || d.failed < breakerThreshold(d.desired) {
+		e.addServiceTasks(s, d, 1, at)
 		d.next = at.Add(e.timing.TaskStart)
 		return
 	}
 	d.rolloutState = "FAILED"
 	d.rolloutStateReason = "ECS deployment circuit breaker: task failed to start."
-	d.pending, d.phase = 0, phaseDone
+	d.phase = phaseDone
+	e.stopDeploymentTasks(d, at, d.rolloutStateReason)
 	e.note(s, at, fmt.Sprintf("(deployment %s) deployment failed: tasks failed to start.", d.id))
 	e.publishDeployment(s, at, "ERROR", events.DeploymentFailed, d.id, d.rolloutStateReason)
 	target := s.lastCompleted
@@ -200,6 +256,7 @@ func (e *ECS) stepService(s *service, at time.Time) {
 	s.inactiveAt = time.Time{}
 	s.status = "INACTIVE"
 	for _, d := range s.deployments {
-		d.status, d.running, d.pending, d.updatedAt = "INACTIVE", 0, 0, at
+		e.stopDeploymentTasks(d, at, "Service is being deleted")
+		d.status, d.updatedAt = "INACTIVE", at
 	}
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/awsproto"
 )
 
-// service is an ECS service. Its tasks are counts on its deployments.
+// service is an ECS service. Its live tasks belong to its deployments
+// (service_tasks.go).
 type service struct {
 	name, arn       string
 	cluster         *cluster
@@ -24,7 +25,8 @@ type service struct {
 	managedTags     bool
 	execCommand     bool
 	loadBalancers   json.RawMessage
-	deployments     []*deployment      // newest first, INACTIVE ones included
+	deployments     []*deployment      // newest first, the latest INACTIVE ones included
+	stopped         []*task            // stopped tasks still describable, oldest first
 	events          []wireServiceEvent // newest first, at most maxServiceEvents
 	lastCompleted   *deployment        // the rollback target
 	inactiveAt      time.Time          // DRAINING → INACTIVE
@@ -42,13 +44,12 @@ func (s *service) primary() *deployment {
 	return nil
 }
 
-// counts sums running and pending tasks over the live deployments.
+// counts sums running and pending tasks over the deployments.
 func (s *service) counts() (running, pending int32) {
 	for _, d := range s.deployments {
-		if d.status != "INACTIVE" {
-			running += d.running
-			pending += d.pending
-		}
+		r, p := d.counts()
+		running += r
+		pending += p
 	}
 	return running, pending
 }
@@ -74,14 +75,17 @@ func (e *ECS) findService(c *cluster, ref string) *service {
 	return nil
 }
 
-// activeService resolves a service that must exist and be ACTIVE.
-func (e *ECS) activeService(clusterRef, ref string) (*service, error) {
+// activeService resolves a service that must exist and be ACTIVE. A
+// DRAINING service is ServiceNotActiveException; an INACTIVE (deleted) one
+// is ServiceNotFoundException, or ServiceNotActiveException when
+// inactiveIsNotActive (UpdateService's answer).
+func (e *ECS) activeService(clusterRef, ref string, inactiveIsNotActive bool) (*service, error) {
 	c, err := e.clusterRef(clusterRef)
 	if err != nil {
 		return nil, err
 	}
 	s := e.findService(c, ref)
-	if s == nil || s.status == "INACTIVE" {
+	if s == nil || s.status == "INACTIVE" && !inactiveIsNotActive {
 		return nil, awsproto.Errorf(400, "ServiceNotFoundException", "Service not found.")
 	}
 	if s.status != "ACTIVE" {

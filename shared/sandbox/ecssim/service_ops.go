@@ -1,6 +1,7 @@
 package ecssim
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -35,7 +36,7 @@ func (e *ECS) updateService(body []byte, now time.Time) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	s, err := e.activeService(in.Cluster, in.Service)
+	s, err := e.activeService(in.Cluster, in.Service, true)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +173,7 @@ func (e *ECS) deleteService(body []byte, now time.Time) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	s, err := e.activeService(in.Cluster, in.Service)
+	s, err := e.activeService(in.Cluster, in.Service, false)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +183,10 @@ func (e *ECS) deleteService(body []byte, now time.Time) (any, error) {
 	s.status, s.desired = "DRAINING", 0
 	s.inactiveAt = now.Add(e.timing.Deprovision)
 	for _, d := range s.deployments {
-		d.desired, d.pending, d.next = 0, 0, time.Time{}
+		d.desired, d.next = 0, time.Time{}
+		if ids := e.stopDeploymentTasks(d, now, "Service is being deleted"); len(ids) > 0 {
+			e.note(s, now, fmt.Sprintf("has stopped %d running tasks: %s.", len(ids), taskList(ids)))
+		}
 	}
 	return map[string]any{"service": e.wireService(s, false)}, nil
 }

@@ -106,7 +106,11 @@ func TestRolloutCompletesOnTheClock(t *testing.T) {
 		t.Errorf("deployment events (-want +got):\n%s", diff)
 	}
 	for _, ev := range f.rec.all() {
-		if diff := cmp.Diff([]string{svcARN}, ev.Resources); diff != "" || ev.DetailType != events.DetailTypeDeploymentStateChange {
+		want := []string{svcARN}
+		if d, ok := ev.Detail.(events.ECSTaskStateChange); ok {
+			want = []string{d.TaskARN} // the service's tasks
+		}
+		if diff := cmp.Diff(want, ev.Resources); diff != "" {
 			t.Errorf("event %s resources (-want +got):\n%s", ev.DetailType, diff)
 		}
 	}

@@ -10,7 +10,7 @@ type ServiceSnapshot struct {
 	DesiredCount       int32
 	RunningCount       int32
 	PendingCount       int32
-	Deployments        []DeploymentSnapshot // newest first, INACTIVE ones included
+	Deployments        []DeploymentSnapshot // newest first, the latest INACTIVE ones included
 	Events             []string             // service event messages, newest first
 	Tags               map[string]string
 }
@@ -34,7 +34,7 @@ type TaskDefinitionSnapshot struct {
 	Tags        map[string]string
 }
 
-// TaskSnapshot is a copy of a RunTask task.
+// TaskSnapshot is a copy of a task.
 type TaskSnapshot struct {
 	ARN, Cluster, TaskDefinition string
 	LastStatus, DesiredStatus    string
@@ -72,9 +72,10 @@ func (e *ECS) Service(cluster, name string) (ServiceSnapshot, bool) {
 		Tags: tagMap(w.Tags),
 	}
 	for _, d := range s.deployments {
+		running, pending := d.counts()
 		snap.Deployments = append(snap.Deployments, DeploymentSnapshot{
 			ID: d.id, Status: d.status, TaskDefinition: d.td.arn,
-			DesiredCount: d.desired, RunningCount: d.running, PendingCount: d.pending, FailedTasks: d.failed,
+			DesiredCount: d.desired, RunningCount: running, PendingCount: pending, FailedTasks: d.failed,
 			RolloutState: d.rolloutState, RolloutStateReason: d.rolloutStateReason,
 			CreatedAt: d.createdAt, UpdatedAt: d.updatedAt,
 			CircuitBreaker: d.breaker.Enable, CircuitBreakerRoll: d.breaker.Rollback,
@@ -115,12 +116,34 @@ func (e *ECS) Task(arn string) (TaskSnapshot, bool) {
 	return snapTask(t), true
 }
 
-// Tasks returns copies of every RunTask task, in creation order.
+// Tasks returns copies of every RunTask task, in creation order (a
+// service's tasks are ServiceTasks).
 func (e *ECS) Tasks() []TaskSnapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []TaskSnapshot
 	for _, t := range e.taskList {
+		out = append(out, snapTask(t))
+	}
+	return out
+}
+
+// ServiceTasks returns copies of the tasks of service name (or ARN) in
+// cluster (name or ARN) that are live or still describable: live ones,
+// newest deployment first, then stopped ones, oldest first.
+func (e *ECS) ServiceTasks(cluster, name string) []TaskSnapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.clusterRef(cluster)
+	if err != nil {
+		return nil
+	}
+	s := e.findService(c, name)
+	if s == nil {
+		return nil
+	}
+	var out []TaskSnapshot
+	for _, t := range s.serviceTasks() {
 		out = append(out, snapTask(t))
 	}
 	return out

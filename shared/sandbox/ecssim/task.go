@@ -11,11 +11,14 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/awsproto"
 )
 
-// task is a standalone task started by RunTask.
+// task is a task: started by RunTask, or by a service's deployment
+// (service_tasks.go).
 type task struct {
 	arn, id                   string
 	cluster                   *cluster
 	td                        *taskDef
+	service                   *service    // nil for a RunTask task
+	deployment                *deployment // the deployment that started a service task
 	lastStatus, desiredStatus string
 	version                   int64
 	startedBy, group          string
@@ -125,6 +128,9 @@ func (e *ECS) runTask(body []byte, now time.Time) (any, error) {
 		if in.PropagateTags == "TASK_DEFINITION" {
 			tags = append(e.tagsOf(td.arn), in.Tags...)
 		}
+		if in.EnableECSManagedTags {
+			tags = append(tags, tag{"aws:ecs:clusterName", c.name})
+		}
 		for range *in.Count {
 			t := e.newTask(c, td, &in, provider, launchType, now)
 			e.addTags(t.arn, tags)
@@ -224,8 +230,6 @@ func (e *ECS) newTask(c *cluster, td *taskDef, in *runTaskInput, provider, launc
 		}
 	}
 	if in.Overrides != nil {
-		t.overrides = *in.Overrides
-		t.overrides.ContainerOverrides = nil
 		if in.Overrides.Cpu != "" {
 			t.cpu = in.Overrides.Cpu
 		}
@@ -233,22 +237,7 @@ func (e *ECS) newTask(c *cluster, td *taskDef, in *runTaskInput, provider, launc
 			t.memory = in.Overrides.Memory
 		}
 	}
-	for _, tc := range td.containers {
-		o := containerOverride{Name: tc.name}
-		if in.Overrides != nil {
-			for _, given := range in.Overrides.ContainerOverrides {
-				if given.Name == tc.name {
-					o = given
-				}
-			}
-		}
-		t.overrides.ContainerOverrides = append(t.overrides.ContainerOverrides, o)
-		t.containers = append(t.containers, &taskContainer{
-			name: tc.name, image: tc.image, lastStatus: "PENDING",
-			arn:       e.arn("container/" + c.name + "/" + id + "/" + e.uuid("container")),
-			essential: tc.essential, cpu: tc.cpu, memory: tc.memory,
-		})
-	}
+	e.addContainers(t, in.Overrides)
 	if t.network != nil && t.network.AwsvpcConfiguration != nil {
 		t.attachmentID = e.uuid("eni")
 	}
@@ -257,6 +246,32 @@ func (e *ECS) newTask(c *cluster, td *taskDef, in *runTaskInput, provider, launc
 	e.live = append(e.live, t)
 	e.publishTask(t, now)
 	return t
+}
+
+// addContainers gives t one container per container of its task definition
+// and records the overrides: the given ones, and a name-only override for
+// every other container, as ECS reports them.
+func (e *ECS) addContainers(t *task, given *taskOverride) {
+	if given != nil {
+		t.overrides = *given
+		t.overrides.ContainerOverrides = nil
+	}
+	for _, tc := range t.td.containers {
+		o := containerOverride{Name: tc.name}
+		if given != nil {
+			for _, g := range given.ContainerOverrides {
+				if g.Name == tc.name {
+					o = g
+				}
+			}
+		}
+		t.overrides.ContainerOverrides = append(t.overrides.ContainerOverrides, o)
+		t.containers = append(t.containers, &taskContainer{
+			name: tc.name, image: tc.image, lastStatus: "PENDING",
+			arn:       e.arn("container/" + t.cluster.name + "/" + t.id + "/" + e.uuid("container")),
+			essential: tc.essential, cpu: tc.cpu, memory: tc.memory,
+		})
+	}
 }
 
 func (e *ECS) runTaskOutput(rec *runRecord) runTaskOutput {

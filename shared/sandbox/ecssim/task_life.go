@@ -50,7 +50,9 @@ func (e *ECS) stepTask(t *task, at time.Time) {
 		for _, c := range t.containers {
 			c.lastStatus, c.runtimeID = "RUNNING", e.hexID("runtime")+e.hexID("runtime")
 		}
-		t.next = at.Add(e.runFor(t))
+		if d := e.runFor(t); d >= 0 {
+			t.next = at.Add(d)
+		}
 		e.setStatus(t, "RUNNING", at)
 	case "RUNNING":
 		codes := map[string]int32{}
@@ -62,7 +64,7 @@ func (e *ECS) stepTask(t *task, at time.Time) {
 			end := e.runFor(t)
 			for _, c := range t.containers {
 				codes[c.name] = stopSignalExit
-				if e.containerRunFor(c) <= end {
+				if d := e.containerRunFor(c); d >= 0 && d <= end {
 					codes[c.name] = e.script(c.image).ExitCode
 				}
 			}
@@ -72,24 +74,32 @@ func (e *ECS) stepTask(t *task, at time.Time) {
 	case "DEPROVISIONING":
 		t.stoppedAt = at
 		e.setStatus(t, "STOPPED", at)
+		if t.service != nil {
+			e.retire(t, at)
+		}
 	}
 }
 
 // runFor is how long t runs: until its first essential container exits.
+// It is negative when no essential container exits on its own.
 func (e *ECS) runFor(t *task) time.Duration {
-	var end time.Duration
+	end := UntilStopped
 	for _, c := range t.containers {
-		if d := e.containerRunFor(c); c.essential && (end == 0 || d < end) {
+		if d := e.containerRunFor(c); c.essential && d >= 0 && (end < 0 || d < end) {
 			end = d
 		}
 	}
 	return end
 }
 
-// containerRunFor is how long c runs before exiting on its own.
+// containerRunFor is how long c runs before exiting on its own, or
+// UntilStopped.
 func (e *ECS) containerRunFor(c *taskContainer) time.Duration {
-	if d := e.script(c.image).RunFor; d > 0 {
+	switch d := e.script(c.image).RunFor; {
+	case d > 0:
 		return d
+	case d < 0:
+		return UntilStopped
 	}
 	return e.timing.TaskRun
 }
@@ -147,6 +157,9 @@ func (e *ECS) stopTask(body []byte, now time.Time) (any, error) {
 		t.desiredStatus, t.stopCode, t.stoppedReason = "STOPPED", "UserInitiated", in.Reason
 		t.stoppingAt = now
 		t.next = now.Add(e.timing.StopGrace)
+		if t.service != nil { // a service task joins the RunTask lifecycle to stop
+			e.live = append(e.live, t)
+		}
 	}
 	return map[string]any{"task": e.wireTask(t, false)}, nil
 }

@@ -95,9 +95,12 @@ func (e *ECS) describeTasks(body []byte, _ time.Time) (any, error) {
 	return out, nil
 }
 
-// listTasks lists task ARNs, oldest first. desiredStatus defaults to RUNNING
-// (tasks not yet told to stop). Service tasks are not modelled, so a
-// serviceName filter matches no task once the service is known to exist.
+// listTasks lists task ARNs: RunTask tasks in creation order, then service
+// tasks service by service. desiredStatus defaults to RUNNING (tasks not yet
+// told to stop, pending ones included); STOPPED lists stopped tasks ECS
+// still shows. A serviceName filter lists that service's tasks only; a
+// startedBy filter that is not a deployment id ("ecs-svc/…") skips the
+// service tasks without walking them.
 func (e *ECS) listTasks(body []byte, _ time.Time) (any, error) {
 	var in struct {
 		Cluster       string `json:"cluster"`
@@ -124,24 +127,44 @@ func (e *ECS) listTasks(body []byte, _ time.Time) (any, error) {
 	default:
 		return nil, awsproto.InvalidParameter("desiredStatus must be RUNNING, PENDING or STOPPED.")
 	}
+	var only *service
 	if in.ServiceName != "" {
-		if s := e.findService(c, in.ServiceName); s == nil || s.status == "INACTIVE" {
+		if only = e.findService(c, in.ServiceName); only == nil || only.status == "INACTIVE" {
 			return nil, awsproto.Errorf(400, "ServiceNotFoundException", "Service not found.")
 		}
 	}
-	arns := []string{}
-	for _, t := range e.allTasks() {
+	match := func(t *task) bool {
 		switch {
-		case t.cluster != c, in.ServiceName != "",
+		case t.cluster != c,
 			in.Family != "" && t.td.family != in.Family,
 			in.StartedBy != "" && t.startedBy != in.StartedBy,
 			in.LaunchType != "" && t.launchType != in.LaunchType,
 			in.DesiredStatus == "STOPPED" && t.desiredStatus != "STOPPED",
 			in.DesiredStatus != "STOPPED" && t.desiredStatus == "STOPPED",
 			in.DesiredStatus == "PENDING" && t.lastStatus != "PROVISIONING" && t.lastStatus != "PENDING":
-			continue
+			return false
 		}
-		arns = append(arns, t.arn)
+		return true
+	}
+	arns := []string{}
+	if only == nil {
+		for _, t := range e.taskList {
+			if match(t) {
+				arns = append(arns, t.arn)
+			}
+		}
+	}
+	if in.StartedBy == "" || strings.HasPrefix(in.StartedBy, "ecs-svc/") {
+		for _, s := range e.services {
+			if s.cluster != c || only != nil && s != only {
+				continue
+			}
+			for _, t := range s.serviceTasks() {
+				if match(t) {
+					arns = append(arns, t.arn)
+				}
+			}
+		}
 	}
 	pg, next, err := page(arns, in.NextToken, in.MaxResults, 100, 100)
 	if err != nil {
@@ -152,6 +175,3 @@ func (e *ECS) listTasks(body []byte, _ time.Time) (any, error) {
 		NextToken *string  `json:"nextToken,omitempty"`
 	}{append([]string{}, pg...), next}, nil
 }
-
-// allTasks returns every task in creation order.
-func (e *ECS) allTasks() []*task { return e.taskList }

@@ -306,3 +306,25 @@ func TestListAndDescribeTasks(t *testing.T) {
 		t.Errorf("describe with a missing task (-want +got):\n%s", diff)
 	}
 }
+
+// TestScriptedUntilStoppedRunsUntilStopTask pins the per-image script that
+// keeps a RunTask task running, so a waiter polling in real time sees it
+// RUNNING however far the clock moves, until StopTask.
+//
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html
+func TestScriptedUntilStoppedRunsUntilStopTask(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "report", "repo/report@sha256:server")
+	f.ecs.ScriptImage("repo/report@sha256:server", TaskScript{RunFor: UntilStopped})
+	task := f.run(t, runReport)
+	f.clock.Advance(24 * time.Hour)
+	if got := f.describeTask(t, task.TaskArn); got.LastStatus != "RUNNING" {
+		t.Fatalf("after a day: %s, want RUNNING", got.LastStatus)
+	}
+	f.call(t, "StopTask", `{"cluster":"prod","task":"`+task.TaskArn+`"}`, nil)
+	f.clock.Advance(time.Minute)
+	got := f.describeTask(t, task.TaskArn)
+	if got.LastStatus != "STOPPED" || got.StopCode != "UserInitiated" || *got.Containers[0].ExitCode != 143 {
+		t.Errorf("after StopTask: %s %s exit %v", got.LastStatus, got.StopCode, got.Containers[0].ExitCode)
+	}
+}

@@ -73,6 +73,9 @@ func (e *ECS) registerTaskDefinition(body []byte, now time.Time) (any, error) {
 	}
 	for i, c := range in.ContainerDefinitions {
 		defaults(c, map[string]string{"cpu": "0", "essential": "true", "environment": "[]", "mountPoints": "[]", "volumesFrom": "[]", "systemControls": "[]"})
+		if err := fillHostPorts(c, td.networkMode); err != nil {
+			return nil, err
+		}
 		in.ContainerDefinitions[i] = c
 	}
 	doc["containerDefinitions"], _ = json.Marshal(in.ContainerDefinitions)
@@ -85,6 +88,39 @@ func (e *ECS) registerTaskDefinition(body []byte, now time.Time) (any, error) {
 	e.families[td.family] = append(revs, td)
 	e.addTags(td.arn, in.Tags)
 	return map[string]any{"taskDefinition": e.renderTaskDef(td), "tags": e.tagsOf(td.arn)}, nil
+}
+
+// fillHostPorts applies ECS's port mapping rule for awsvpc and host
+// networking: the host port is the container port, filled in when absent
+// and refused when different. Other modes keep the mappings as given.
+func fillHostPorts(c map[string]json.RawMessage, mode string) error {
+	raw, ok := c["portMappings"]
+	if !ok || mode != "awsvpc" && mode != "host" {
+		return nil
+	}
+	var mappings []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &mappings); err != nil {
+		return awsproto.Errorf(400, "SerializationException", "portMappings: %v", err)
+	}
+	for _, m := range mappings {
+		var ports struct {
+			ContainerPort *int32 `json:"containerPort"`
+			HostPort      *int32 `json:"hostPort"`
+		}
+		b, _ := json.Marshal(m)
+		if err := json.Unmarshal(b, &ports); err != nil {
+			return awsproto.Errorf(400, "SerializationException", "portMappings: %v", err)
+		}
+		switch {
+		case ports.ContainerPort == nil:
+		case ports.HostPort == nil || *ports.HostPort == 0:
+			m["hostPort"] = m["containerPort"]
+		case *ports.HostPort != *ports.ContainerPort:
+			return awsproto.ClientException("When networkMode=%s, the host ports and container ports in port mappings must match.", mode)
+		}
+	}
+	c["portMappings"], _ = json.Marshal(mappings)
+	return nil
 }
 
 // defaults sets absent keys of m to the given JSON values.

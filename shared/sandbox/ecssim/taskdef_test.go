@@ -219,3 +219,47 @@ func TestTagResource(t *testing.T) {
 		t.Errorf("tag missing service: %s, want ResourceNotFoundException", err.Code)
 	}
 }
+
+// TestAwsvpcPortMappingsGetHostPorts pins the port mappings ECS stores for
+// awsvpc and host networking: hostPort equals containerPort (filled in when
+// absent), and a different hostPort is refused. Bridge mappings keep what
+// was given (an absent hostPort is a dynamic port).
+//
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html
+func TestAwsvpcPortMappingsGetHostPorts(t *testing.T) {
+	tests := map[string]struct {
+		mode, mappings string
+		want           []map[string]any
+		err            string
+	}{
+		"awsvpc fills hostPort": {"awsvpc", `[{"containerPort":8080},{"containerPort":9090,"hostPort":9090,"protocol":"udp"}]`,
+			[]map[string]any{{"containerPort": 8080.0, "hostPort": 8080.0}, {"containerPort": 9090.0, "hostPort": 9090.0, "protocol": "udp"}}, ""},
+		"host fills hostPort":         {"host", `[{"containerPort":8080}]`, []map[string]any{{"containerPort": 8080.0, "hostPort": 8080.0}}, ""},
+		"bridge keeps a dynamic port": {"bridge", `[{"containerPort":8080}]`, []map[string]any{{"containerPort": 8080.0}}, ""},
+		"awsvpc refuses another hostPort": {"awsvpc", `[{"containerPort":8080,"hostPort":80}]`, nil,
+			"When networkMode=awsvpc, the host ports and container ports in port mappings must match."},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			body := `{"family":"web","networkMode":"` + tc.mode + `","containerDefinitions":[{"name":"web","image":"x","memory":512,"portMappings":` + tc.mappings + `}]}`
+			if tc.err != "" {
+				if got := f.fail(t, "RegisterTaskDefinition", body); got.Code != "ClientException" || got.Message != tc.err {
+					t.Errorf("got %s %q, want ClientException %q", got.Code, got.Message, tc.err)
+				}
+				return
+			}
+			var out struct {
+				TaskDefinition struct {
+					ContainerDefinitions []struct {
+						PortMappings []map[string]any `json:"portMappings"`
+					} `json:"containerDefinitions"`
+				} `json:"taskDefinition"`
+			}
+			f.call(t, "RegisterTaskDefinition", body, &out)
+			if diff := cmp.Diff(tc.want, out.TaskDefinition.ContainerDefinitions[0].PortMappings); diff != "" {
+				t.Errorf("port mappings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

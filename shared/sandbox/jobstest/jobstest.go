@@ -131,9 +131,10 @@ func Start(t testing.TB) *World {
 	}
 	w.Tracker = jobs.NewTracker(w.JobsEngine())
 	w.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
-		GroupOf:  m.GroupOf,
-		Deployer: lambda.NewHandler((&deploy.Handler{Engine: w.DeployEngine()}).Handle),
-		Tracker:  lambda.NewHandler(TrackerHandler(w.Tracker)),
+		GroupOf:       m.GroupOf,
+		Deployer:      lambda.NewHandler((&deploy.Handler{Engine: w.DeployEngine()}).Handle),
+		Tracker:       lambda.NewHandler(TrackerHandler(w.Tracker)),
+		TaskStartedBy: jobs.StartedByPrefix, // the CDK app's EcsTasks rule
 	})
 	if err != nil {
 		t.Fatalf("router: %v", err)

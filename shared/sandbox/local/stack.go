@@ -105,9 +105,10 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 		return nil, err
 	}
 	st.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
-		GroupOf:  m.GroupOf,
-		Deployer: lambda.NewHandler((&deploy.Handler{Engine: st.Deployer}).Handle),
-		Tracker:  lambda.NewHandler(st.Tracker.Handle),
+		GroupOf:       m.GroupOf,
+		Deployer:      lambda.NewHandler((&deploy.Handler{Engine: st.Deployer}).Handle),
+		Tracker:       lambda.NewHandler(st.Tracker.Handle),
+		TaskStartedBy: jobs.StartedByPrefix, // the CDK app's EcsTasks rule
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create router: %w", err)
