@@ -68,6 +68,9 @@ type Engine struct {
 	ECR ecrAPI
 	// Events receives a "Deckhand Job State Change" per decision (nil: none).
 	Events emitter
+	// Queue is the job FIFO queue the tracker sends re-runs into
+	// (DECKHAND_JOB_QUEUE_URL; nil: re-runs run at once).
+	Queue sender
 	Source Source
 
 	// Account and Region fill .Account and .Region in templates and the ECR
