@@ -70,7 +70,7 @@ type Engine struct {
 	Events emitter
 	// Queue is the job FIFO queue the tracker sends re-runs into
 	// (DECKHAND_JOB_QUEUE_URL; nil: re-runs run at once).
-	Queue sender
+	Queue  sender
 	Source Source
 
 	// Account and Region fill .Account and .Region in templates and the ECR

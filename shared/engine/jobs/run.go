@@ -282,4 +282,3 @@ func runTaskInput(job *manifest.Job, taskDef string, scheduled time.Time, attemp
 	}
 	return in
 }
-
