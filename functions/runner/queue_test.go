@@ -15,6 +15,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/jobstest"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
 	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
@@ -76,20 +77,20 @@ func TestConcurrentSchedulesRunOneAtATime(t *testing.T) {
 			}
 			w.Settle(time.Hour)
 
-			runs, err := jobstest.Runs(context.Background(), w.ECS, "prod", job)
+			runs, err := local.Runs(context.Background(), w.ECS, "prod", job)
 			if err != nil {
 				t.Fatal(err)
 			}
-			until := jobstest.Active
+			until := local.Active
 			if job == "warm" {
-				until = jobstest.Live
+				until = local.Live
 				for _, r := range runs {
 					if by, ok := replacedBy(r); ok && by <= r.Scheduled {
 						t.Errorf("run %s (scheduled %s) was replaced by the older or equal run scheduled %s", r.TaskARN, r.Scheduled, by)
 					}
 				}
 			}
-			for _, o := range jobstest.Overlaps(runs, until) {
+			for _, o := range local.Overlaps(runs, until) {
 				t.Errorf("%s: %d runs of %s at once: %v", o.At.Format(time.TimeOnly), len(o.Tasks), job, o.Tasks)
 			}
 			outcomes := rec.outcomes()
@@ -130,7 +131,7 @@ func TestDuplicateScheduleDeliveries(t *testing.T) {
 }
 
 // replacedBy reads the scheduled time of the run that replaced r.
-func replacedBy(r jobstest.Run) (string, bool) {
+func replacedBy(r local.Run) (string, bool) {
 	const prefix = jobs.ReasonReplacedPrefix + " by the run scheduled at "
 	if len(r.StoppedReason) > len(prefix) && r.StoppedReason[:len(prefix)] == prefix {
 		return r.StoppedReason[len(prefix):], true

@@ -2,8 +2,8 @@
 // runner, tracker and reconciler: a sandbox with a bucket holding a manifest
 // and templates, a cluster, a router delivering pushes to the real deployer,
 // task events to the jobs tracker and the job queue (Scheduler's
-// deliveries, the tracker's re-runs) to the runner, and helpers to read the
-// outcome (timeline.go: every run's activity on the virtual clock).
+// deliveries, the tracker's re-runs) to the runner, helpers to read the
+// outcome, and an eventually consistent ECS client (Lagging).
 package jobstest
 
 import (

@@ -1,4 +1,4 @@
-package jobstest
+package local
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
+
+// A job's runs on the sandbox's virtual clock: what the demo, the job
+// end-to-end tests and the chaos suite check overlap policies against.
 
 // Run is one task Deckhand started for a job, as ECS describes it, with the
 // instants that bound its activity on the sandbox's virtual clock.
