@@ -57,13 +57,10 @@ func (s *stack) grantAll() {
 			p.describeServices(),
 			p.describeTaskDefinitions(),
 			p.listTags(),
-			p.runTask(),
-			p.tasks("ecs:DescribeTasks", "ecs:StopTask"),
-			p.listTasks(),
-			p.tagOnCreate(createRunTask),
+			p.tasks("ecs:DescribeTasks"),
 			p.markRolledBack(),
-			p.passRole(),
 			p.putEvents(),
+			p.sendToJobQueue(), // re-runs; the runner starts them
 		},
 		"reconciler": {
 			p.readObjects(),
@@ -208,4 +205,9 @@ func (p policies) describeImages() awsiam.PolicyStatement {
 // sendToDeployQueue: the reconciler's synthetic pushes.
 func (p policies) sendToDeployQueue() awsiam.PolicyStatement {
 	return allow([]string{"sqs:SendMessage"}, []*string{p.s.deployQueue.QueueArn()}, nil)
+}
+
+// sendToJobQueue: the tracker's re-runs of job tasks that failed to start.
+func (p policies) sendToJobQueue() awsiam.PolicyStatement {
+	return allow([]string{"sqs:SendMessage"}, []*string{p.s.jobQueue.QueueArn()}, nil)
 }
