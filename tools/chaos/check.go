@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"sort"
@@ -71,6 +72,8 @@ type Report struct {
 	// JobOutcomes counts the runner's decisions on job-queue messages
 	// (scheduled invocations and the tracker's re-runs), by outcome.
 	JobOutcomes map[string]int
+	// JobEvents counts Deckhand Job State Change events by status.
+	JobEvents map[string]int
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -137,6 +140,16 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	}
 	rep.Rows = append([]Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep)}, jobRows...)
 	rep.RepeatedEvents = c.repeats
+	rep.JobEvents = map[string]int{}
+	for _, ev := range res.sb.Events() {
+		if ev.Source != events.SourceDeckhand || ev.DetailType != events.DetailTypeDeckhandJob {
+			continue
+		}
+		var d events.JobStateChange
+		if json.Unmarshal(ev.Detail, &d) == nil {
+			rep.JobEvents[string(d.Status)]++
+		}
+	}
 	rep.JobOutcomes = map[string]int{}
 	for _, lines := range res.JobRuns {
 		for _, d := range lines {

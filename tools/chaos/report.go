@@ -61,7 +61,12 @@ func (r *Report) Write(w io.Writer) {
 		for _, o := range sortedKeys(r.JobOutcomes) {
 			parts = append(parts, fmt.Sprintf("%s %d", o, r.JobOutcomes[o]))
 		}
-		fmt.Fprintf(w, "runner decisions on job-queue messages (scheduled runs and re-runs; retry and held are redelivered): %s\n\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "runner decisions on job-queue messages (scheduled runs and re-runs; retry and held are redelivered): %s\n", strings.Join(parts, ", "))
+		parts = parts[:0]
+		for _, st := range sortedKeys(r.JobEvents) {
+			parts = append(parts, fmt.Sprintf("%s %d", st, r.JobEvents[st]))
+		}
+		fmt.Fprintf(w, "Deckhand job events: %s\n\n", strings.Join(parts, ", "))
 	}
 
 	if len(r.DLQReasons) > 0 {
