@@ -79,15 +79,6 @@ var chaosJobs = []chaosJob{
 	{name: "chaos-replace", repo: "jobimg-replace", overlap: "replace", retries: 1, runFor: 45 * time.Second},
 }
 
-func jobNamed(name string) chaosJob {
-	for _, j := range chaosJobs {
-		if j.name == name {
-			return j
-		}
-	}
-	return chaosJob{}
-}
-
 // world is the manifest's shape: which repositories feed which services.
 type world struct {
 	services []service
