@@ -18,9 +18,12 @@ type sizing struct {
 	asyncRetry float64 // retries of asynchronous invocations (not SQS)
 }
 
-// deployerTimeoutSec bounds one SQS batch. The deploy queue's visibility
-// timeout is derived from it.
-const deployerTimeoutSec = 120
+// deployerTimeoutSec and runnerTimeoutSec bound one SQS batch. The deploy
+// and job queues' visibility timeouts are derived from them.
+const (
+	deployerTimeoutSec = 120
+	runnerTimeoutSec   = 120
+)
 
 // Package-level values are plain Go: a jsii call during package
 // initialization would start the jsii kernel before tests pick the Node.js.
@@ -31,10 +34,12 @@ var sizes = map[string]sizing{
 	// batch that fans out to many bindings takes tens of seconds. 512 MB
 	// gives a third of a vCPU for rendering and concurrent API calls.
 	"deployer": {memoryMB: 512, timeoutSec: deployerTimeoutSec},
-	// runner: one job per invocation: load the manifest, check overlap
-	// (ListTasks/DescribeTasks), maybe register, RunTask. Seconds of work;
-	// 60 s leaves room for SDK retries under throttling.
-	"runner": {memoryMB: 256, timeoutSec: 60, asyncRetry: 2},
+	// runner: up to 10 job invocations per SQS batch, one after another:
+	// load the manifest, check overlap (ListTasks/DescribeTasks), maybe
+	// register, RunTask, then wait (up to about 16 s) until ListTasks
+	// lists the new task. Seconds of work each; 120 s leaves room for SDK
+	// retries under throttling.
+	"runner": {memoryMB: 256, timeoutSec: runnerTimeoutSec, asyncRetry: 2},
 	// tracker: one ECS event per invocation, a few Describe calls and a
 	// PutEvents, sometimes a RunTask retry. Same envelope as the runner.
 	"tracker": {memoryMB: 256, timeoutSec: 60, asyncRetry: 2},

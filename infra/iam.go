@@ -60,13 +60,10 @@ func (s *stack) grantAll() {
 			p.describeServices(),
 			p.describeTaskDefinitions(),
 			p.listTags(),
-			p.runTask(),
-			p.tasks("ecs:DescribeTasks", "ecs:StopTask"),
-			p.listTasks(),
-			p.tagOnCreate(createRunTask),
+			p.tasks("ecs:DescribeTasks"),
 			p.markRolledBack(),
-			p.passRole(),
 			p.putEvents(),
+			p.sendToJobQueue(), // re-runs; the runner starts them
 		},
 		"reconciler": {
 			p.assumeTargetRoles(),
@@ -261,4 +258,9 @@ func (p policies) assumeTargetRoles() awsiam.PolicyStatement {
 		roles = append(roles, jsii.String(r))
 	}
 	return allow([]string{"sts:AssumeRole", "sts:TagSession"}, roles, nil)
+}
+
+// sendToJobQueue: the tracker's re-runs of job tasks that failed to start.
+func (p policies) sendToJobQueue() awsiam.PolicyStatement {
+	return allow([]string{"sqs:SendMessage"}, []*string{p.s.jobQueue.QueueArn()}, nil)
 }

@@ -107,14 +107,14 @@ func TestFunctionActions(t *testing.T) {
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
 			"ecr:DescribeImages",
 		}, common...)},
-		"the runner registers and runs job tasks": {fn: "runner", want: append(append([]string{
+		"the runner consumes the job queue, registers and runs job tasks": {fn: "runner", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
 			"ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecs:TagResource",
 			"iam:PassRole", "ecr:DescribeImages",
+			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
 		}, common...), asyncDLQ...)},
-		"the tracker re-runs and stops job tasks": {fn: "tracker", want: append(append([]string{
-			"ecs:DescribeTaskDefinition", "ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks",
-			"ecs:TagResource", "iam:PassRole",
+		"the tracker judges job tasks and queues their re-runs": {fn: "tracker", want: append(append([]string{
+			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:TagResource",
 		}, common...), asyncDLQ...)},
 		"the reconciler reads and enqueues synthetic pushes": {fn: "reconciler", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages",
@@ -157,7 +157,10 @@ func TestPassRole(t *testing.T) {
 			Resources:  m.Roles,
 			Conditions: map[string]map[string][]string{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}},
 		}}
-		for _, fn := range []string{"deployer", "runner", "tracker"} {
+		if got := withAction(s.fnStatements(t, "tracker"), "iam:PassRole"); len(got) > 0 {
+			t.Errorf("%s: the tracker, which starts no task, passes roles: %v", name, got)
+		}
+		for _, fn := range []string{"deployer", "runner"} {
 			got := withAction(s.fnStatements(t, fn), "iam:PassRole")
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s: %s PassRole (-want +got):\n%s", name, fn, diff)
@@ -217,13 +220,16 @@ func TestScopedResources(t *testing.T) {
 			{Actions: []string{"ecr:DescribeImages"}, Resources: repos}}},
 		"deployer describes images of the manifest's repositories only": {fn: "deployer", action: "ecr:DescribeImages", want: []statement{
 			{Actions: []string{"ecr:DescribeImages"}, Resources: repos}}},
-		"tracker re-runs tasks on the manifest's clusters only": {fn: "tracker", action: "ecs:RunTask", want: []statement{
-			{Actions: []string{"ecs:RunTask"}, Resources: taskDefs, Conditions: byCluster}}},
-		"tracker tags only while running, and services only with rolled-back marks": {fn: "tracker", action: "ecs:TagResource", want: []statement{
-			{Actions: []string{"ecs:TagResource"}, Resources: append(append([]string{}, taskDefs...), tasks...),
-				Conditions: map[string]map[string][]string{"StringEquals": {"ecs:CreateAction": {"RunTask"}}}},
+		"runner consumes the job queue only": {fn: "runner", action: "sqs:ReceiveMessage", want: []statement{
+			{Actions: []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
+				Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "JobQueue") + ".Arn}"}}}},
+		"tracker runs no task": {fn: "tracker", action: "ecs:RunTask"},
+		"tracker tags services only, with rolled-back marks": {fn: "tracker", action: "ecs:TagResource", want: []statement{
 			{Actions: []string{"ecs:TagResource"}, Resources: services,
 				Conditions: map[string]map[string][]string{"ForAllValues:StringLike": {"aws:TagKeys": {"deckhand:rolled-back:*"}}}}}},
+		"tracker sends re-runs to the job queue": {fn: "tracker", action: "sqs:SendMessage", want: []statement{
+			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "TrackerAsyncDLQ") + ".Arn}"}},
+			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "JobQueue") + ".Arn}"}}}},
 		"reconciler sends to the deploy queue": {fn: "reconciler", action: "sqs:SendMessage", want: []statement{
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "ReconcilerAsyncDLQ") + ".Arn}"}},
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + queue + ".Arn}"}}}},
@@ -286,18 +292,41 @@ func TestOnlyReconcilerSendsToDeployQueue(t *testing.T) {
 	}
 }
 
-func TestSchedulerRolesInvokeOneFunction(t *testing.T) {
+// TestSchedulerRolesReachOneTarget: the jobs' schedules may only send to
+// the job queue, the reconciler's only invoke the reconciler; both may
+// dead-letter.
+func TestSchedulerRolesReachOneTarget(t *testing.T) {
 	s := synth(t, "example")
 	dlq := "${" + s.logicalID(t, "AWS::SQS::Queue", "ScheduleDLQ") + ".Arn}"
-	for role, fn := range map[string]string{"RunnerScheduleRole": "Runner", "ReconcilerScheduleRole": "Reconciler"} {
+	for role, target := range map[string]statement{
+		"JobScheduleRole": {Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "JobQueue") + ".Arn}"}},
+		"ReconcilerScheduleRole": {Actions: []string{"lambda:InvokeFunction"},
+			Resources: []string{"${" + s.logicalID(t, "AWS::Lambda::Function", "Reconciler") + ".Arn}"}},
+	} {
 		got := s.statementsByRole()[s.logicalID(t, "AWS::IAM::Role", role)]
-		want := []statement{
-			{Actions: []string{"lambda:InvokeFunction"}, Resources: []string{"${" + s.logicalID(t, "AWS::Lambda::Function", fn) + ".Arn}"}},
-			{Actions: []string{"sqs:SendMessage"}, Resources: []string{dlq}},
-		}
+		want := []statement{target, {Actions: []string{"sqs:SendMessage"}, Resources: []string{dlq}}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", role, diff)
 		}
+	}
+}
+
+// TestOnlySchedulesAndTrackerSendToJobQueue: the job queue takes the
+// jobs' scheduled invocations and the tracker's re-runs, nothing else.
+func TestOnlySchedulesAndTrackerSendToJobQueue(t *testing.T) {
+	s := synth(t, "example")
+	queue := "${" + s.logicalID(t, "AWS::SQS::Queue", "JobQueue") + ".Arn}"
+	var got []string
+	for role, stmts := range s.statementsByRole() {
+		for _, st := range withAction(stmts, "sqs:SendMessage") {
+			if contains(st.Resources, queue) {
+				got = append(got, constructOf(role))
+			}
+		}
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff([]string{"JobScheduleRole", "TrackerRole"}, got); diff != "" {
+		t.Errorf("roles that send to the job queue (-want +got):\n%s", diff)
 	}
 }
 

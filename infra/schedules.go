@@ -7,15 +7,14 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Scheduler's retry policy: a job invocation Scheduler cannot deliver is
-// retried for up to an hour (a nightly report an hour late is still
+// Scheduler's retry policy: a job invocation Scheduler cannot deliver to
+// the job queue is retried for up to an hour (a nightly report an hour late is still
 // useful; one a day late is not) and then goes to the schedule DLQ.
 const (
 	scheduleRetryAttempts = 10
@@ -51,13 +50,18 @@ func jobInput(job string) string {
 	return string(bytes.TrimSpace(b.Bytes()))
 }
 
-// addSchedules creates one schedule per job, invoking the runner, and the
-// reconciler's rate schedule, all in one schedule group.
+// addSchedules creates one schedule per job, sending its invocations into
+// the job queue in the job's message group, and the reconciler's rate
+// schedule, all in one schedule group.
 func (s *stack) addSchedules() {
 	group := awsscheduler.NewScheduleGroup(s.Stack, jsii.String("Schedules"), &awsscheduler.ScheduleGroupProps{})
 	dlq := s.newDLQ("ScheduleDLQ", false)
 
-	runnerRole := s.schedulerRole("RunnerScheduleRole", s.fns["runner"], dlq)
+	jobRole := s.schedulerRole("JobScheduleRole", "send only to the job queue",
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   strs([]string{"sqs:SendMessage"}),
+			Resources: &[]*string{s.jobQueue.QueueArn()},
+		}), dlq)
 	scope := constructs.Construct(s.Stack)
 	for i, j := range s.m.Jobs {
 		if len(s.m.Jobs) > schedulesPerStack && i%schedulesPerStack == 0 {
@@ -71,6 +75,8 @@ func (s *stack) addSchedules() {
 		if tz == "" {
 			tz = defaultTimezone
 		}
+		target := s.scheduleTarget(s.jobQueue.QueueArn(), jobRole, dlq, jobInput(j.Name))
+		target.SqsParameters = &awsscheduler.CfnSchedule_SqsParametersProperty{MessageGroupId: jsii.String(j.Name)}
 		awsscheduler.NewCfnSchedule(scope, jsii.String(fmt.Sprintf("Job%d%s", i, constructID(j.Name))), &awsscheduler.CfnScheduleProps{
 			Description:                jsii.String("Deckhand job " + j.Name),
 			GroupName:                  group.ScheduleGroupName(),
@@ -78,11 +84,16 @@ func (s *stack) addSchedules() {
 			ScheduleExpressionTimezone: jsii.String(tz),
 			FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 			State:                      jsii.String("ENABLED"),
-			Target:                     s.scheduleTarget(s.fns["runner"], runnerRole, dlq, jobInput(j.Name)),
+			Target:                     target,
 		})
 	}
 
-	reconcilerRole := s.schedulerRole("ReconcilerScheduleRole", s.fns["reconciler"], dlq)
+	reconciler := s.fns["reconciler"]
+	reconcilerRole := s.schedulerRole("ReconcilerScheduleRole", "invoke only "+*reconciler.Node().Id(),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   strs([]string{"lambda:InvokeFunction"}),
+			Resources: &[]*string{reconciler.FunctionArn()},
+		}), dlq)
 	awsscheduler.NewCfnSchedule(s.Stack, jsii.String("Reconcile"), &awsscheduler.CfnScheduleProps{
 		Description:                jsii.String("Deckhand reconciler: catch up on missed pushes and stop jobs past their timeout"),
 		GroupName:                  group.ScheduleGroupName(),
@@ -90,13 +101,13 @@ func (s *stack) addSchedules() {
 		ScheduleExpressionTimezone: jsii.String(defaultTimezone),
 		FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 		State:                      jsii.String("ENABLED"),
-		Target:                     s.scheduleTarget(s.fns["reconciler"], reconcilerRole, dlq, "{}"),
+		Target:                     s.scheduleTarget(reconciler.FunctionArn(), reconcilerRole, dlq, "{}"),
 	})
 }
 
-func (s *stack) scheduleTarget(fn awslambda.Function, role awsiam.Role, dlq awssqs.Queue, input string) *awsscheduler.CfnSchedule_TargetProperty {
+func (s *stack) scheduleTarget(arn *string, role awsiam.Role, dlq awssqs.Queue, input string) *awsscheduler.CfnSchedule_TargetProperty {
 	return &awsscheduler.CfnSchedule_TargetProperty{
-		Arn:     fn.FunctionArn(),
+		Arn:     arn,
 		RoleArn: role.RoleArn(),
 		Input:   jsii.String(input),
 		RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
@@ -107,22 +118,20 @@ func (s *stack) scheduleTarget(fn awslambda.Function, role awsiam.Role, dlq awss
 	}
 }
 
-// schedulerRole is the role Scheduler assumes to invoke fn: it can invoke
-// that one function and send undeliverable invocations to the DLQ, nothing
-// else. aws:SourceAccount keeps other accounts' schedules from using it.
-func (s *stack) schedulerRole(id string, fn awslambda.Function, dlq awssqs.Queue) awsiam.Role {
+// schedulerRole is the role Scheduler assumes to deliver to one target: it
+// may do what target allows and send undeliverable invocations to the
+// DLQ, nothing else. aws:SourceAccount keeps other accounts' schedules
+// from using it.
+func (s *stack) schedulerRole(id, what string, target awsiam.PolicyStatement, dlq awssqs.Queue) awsiam.Role {
 	role := awsiam.NewRole(s.Stack, jsii.String(id), &awsiam.RoleProps{
-		Description: jsii.String("EventBridge Scheduler: invoke only " + *fn.Node().Id()),
+		Description: jsii.String("EventBridge Scheduler: " + what),
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
 			Conditions: &map[string]any{
 				"StringEquals": map[string]any{"aws:SourceAccount": s.Account()},
 			},
 		}),
 	})
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   strs([]string{"lambda:InvokeFunction"}),
-		Resources: &[]*string{fn.FunctionArn()},
-	}))
+	role.AddToPolicy(target)
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   strs([]string{"sqs:SendMessage"}),
 		Resources: &[]*string{dlq.QueueArn()},

@@ -38,6 +38,7 @@ type stack struct {
 	fns    map[string]awslambda.Function
 
 	deployQueue awssqs.Queue
+	jobQueue    awssqs.Queue
 	topic       awssns.Topic
 	// dlqs are every dead-letter queue, by construct id, for the alarms.
 	dlqs []awssqs.Queue
@@ -59,6 +60,7 @@ func NewDeckhandStack(scope constructs.Construct, id string, props *DeckhandStac
 	s.addFunctions()
 	s.addDeployPath()
 	s.addTracker()
+	s.addJobQueue()
 	s.addSchedules()
 	s.grantAll()
 	s.addOperations()

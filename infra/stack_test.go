@@ -130,6 +130,7 @@ func TestFunctions(t *testing.T) {
 		s := synth(t, name)
 		bucket := "${" + s.logicalID(t, "AWS::S3::Bucket", "Bucket") + "}"
 		queueURL := "${" + s.logicalID(t, "AWS::SQS::Queue", "DeployQueue") + "}"
+		jobQueueURL := "${" + s.logicalID(t, "AWS::SQS::Queue", "JobQueue") + "}"
 		fns := s.resources("AWS::Lambda::Function")
 		for _, fn := range Functions {
 			t.Run(name+"/"+fn, func(t *testing.T) {
@@ -163,8 +164,11 @@ func TestFunctions(t *testing.T) {
 					"DECKHAND_MANIFEST_KEY": "deckhand.yaml",
 					"DECKHAND_EVENT_BUS":    s.cfg.EventBus,
 				}
-				if fn == "reconciler" {
+				switch fn {
+				case "reconciler":
 					wantEnv["DECKHAND_QUEUE_URL"] = queueURL
+				case "tracker":
+					wantEnv["DECKHAND_JOB_QUEUE_URL"] = jobQueueURL
 				}
 				if diff := cmp.Diff(wantEnv, env); diff != "" {
 					t.Errorf("environment (-want +got):\n%s", diff)
@@ -232,6 +236,59 @@ func TestDeployQueue(t *testing.T) {
 			"FunctionResponseTypes": []any{"ReportBatchItemFailures"},
 		})
 	})
+}
+
+// TestJobQueue: the job FIFO queue deduplicates by content (Scheduler
+// requires it of a FIFO target), dead-letters after jobMaxReceiveCount, is
+// encrypted and refuses plain HTTP, and the runner consumes it with partial
+// batch responses.
+func TestJobQueue(t *testing.T) {
+	for _, name := range []string{"example", "groups"} {
+		s := synth(t, name)
+		queues := s.resources("AWS::SQS::Queue")
+		id := s.logicalID(t, "AWS::SQS::Queue", "JobQueue")
+		q := props(queues[id])
+		dlq := s.logicalID(t, "AWS::SQS::Queue", "JobDLQ")
+		got := map[string]any{
+			"FifoQueue":                 q["FifoQueue"],
+			"ContentBasedDeduplication": q["ContentBasedDeduplication"],
+			"SqsManagedSseEnabled":      q["SqsManagedSseEnabled"],
+			"maxReceiveCount":           q["RedrivePolicy"].(map[string]any)["maxReceiveCount"],
+			"deadLetterTargetArn":       flat(q["RedrivePolicy"].(map[string]any)["deadLetterTargetArn"]),
+			"DLQ FifoQueue":             props(queues[dlq])["FifoQueue"],
+			"VisibilityTimeout":         q["VisibilityTimeout"],
+		}
+		want := map[string]any{
+			"FifoQueue":                 true,
+			"ContentBasedDeduplication": true,
+			"SqsManagedSseEnabled":      true,
+			"maxReceiveCount":           float64(jobMaxReceiveCount),
+			"deadLetterTargetArn":       "${" + dlq + ".Arn}",
+			"DLQ FifoQueue":             true,
+			"VisibilityTimeout":         float64(6 * runnerTimeoutSec),
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: job queue (-want +got):\n%s", name, diff)
+		}
+		check(t, name+": runner subscribed with ReportBatchItemFailures", func() {
+			s.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
+				"EventSourceArn":        map[string]any{"Fn::GetAtt": []any{id, "Arn"}},
+				"FunctionName":          map[string]any{"Ref": s.logicalID(t, "AWS::Lambda::Function", "Runner")},
+				"BatchSize":             float64(10),
+				"FunctionResponseTypes": []any{"ReportBatchItemFailures"},
+			})
+		})
+		check(t, name+": the job queue refuses plain HTTP", func() {
+			s.template.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), map[string]any{
+				"Queues": []any{map[string]any{"Ref": id}},
+				"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
+					"Action": "sqs:*", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+					"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+					"Resource":  map[string]any{"Fn::GetAtt": []any{id, "Arn"}},
+				}})},
+			})
+		})
+	}
 }
 
 // pushRule is what a repository group's rule does, flattened for cmp.
@@ -383,7 +440,9 @@ func TestTrackerRules(t *testing.T) {
 // schedule is a Scheduler schedule, flattened for cmp.
 type schedule struct {
 	Expression, Timezone, Input, Target, Role, DLQ, Group string
-	RetryAttempts, MaxEventAge                            float64
+	// MessageGroup is the FIFO message group of an SQS target.
+	MessageGroup               string
+	RetryAttempts, MaxEventAge float64
 }
 
 func (s *synthesized) schedules() map[string]schedule {
@@ -398,6 +457,11 @@ func (s *synthesized) schedules() map[string]schedule {
 			DLQ: flat(tg["DeadLetterConfig"].(map[string]any)["Arn"]), Group: flat(p["GroupName"]),
 			RetryAttempts: rp["MaximumRetryAttempts"].(float64), MaxEventAge: rp["MaximumEventAgeInSeconds"].(float64),
 		}
+		if sqs, ok := tg["SqsParameters"].(map[string]any); ok {
+			sc := out[id]
+			sc.MessageGroup = sqs["MessageGroupId"].(string)
+			out[id] = sc
+		}
 	}
 	return out
 }
@@ -405,21 +469,26 @@ func (s *synthesized) schedules() map[string]schedule {
 func TestSchedules(t *testing.T) {
 	tests := map[string]struct {
 		variant string
-		want    func(s *synthesized, sched func(fn, expr, tz, input string) schedule) map[string]schedule
+		want    func(s *synthesized, sched func(target, expr, tz, input string) schedule) map[string]schedule
 	}{
-		"one schedule per job with its time zone, and the reconciler's rate": {
+		"one schedule per job with its time zone, into the job queue in the job's group, and the reconciler's rate": {
 			variant: "example",
-			want: func(s *synthesized, sched func(fn, expr, tz, input string) schedule) map[string]schedule {
+			want: func(s *synthesized, sched func(target, expr, tz, input string) schedule) map[string]schedule {
+				job := func(name, expr, tz string) schedule {
+					sc := sched("JobQueue", expr, tz, `{"job":"`+name+`","scheduledTime":"<aws.scheduler.scheduled-time>"}`)
+					sc.MessageGroup = name
+					return sc
+				}
 				return map[string]schedule{
-					"Job0NightlyReport": sched("Runner", "cron(0 3 * * ? *)", "Europe/Berlin", `{"job":"nightly-report","scheduledTime":"<aws.scheduler.scheduled-time>"}`),
-					"Job1CacheWarm":     sched("Runner", "rate(15 minutes)", "UTC", `{"job":"cache-warm","scheduledTime":"<aws.scheduler.scheduled-time>"}`),
+					"Job0NightlyReport": job("nightly-report", "cron(0 3 * * ? *)", "Europe/Berlin"),
+					"Job1CacheWarm":     job("cache-warm", "rate(15 minutes)", "UTC"),
 					"Reconcile":         sched("Reconciler", "rate(5 minutes)", "UTC", "{}"),
 				}
 			},
 		},
 		"no jobs: only the reconciler, at the configured rate": {
 			variant: "groups",
-			want: func(s *synthesized, sched func(fn, expr, tz, input string) schedule) map[string]schedule {
+			want: func(s *synthesized, sched func(target, expr, tz, input string) schedule) map[string]schedule {
 				return map[string]schedule{"Reconcile": sched("Reconciler", "rate(10 minutes)", "UTC", "{}")}
 			},
 		},
@@ -435,11 +504,17 @@ func TestSchedules(t *testing.T) {
 			for _, g := range group {
 				groupName = flat(props(g)["Name"])
 			}
-			sched := func(fn, expr, tz, input string) schedule {
+			sched := func(target, expr, tz, input string) schedule {
+				var arn, role string
+				if target == "JobQueue" {
+					arn, role = "${"+s.logicalID(t, "AWS::SQS::Queue", target)+".Arn}", "JobScheduleRole"
+				} else {
+					arn, role = "${"+s.logicalID(t, "AWS::Lambda::Function", target)+".Arn}", target+"ScheduleRole"
+				}
 				return schedule{
 					Expression: expr, Timezone: tz, Input: input,
-					Target:        "${" + s.logicalID(t, "AWS::Lambda::Function", fn) + ".Arn}",
-					Role:          "${" + s.logicalID(t, "AWS::IAM::Role", fn+"ScheduleRole") + ".Arn}",
+					Target:        arn,
+					Role:          "${" + s.logicalID(t, "AWS::IAM::Role", role) + ".Arn}",
 					DLQ:           "${" + s.logicalID(t, "AWS::SQS::Queue", "ScheduleDLQ") + ".Arn}",
 					Group:         groupName,
 					RetryAttempts: scheduleRetryAttempts, MaxEventAge: scheduleMaxEventAge,
@@ -496,14 +571,15 @@ func TestEveryTargetHasADLQ(t *testing.T) {
 	for q := range alarmed {
 		got = append(got, q)
 	}
-	want := []string{"DeployDLQ", "OpsRuleDLQ", "PushRuleDLQ", "ReconcilerAsyncDLQ", "RunnerAsyncDLQ", "ScheduleDLQ", "TrackerAsyncDLQ", "TrackerRuleDLQ"}
+	want := []string{"DeployDLQ", "JobDLQ", "OpsRuleDLQ", "PushRuleDLQ", "ReconcilerAsyncDLQ", "RunnerAsyncDLQ", "ScheduleDLQ", "TrackerAsyncDLQ", "TrackerRuleDLQ"}
 	if diff := cmp.Diff(want, sorted(got)); diff != "" {
 		t.Errorf("DLQs with a depth alarm (-want +got):\n%s", diff)
 	}
-	// Every queue but the deploy queue is a DLQ, and every DLQ alarms.
+	// Every queue but the deploy and job queues is a DLQ, and every DLQ
+	// alarms.
 	var queues []string
 	for id := range s.resources("AWS::SQS::Queue") {
-		if q := constructOf(id); q != "DeployQueue" {
+		if q := constructOf(id); q != "DeployQueue" && q != "JobQueue" {
 			queues = append(queues, q)
 		}
 	}

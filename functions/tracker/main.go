@@ -1,7 +1,8 @@
 // Command tracker is the verdict Lambda function: ECS Deployment State
 // Changes become Deckhand deployment verdicts (shared/engine/track), and ECS Task
-// State Changes of Deckhand's jobs become job results and retries
-// (shared/engine/jobs).
+// State Changes of Deckhand's jobs become job results and re-runs
+// (shared/engine/jobs), which it sends into the job FIFO queue
+// (DECKHAND_JOB_QUEUE_URL).
 package main
 
 import (
@@ -10,15 +11,18 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
+	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
 func main() {
-	p, err := wire.Function(os.Getenv)
+	p, err := wire.Function(os.Getenv, config.NeedJobQueue)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	p.JobQueue = queue.New(p.AWS, p.Config.JobQueueURL)
 	jobs := wire.Jobs(p)
 	lambda.Start(wire.Handler(&jobs.Account, wire.Tracker(p, jobs).Handle))
 }

@@ -21,7 +21,8 @@ type RouterConfig struct {
 	// QueueName is the FIFO deploy queue (default "deckhand-deploy.fifo"). It
 	// is created if missing, with a DLQ named after it ("<name>-dlq.fifo").
 	QueueName string
-	// MaxReceiveCount is the redrive policy's maxReceiveCount (default 3).
+	// MaxReceiveCount is the redrive policy's maxReceiveCount of the deploy
+	// and job queues (default 3).
 	MaxReceiveCount int
 	// VisibilityTimeout of the deploy queue (default 30s, virtual).
 	VisibilityTimeout time.Duration
@@ -39,6 +40,13 @@ type RouterConfig struct {
 	// job tasks (the services' tasks are by far the most events). Empty
 	// delivers every task state change.
 	TaskStartedBy string
+	// Runner receives SQS batches from the job queue (router_jobs.go), where
+	// Schedule puts EventBridge Scheduler's invocations. With a nil Runner
+	// there is no job queue.
+	Runner lambda.Handler
+	// JobQueueName is the FIFO job queue (default "deckhand-jobs.fifo",
+	// content-based deduplication, a DLQ named after it).
+	JobQueueName string
 }
 
 func (c RouterConfig) withDefaults() RouterConfig {
@@ -53,6 +61,9 @@ func (c RouterConfig) withDefaults() RouterConfig {
 	}
 	if c.BatchSize <= 0 || c.BatchSize > 10 {
 		c.BatchSize = 10
+	}
+	if c.JobQueueName == "" {
+		c.JobQueueName = "deckhand-jobs.fifo"
 	}
 	if c.GroupOf == nil {
 		c.GroupOf = func(string) (string, bool) { return "", false }
@@ -71,6 +82,7 @@ type Router struct {
 	cfg RouterConfig
 
 	queueURL, queueARN, dlqURL string
+	jobs                       *jobQueue // nil without a Runner
 
 	mu      sync.Mutex
 	tracker [][]byte // raw events waiting for the tracker
@@ -97,6 +109,11 @@ func NewRouter(s *Sandbox, cfg RouterConfig) (*Router, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Runner != nil {
+		if r.jobs, err = r.createJobQueue(); err != nil {
+			return nil, err
+		}
 	}
 	s.Subscribe(func(ev events.Raw) {
 		raw, err := json.Marshal(ev)

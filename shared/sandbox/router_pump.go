@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deckhand-ecs/deckhand/events"
 )
@@ -20,6 +21,9 @@ type PumpStats struct {
 	BatchErrors         int // invocations that returned an error (whole batch failed)
 	TrackerInvocations  int // events handed to the tracker
 	TrackerErrors       int // tracker invocations that returned an error
+	RunnerInvocations   int // SQS batches handed to the runner
+	RunnerItemFailures  int // messages the runner reported in batchItemFailures
+	RunnerErrors        int // runner invocations that returned an error
 }
 
 // maxPumpRounds bounds Pump against handlers that keep producing work.
@@ -44,6 +48,13 @@ func (r *Router) Pump(ctx context.Context) (PumpStats, error) {
 		progressed := false
 		if r.cfg.Deployer != nil {
 			n, err := r.pumpDeployer(ctx, &st)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			progressed = progressed || n > 0
+		}
+		if r.jobs != nil {
+			n, err := r.pumpRunner(ctx, &st)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -77,53 +88,73 @@ func (r *Router) nextTrackerEvent() ([]byte, bool) {
 	return raw, true
 }
 
-// pumpDeployer delivers one batch, returning how many messages it held.
+// pumpDeployer delivers one batch of the deploy queue, returning how many
+// messages it held.
 func (r *Router) pumpDeployer(ctx context.Context, st *PumpStats) (int, error) {
+	b, err := r.pumpQueue(ctx, r.queueURL, r.queueARN, r.cfg.Deployer, "deckhand-deployer")
+	st.DeployerInvocations += b.invocations
+	st.Messages += b.messages
+	st.Deleted += b.deleted
+	st.ItemFailures += b.itemFailures
+	st.BatchErrors += b.errors
+	return b.messages, err
+}
+
+// batchStats counts one pumpQueue.
+type batchStats struct {
+	invocations, messages, deleted, itemFailures, errors int
+}
+
+// pumpQueue receives one batch from a queue and invokes h with the SQS
+// event Lambda would send, then deletes the messages not reported in
+// batchItemFailures. A handler error fails the whole batch.
+func (r *Router) pumpQueue(ctx context.Context, url, arn string, h lambda.Handler, function string) (batchStats, error) {
+	var b batchStats
 	var recv struct {
 		Messages []receivedMessage
 	}
 	err := r.sqsCall("ReceiveMessage", map[string]any{
-		"QueueUrl": r.queueURL, "MaxNumberOfMessages": r.cfg.BatchSize, "MessageSystemAttributeNames": []string{"All"},
+		"QueueUrl": url, "MaxNumberOfMessages": r.cfg.BatchSize, "MessageSystemAttributeNames": []string{"All"},
 	}, &recv)
 	if err != nil || len(recv.Messages) == 0 {
-		return 0, err
+		return b, err
 	}
 	ev := events.SQSEvent{}
 	for _, m := range recv.Messages {
 		ev.Records = append(ev.Records, events.SQSMessage{
 			MessageId: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body, Md5OfBody: m.MD5OfBody,
 			Attributes: m.Attributes, MessageAttributes: map[string]lambdaevents.SQSMessageAttribute{},
-			EventSource: "aws:sqs", EventSourceARN: r.queueARN, AWSRegion: r.s.opts.Region,
+			EventSource: "aws:sqs", EventSourceARN: arn, AWSRegion: r.s.opts.Region,
 		})
 	}
-	st.DeployerInvocations++
-	st.Messages += len(ev.Records)
+	b.invocations++
+	b.messages = len(ev.Records)
 	payload, err := json.Marshal(ev)
 	if err != nil {
-		return len(recv.Messages), fmt.Errorf("pump: encode SQS event: %w", err)
+		return b, fmt.Errorf("pump: encode SQS event: %w", err)
 	}
-	out, err := r.cfg.Deployer.Invoke(r.lambdaContext(ctx, "deckhand-deployer"), payload)
+	out, err := h.Invoke(r.lambdaContext(ctx, function), payload)
 	if err != nil {
-		st.BatchErrors++
-		r.s.log.Warn("deployer invocation failed", "error", err)
-		return len(recv.Messages), nil
+		b.errors++
+		r.s.log.Warn(function+" invocation failed", "error", err)
+		return b, nil
 	}
 	failed, err := batchItemFailures(out, ev)
 	if err != nil {
-		st.BatchErrors++
-		return len(recv.Messages), fmt.Errorf("pump: %w", err)
+		b.errors++
+		return b, fmt.Errorf("pump: %w", err)
 	}
-	st.ItemFailures += len(failed)
+	b.itemFailures = len(failed)
 	for _, m := range recv.Messages {
 		if failed[m.MessageID] {
 			continue
 		}
-		if err := r.sqsCall("DeleteMessage", map[string]string{"QueueUrl": r.queueURL, "ReceiptHandle": m.ReceiptHandle}, nil); err != nil {
-			return len(recv.Messages), fmt.Errorf("pump: %w", err)
+		if err := r.sqsCall("DeleteMessage", map[string]string{"QueueUrl": url, "ReceiptHandle": m.ReceiptHandle}, nil); err != nil {
+			return b, fmt.Errorf("pump: %w", err)
 		}
-		st.Deleted++
+		b.deleted++
 	}
-	return len(recv.Messages), nil
+	return b, nil
 }
 
 // batchItemFailures reads a partial batch response. As with Lambda, an

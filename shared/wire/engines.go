@@ -34,7 +34,8 @@ func Deployer(p *Parts) *deploy.Engine {
 }
 
 // Jobs builds the job engine (functions/runner; the tracker's and the
-// reconciler's job halves).
+// reconciler's job halves). With p.JobQueue its re-runs go into the job
+// queue.
 func Jobs(p *Parts) *jobs.Engine {
 	e := &jobs.Engine{
 		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Account: p.Config.Account, Region: p.Config.Region,
@@ -43,11 +44,17 @@ func Jobs(p *Parts) *jobs.Engine {
 	if bus := p.bus(); bus != nil {
 		e.Events = bus
 	}
+	if p.JobQueue != nil {
+		e.Queue = p.JobQueue
+	}
 	if p.Unpaced {
 		e.RegisterLimit = revision.Unlimited()
 	}
 	return e
 }
+
+// Runner builds the runner's Lambda handler (functions/runner) over j.
+func Runner(j *jobs.Engine) *jobs.Handler { return &jobs.Handler{Engine: j} }
 
 // Tracker builds the tracker (functions/tracker): deployment verdicts, and
 // job verdicts and retries through jobs.

@@ -45,8 +45,9 @@ type Events interface {
 	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
 }
 
-// Queue sends to the deploy FIFO queue; *queue.FIFO implements it. Only
-// the reconciler builds one, so only its binary links the SQS client.
+// Queue sends to an SQS FIFO queue; *queue.FIFO implements it. Only the
+// reconciler (the deploy queue) and the tracker (the job queue) build one,
+// so only their binaries link the SQS client.
 type Queue interface {
 	Send(ctx context.Context, group, id string, body []byte) error
 }
@@ -65,8 +66,11 @@ type Parts struct {
 	// Events receives Deckhand's events (nil: none are emitted).
 	Events Events
 	// Queue is the deploy queue the reconciler sends to (queue.New).
-	Queue  Queue
-	Source store.Source
+	Queue Queue
+	// JobQueue is the job queue the tracker sends re-runs to (queue.New;
+	// nil: re-runs run at once).
+	JobQueue Queue
+	Source   store.Source
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config
 	// Config gives the account, Region and event bus.

@@ -39,8 +39,8 @@ func TestNoEventsClientEmitsNothing(t *testing.T) {
 	if d := Deployer(p); d.Events != nil || d.RegisterLimit != nil {
 		t.Errorf("deploy engine: events %v, register limit %v; want none (the engine's defaults apply)", d.Events, d.RegisterLimit)
 	}
-	if j.Events != nil {
-		t.Errorf("job engine events = %v, want none", j.Events)
+	if j.Events != nil || j.Queue != nil {
+		t.Errorf("job engine events %v, queue %v; want none (re-runs run at once)", j.Events, j.Queue)
 	}
 	if tr := Tracker(p, j); tr.Deployments.Events != nil {
 		t.Errorf("tracker events = %v, want none", tr.Deployments.Events)
@@ -60,5 +60,26 @@ func TestUnpacedEnginesNeverWait(t *testing.T) {
 		if !d.RegisterLimit.Allow() || !d.UpdateLimit.Allow() || !j.RegisterLimit.Allow() {
 			t.Fatal("an unpaced limiter refused a token")
 		}
+	}
+}
+
+type recordingQueue struct{ groups []string }
+
+func (q *recordingQueue) Send(_ context.Context, group, _ string, _ []byte) error {
+	q.groups = append(q.groups, group)
+	return nil
+}
+
+// TestJobsSendReRunsToTheJobQueue: the job engine built with a job queue
+// holds it (the tracker's re-runs go there) and the runner's handler runs
+// on that engine.
+func TestJobsSendReRunsToTheJobQueue(t *testing.T) {
+	q := &recordingQueue{}
+	j := Jobs(&Parts{JobQueue: q})
+	if j.Queue != q {
+		t.Errorf("job engine queue = %v, want the parts' job queue", j.Queue)
+	}
+	if h := Runner(j); h.Engine != j {
+		t.Errorf("runner handler engine = %p, want %p", h.Engine, j)
 	}
 }

@@ -101,16 +101,12 @@ func (c *checker) accounted(rep *Report) Row {
 		}
 		rep.Inputs[in.Kind][res]++
 	}
-	dead := map[string]int{}
+	dead, deadJobs := map[string]int{}, map[string]int{}
 	for _, in := range c.res.Inputs {
 		row.Checked++
 		switch {
-		case in.Kind == KindJob || in.Kind == KindJobDup:
-			if in.Err != nil {
-				resolve(in, ResAsyncFail)
-				continue
-			}
-			resolve(in, ResJobStarted)
+		case in.isJob():
+			c.accountJob(in, resolve, bad, rep, deadJobs)
 		case in.Route == RouteDirect:
 			if in.Err != nil {
 				resolve(in, ResAsyncFail)
@@ -156,6 +152,7 @@ func (c *checker) accounted(rep *Report) Row {
 			}
 		}
 	}
+	c.jobDLQ(deadJobs, bad)
 	// The DLQ holds exactly the dead-lettered messages.
 	inDLQ := map[string]int{}
 	for _, body := range c.res.DLQ {

@@ -2,18 +2,14 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
@@ -26,7 +22,9 @@ const (
 	InvNoBackward = "2 no service ever moved to an older image"
 	InvUniqueHash = "3 no two revisions with one content hash in a family"
 	InvAccounted  = "4 every input accounted for exactly once (events or DLQ, with a reason)"
-	InvOneRunTask = "5 at most one RunTask per scheduled time"
+	InvOneRunTask = "5 at most one RunTask per scheduled time and attempt"
+	InvForbid     = "6 at most one active run of a forbid job at any moment"
+	InvReplace    = "7 at most one live run of a replace job at any moment, never replaced by an older one"
 	InvHarness    = "0 the run itself completed (routing, pumping)"
 )
 
@@ -71,6 +69,11 @@ type Report struct {
 	// CaughtUp counts STARTED deployments that caught up to a newer image
 	// through ECR (shared/engine/deploy/catchup.go).
 	CaughtUp int
+	// JobOutcomes counts the runner's decisions on job-queue messages
+	// (scheduled invocations and the tracker's re-runs), by outcome.
+	JobOutcomes map[string]int
+	// JobEvents counts Deckhand Job State Change events by status.
+	JobEvents map[string]int
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -131,12 +134,33 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	for _, err := range res.HarnessErrors {
 		harness.Violations = append(harness.Violations, err.Error())
 	}
-	jobsRow, err := c.jobs(ctx)
+	jobRows, err := c.jobs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep.Rows = []Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep), jobsRow}
+	rep.Rows = append([]Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep)}, jobRows...)
 	rep.RepeatedEvents = c.repeats
+	rep.JobEvents = map[string]int{}
+	for _, ev := range res.sb.Events() {
+		if ev.Source != events.SourceDeckhand || ev.DetailType != events.DetailTypeDeckhandJob {
+			continue
+		}
+		var d events.JobStateChange
+		if json.Unmarshal(ev.Detail, &d) == nil {
+			rep.JobEvents[string(d.Status)]++
+		}
+	}
+	rep.JobOutcomes = map[string]int{}
+	for _, lines := range res.JobRuns {
+		for _, d := range lines {
+			switch {
+			case d.Duplicate:
+				rep.JobOutcomes[d.Outcome+" (duplicate)"]++
+			default:
+				rep.JobOutcomes[d.Outcome]++
+			}
+		}
+	}
 	return rep, nil
 }
 
@@ -161,6 +185,7 @@ func deletingReceive(m *Message) (*Invocation, int) {
 }
 
 func (c *checker) index() {
+	c.indexJobs()
 	c.resolved = map[*Input]bool{}
 	for _, m := range c.res.Messages {
 		if inv, _ := deletingReceive(m); inv != nil {
@@ -394,7 +419,10 @@ func (c *checker) noBackward() Row {
 
 func (c *checker) uniqueHash() Row {
 	row := Row{Name: InvUniqueHash}
-	families := []string{jobFamily}
+	var families []string
+	for _, j := range chaosJobs {
+		families = append(families, j.name)
+	}
 	for _, s := range c.w.services {
 		families = append(families, s.name)
 	}
@@ -417,63 +445,6 @@ func (c *checker) uniqueHash() Row {
 		}
 	}
 	return row
-}
-
-// jobs checks that duplicate invocations (and retried RunTask calls) start
-// at most one task per scheduled time, and exactly one for every scheduled
-// time an invocation reported STARTED.
-func (c *checker) jobs(ctx context.Context) (Row, error) {
-	row := Row{Name: InvOneRunTask}
-	var arns []string
-	for _, t := range c.res.sb.ECS().Tasks() {
-		if t.Group == jobs.Group(jobName) {
-			arns = append(arns, t.ARN)
-		}
-	}
-	perTime := map[string]int{}
-	for start := 0; start < len(arns); start += 100 {
-		out, err := c.res.st.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{
-			Cluster: aws.String(cluster), Tasks: arns[start:min(start+100, len(arns))],
-			Include: []ecstypes.TaskField{ecstypes.TaskFieldTags},
-		})
-		if err != nil {
-			return row, fmt.Errorf("describe job tasks: %w", err)
-		}
-		for _, t := range out.Tasks {
-			for _, tag := range t.Tags {
-				if aws.ToString(tag.Key) == revision.TagScheduledTime {
-					perTime[aws.ToString(tag.Value)]++
-				}
-			}
-		}
-	}
-	started := map[string]bool{}
-	times := map[string]bool{}
-	for _, in := range c.res.Inputs {
-		if in.Kind != KindJob && in.Kind != KindJobDup {
-			continue
-		}
-		stamp := in.Scheduled.UTC().Format(time.RFC3339)
-		times[stamp] = true
-		if in.JobResult == string(events.JobStarted) {
-			started[stamp] = true
-		}
-	}
-	for _, stamp := range sortedKeys(times) {
-		row.Checked++
-		switch n := perTime[stamp]; {
-		case n > 1:
-			row.Violations = append(row.Violations, fmt.Sprintf("scheduled time %s has %d tasks", stamp, n))
-		case n == 0 && started[stamp]:
-			row.Violations = append(row.Violations, fmt.Sprintf("scheduled time %s was reported STARTED but has no task", stamp))
-		}
-	}
-	for stamp, n := range perTime {
-		if !times[stamp] {
-			row.Violations = append(row.Violations, fmt.Sprintf("%d task(s) for scheduled time %s nobody invoked", n, stamp))
-		}
-	}
-	return row, nil
 }
 
 func short(d string) string {

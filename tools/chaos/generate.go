@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
@@ -30,6 +29,9 @@ func (r *runner) generate(ctx context.Context) error {
 		r.sb.Clock().Advance(time.Second)
 		if r.rnd.Float64() < 0.02 {
 			r.toggleHold(ctx)
+		}
+		if r.rnd.Float64() < 0.01 {
+			r.toggleJobFailure()
 		}
 		in := r.next()
 		delay := 0
@@ -93,7 +95,7 @@ func (r *runner) next() *Input {
 		return r.malformed()
 	case x < 0.86:
 		return r.duplicate()
-	case x < 0.94 || len(r.sched) == 0:
+	case x < 0.94:
 		return r.job(false)
 	default:
 		return r.job(true)
@@ -190,25 +192,12 @@ func (r *runner) duplicate() *Input {
 	return r.push(KindPush, r.pick(r.w.appRepos), true)
 }
 
-// job is a scheduled invocation of the job: a new scheduled time or,
-// with dup, one invoked before.
-func (r *runner) job(dup bool) *Input {
-	in := &Input{Kind: KindJob, Route: "runner"}
-	if dup && len(r.sched) > 0 {
-		in.Kind = KindJobDup
-		in.Scheduled = r.sched[r.rnd.IntN(len(r.sched))]
-	} else {
-		in.Scheduled = r.sb.Clock().Now().Truncate(time.Second)
-		r.sched = append(r.sched, in.Scheduled)
-	}
-	return r.add(in)
-}
-
 // deliver hands an input to Deckhand by its route.
 func (r *runner) deliver(ctx context.Context, in *Input) error {
 	switch {
-	case in.Kind == KindJob || in.Kind == KindJobDup:
-		return r.invokeJob(ctx, in)
+	case in.isJob():
+		r.dueJobs = append(r.dueJobs, in) // delivered at once with the others due, at the next pump
+		return nil
 	case in.Route == RouteDirect:
 		r.invokeDirect(ctx, in)
 		return nil
@@ -247,27 +236,6 @@ func (r *runner) invokeDirect(ctx context.Context, in *Input) {
 			return
 		}
 	}
-}
-
-// invokeJob invokes the runner as EventBridge Scheduler does, retrying on
-// error.
-func (r *runner) invokeJob(ctx context.Context, in *Input) error {
-	payload, _ := json.Marshal(jobs.Invocation{Job: jobName, ScheduledTime: in.Scheduled.UTC().Format(time.RFC3339)})
-	for range jobAttempts {
-		in.Attempts++
-		out, err := r.jobs.Invoke(r.lambdaCtx(ctx, "deckhand-runner"), payload)
-		in.Err = err
-		if err != nil {
-			continue
-		}
-		var res jobs.Result
-		if err := json.Unmarshal(out, &res); err != nil {
-			return fmt.Errorf("decode runner result: %w", err)
-		}
-		in.JobResult = string(res.Status)
-		return nil
-	}
-	return nil
 }
 
 // toggleHold holds a random service, or releases it if held.
@@ -329,10 +297,21 @@ func (r *runner) finish(ctx context.Context) error {
 		}
 		r.sb.Clock().Advance(31 * time.Second)
 	}
+	// Scheduler's late retries: past the queue's deduplication window,
+	// they reach the runner, which must start nothing new.
+	r.lateJobs()
+	for range 10 {
+		r.pump(ctx)
+		r.sb.Clock().Advance(31 * time.Second)
+	}
 	r.sb.ClearFaults()
 	r.pump(ctx)
 	r.res.Deployments = r.st.Deployments()
 	r.res.DLQ = r.router.DLQ()
+	r.res.JobDLQ = r.st.Router.JobDLQ()
+	r.rec.mu.Lock()
+	r.res.JobRuns = r.rec.runs
+	r.rec.mu.Unlock()
 	r.res.Calls = r.sb.Calls()
 	r.res.Invocations = r.rec.all
 	return nil

@@ -38,8 +38,11 @@ const (
 	KindRelease     = "release-push" // the push after a hold is released
 	KindJob         = "job"          // a scheduled job invocation
 	KindJobDup      = "job-dup"      // a scheduled time invoked again
+	KindJobLate     = "job-late"     // a scheduled time invoked again, past the queue's deduplication window
 	RouteQueue      = "queue"        // through the FIFO deploy queue
 	RouteDirect     = "direct"       // a direct (asynchronous) Lambda invocation
+	RouteJobQueue   = "job-queue"    // a job input through the job FIFO queue
+	RouteRunner     = "runner"       // a job input straight to the runner (Config.JobsDirect)
 	asyncAttempts   = 3              // Lambda async: 1 try + 2 retries
 	trackerAttempts = 3
 	jobAttempts     = 3
@@ -65,9 +68,17 @@ type Input struct {
 	// Direct route: attempts made and the last error.
 	Attempts int
 	Err      error
-	// Job inputs: the scheduled time.
+	// Job inputs: the job and the scheduled time; the runner's result
+	// (job-queue route: of the receive that decided its message).
+	Job       string
 	Scheduled time.Time
 	JobResult string
+	sendErr   error
+}
+
+// isJob reports whether the input is a job invocation.
+func (in *Input) isJob() bool {
+	return in.Kind == KindJob || in.Kind == KindJobDup || in.Kind == KindJobLate
 }
 
 // push is the image push an input carries (itself, or its original).
@@ -132,12 +143,60 @@ type decision struct {
 	Digests []string
 }
 
-// recorder attributes published events and engine logs to the invocation
-// running now. Invocations run one at a time.
+// recorder attributes published events and engine logs to the deployer
+// invocation running now (they run one at a time), and keeps the runner's
+// decisions by message id.
 type recorder struct {
 	mu  sync.Mutex
 	cur *Invocation
 	all []*Invocation
+	// runs are the runner's "job run" lines, by SQS message id.
+	runs map[string][]jobRun
+}
+
+// jobRun is one "job run" line: the runner's decision on one message.
+type jobRun struct {
+	Job, Outcome, Reason string
+	Duplicate            bool
+}
+
+// final reports whether the line decided its message (it was deleted).
+func (j jobRun) final() bool {
+	switch j.Outcome {
+	case "STARTED", "SKIPPED_OVERLAP", "FAILED":
+		return true
+	}
+	return false
+}
+
+func (r *recorder) jobRun(attrs []slog.Attr, rec slog.Record) {
+	var id string
+	var line jobRun
+	visit := func(a slog.Attr) bool {
+		switch a.Key {
+		case "message_id":
+			id = a.Value.String()
+		case "job":
+			line.Job = a.Value.String()
+		case "outcome":
+			line.Outcome = a.Value.String()
+		case "reason":
+			line.Reason = a.Value.String()
+		case "duplicate":
+			line.Duplicate = a.Value.Bool()
+		}
+		return true
+	}
+	for _, a := range attrs {
+		visit(a)
+	}
+	rec.Attrs(visit)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.runs == nil {
+		r.runs = map[string][]jobRun{}
+	}
+	r.runs[id] = append(r.runs[id], line)
 }
 
 func (r *recorder) begin(inv *Invocation) {
@@ -178,6 +237,10 @@ type logHandler struct {
 func (h *logHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h *logHandler) Handle(_ context.Context, rec slog.Record) error {
+	if rec.Message == "job run" {
+		h.r.jobRun(h.attrs, rec)
+		return nil
+	}
 	if rec.Message != "deploy decision" {
 		return nil
 	}

@@ -56,6 +56,19 @@ func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d (%d deployments caught up to a newer image through ECR during bursts); DLQ: %d; identical events put again by PutEvents retries: %d\n\n",
 		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.CaughtUp, r.DLQ, r.RepeatedEvents)
 
+	if len(r.JobOutcomes) > 0 {
+		var parts []string
+		for _, o := range sortedKeys(r.JobOutcomes) {
+			parts = append(parts, fmt.Sprintf("%s %d", o, r.JobOutcomes[o]))
+		}
+		fmt.Fprintf(w, "runner decisions on job-queue messages (scheduled runs and re-runs; retry and held are redelivered): %s\n", strings.Join(parts, ", "))
+		parts = parts[:0]
+		for _, st := range sortedKeys(r.JobEvents) {
+			parts = append(parts, fmt.Sprintf("%s %d", st, r.JobEvents[st]))
+		}
+		fmt.Fprintf(w, "Deckhand job events: %s\n\n", strings.Join(parts, ", "))
+	}
+
 	if len(r.DLQReasons) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "dead-lettered inputs by reason of the last receive\tcount")

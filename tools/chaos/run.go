@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -34,7 +35,11 @@ type Result struct {
 	// Deployments are every Deckhand deployment event, verdicts included.
 	Deployments []local.Deployment
 	DLQ         []string
-	Calls       []sandbox.Call
+	// JobDLQ is the job queue's DLQ; JobRuns the runner's decisions by
+	// message id.
+	JobDLQ  []string
+	JobRuns map[string][]jobRun
+	Calls   []sandbox.Call
 	// Held are the services that were held at some point.
 	Held    map[string]bool
 	Virtual time.Duration
@@ -60,8 +65,15 @@ type runner struct {
 	jobs   lambda.Handler
 	tags   map[string]int // per repository: tags pushed so far
 	held   map[string]bool
-	sched  []time.Time // job scheduled times invoked so far
-	seq    int
+	sched  map[string][]time.Time // per job: scheduled times invoked so far
+	// dueJobs are job inputs waiting for the next pump (jobs.go).
+	dueJobs []*Input
+	// failing are the jobs whose image fails to start now.
+	failing map[string]bool
+	// jobDigests are the jobs' images.
+	jobDigests map[string]string
+	mu         sync.Mutex // seq, for concurrent job deliveries
+	seq        int
 }
 
 // Run generates and delivers cfg.Events inputs against sb (a fresh,
@@ -71,7 +83,7 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (*Res
 	cfg = cfg.withDefaults()
 	r := &runner{
 		cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0xc4a05)), sb: sb, w: newWorld(cfg.Services),
-		rec: &recorder{}, tags: map[string]int{}, held: map[string]bool{},
+		rec: &recorder{}, tags: map[string]int{}, held: map[string]bool{}, sched: map[string][]time.Time{}, failing: map[string]bool{},
 	}
 	r.res = &Result{Config: cfg, world: r.w, Messages: map[string]*Message{}, Held: r.held, sb: sb}
 	if err := r.setup(ctx, dir); err != nil {
@@ -95,7 +107,10 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 			return fmt.Errorf("write template %s: %w", key, err)
 		}
 	}
-	initial := map[string]string{jobRepo: "1.0.0"}
+	initial := map[string]string{}
+	for _, j := range chaosJobs {
+		initial[j.repo] = "1.0.0"
+	}
 	for _, repo := range append(append([]string{}, r.w.appRepos...), r.w.side...) {
 		initial[repo] = "1.0.0"
 	}
@@ -120,7 +135,9 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
 	r.dh = &deploy.Handler{Engine: st.Deployer}
-	r.jobs = lambda.NewHandler(st.Jobs.Run)
+	if err := r.setupJobs(ctx); err != nil {
+		return err
+	}
 	r.sb.Subscribe(r.rec.onEvent)
 	// A second router owns the chaos deploy queue so every deployer
 	// invocation is observed; it also delivers ECS events to the tracker
@@ -195,16 +212,21 @@ func (r *runner) faults() {
 
 // lambdaCtx is the context of an invocation outside the routers.
 func (r *runner) lambdaCtx(ctx context.Context, fn string) context.Context {
+	r.mu.Lock()
 	r.seq++
+	seq := r.seq
+	r.mu.Unlock()
 	return lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
-		AwsRequestID:       fmt.Sprintf("chaos-%s-%d", fn, r.seq),
+		AwsRequestID:       fmt.Sprintf("chaos-%s-%d", fn, seq),
 		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.sb.Region(), r.sb.Account(), fn),
 	})
 }
 
-// pump delivers everything due: the chaos queue, then the stack's router
-// (its copy of the ECS events).
+// pump delivers everything due: the chaos queue, the job inputs and the
+// job queue, then the stack's router (its copy of the ECS events, and the
+// job queue again for re-runs the tracker sent).
 func (r *runner) pump(ctx context.Context) {
+	r.pumpJobs(ctx)
 	if _, err := r.router.Pump(ctx); err != nil {
 		r.res.HarnessErrors = append(r.res.HarnessErrors, fmt.Errorf("pump chaos router: %w", err))
 	}

@@ -10,6 +10,7 @@ package chaos
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Config sizes and seeds one run.
@@ -28,6 +29,11 @@ type Config struct {
 	// WrapECS, when set, wraps the deployer engine's ECS client. Tests use
 	// it to break an engine rule on purpose and prove the suite notices.
 	WrapECS func(ECSAPI) ECSAPI
+	// JobsDirect delivers job invocations to the runner directly, as the
+	// CDK app wired EventBridge Scheduler before the job queue (those due
+	// at once run concurrently), instead of through the job FIFO queue.
+	// Tests use it to prove the suite notices overlapping runs.
+	JobsDirect bool
 }
 
 func (c Config) withDefaults() Config {
@@ -50,13 +56,28 @@ func (c Config) withDefaults() Config {
 // Names in the generated world.
 const (
 	cluster    = "chaos"
-	jobName    = "chaos-job"
-	jobRepo    = "jobimg"
-	jobFamily  = "chaos-job"
 	appC       = "app"
 	sideC      = "sidecar"
 	executionR = "arn:aws:iam::123456789012:role/ecs-execution"
 )
+
+// chaosJob is one scheduled job of the world, with its own image
+// repository and task-definition family (the family is the job's name).
+type chaosJob struct {
+	name, repo, overlap string
+	retries             int
+	// runFor is how long its tasks run (0: the sandbox's default).
+	runFor time.Duration
+}
+
+// chaosJobs are the world's jobs: one per overlap policy. The forbid and
+// replace jobs run longer than the gap between their invocations and
+// retry a start failure once, through the job queue.
+var chaosJobs = []chaosJob{
+	{name: "chaos-job", repo: "jobimg", overlap: "allow"},
+	{name: "chaos-forbid", repo: "jobimg-forbid", overlap: "forbid", retries: 1, runFor: 45 * time.Second},
+	{name: "chaos-replace", repo: "jobimg-replace", overlap: "replace", retries: 1, runFor: 45 * time.Second},
+}
 
 // world is the manifest's shape: which repositories feed which services.
 type world struct {
@@ -126,17 +147,20 @@ func (w *world) manifest() string {
 		}
 		fmt.Fprintf(&b, "  - {name: %s, cluster: %s, service: %s, template: %s, images: {%s}}\n", s.name, cluster, s.name, tmpl, imgs)
 	}
-	fmt.Fprintf(&b, `jobs:
-  - name: %s
+	b.WriteString("jobs:\n")
+	for _, j := range chaosJobs {
+		fmt.Fprintf(&b, `  - name: %s
     schedule: rate(1 hour)
     cluster: %s
     template: job.json
     images: { job: { repository: %s, tags: "semver:*" } }
-    overlap: allow
+    overlap: %s
+    retries: %d
     timeout: 1h
     launch: { launchType: FARGATE }
     network: { subnets: [subnet-1] }
-`, jobName, cluster, jobRepo)
+`, j.name, cluster, j.repo, j.overlap, j.retries)
+	}
 	return b.String()
 }
 
@@ -146,7 +170,7 @@ var templates = map[string]string{
 	"multi.json": `{"family": "{{ .Service }}", "containerDefinitions": [
   {"name": "app", "image": "{{ .Image }}", "essential": true},
   {"name": "sidecar", "image": "{{ (index .Images \"sidecar\").URI }}", "essential": false}]}`,
-	"job.json": `{"family": "` + jobFamily + `", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+	"job.json": `{"family": "{{ .Service }}", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
   "cpu": "256", "memory": "512", "executionRoleArn": "` + executionR + `",
   "containerDefinitions": [{"name": "job", "image": "{{ .Image }}", "essential": true}]}`,
 }

@@ -17,6 +17,7 @@ type Config struct {
 	ManifestKey string // DECKHAND_MANIFEST_KEY (default deckhand.yaml)
 	EventBus    string // DECKHAND_EVENT_BUS (default "default")
 	QueueURL    string // DECKHAND_QUEUE_URL (the reconciler's deploy queue)
+	JobQueueURL string // DECKHAND_JOB_QUEUE_URL (the tracker's job queue, for re-runs)
 	Account     string // DECKHAND_ACCOUNT (optional; else from the invoked function ARN)
 	ExternalID  string // DECKHAND_EXTERNAL_ID (the sts:ExternalId for the targets' roles, DESIGN §12; set by the CDK app when the manifest has targets)
 	Region      string // AWS_REGION
@@ -29,6 +30,7 @@ type Need int
 // Needs.
 const (
 	NeedQueue Need = iota + 1
+	NeedJobQueue
 )
 
 // Load reads the configuration with getenv (os.Getenv in main) and reports
@@ -39,6 +41,7 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 		ManifestKey: or(getenv("DECKHAND_MANIFEST_KEY"), "deckhand.yaml"),
 		EventBus:    or(getenv("DECKHAND_EVENT_BUS"), "default"),
 		QueueURL:    getenv("DECKHAND_QUEUE_URL"),
+		JobQueueURL: getenv("DECKHAND_JOB_QUEUE_URL"),
 		Account:     getenv("DECKHAND_ACCOUNT"),
 		ExternalID:  getenv("DECKHAND_EXTERNAL_ID"),
 		Region:      or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
@@ -60,6 +63,9 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 	for _, n := range needs {
 		if n == NeedQueue && c.QueueURL == "" {
 			errs = append(errs, errors.New("DECKHAND_QUEUE_URL is required: the deploy FIFO queue's URL"))
+		}
+		if n == NeedJobQueue && c.JobQueueURL == "" {
+			errs = append(errs, errors.New("DECKHAND_JOB_QUEUE_URL is required: the job FIFO queue's URL"))
 		}
 	}
 	if len(errs) > 0 {

@@ -7,11 +7,11 @@ import (
 
 func TestLoadReportsEveryProblem(t *testing.T) {
 	env := map[string]string{"DECKHAND_ACCOUNT": "12", "DECKHAND_EXTERNAL_ID": "has spaces"}
-	_, err := Load(func(k string) string { return env[k] }, NeedQueue)
+	_, err := Load(func(k string) string { return env[k] }, NeedQueue, NeedJobQueue)
 	if err == nil {
 		t.Fatal("Load with an empty environment succeeded")
 	}
-	for _, want := range []string{"DECKHAND_BUCKET", "AWS_REGION", "DECKHAND_QUEUE_URL", "DECKHAND_ACCOUNT", "DECKHAND_EXTERNAL_ID"} {
+	for _, want := range []string{"DECKHAND_BUCKET", "AWS_REGION", "DECKHAND_QUEUE_URL", "DECKHAND_JOB_QUEUE_URL", "DECKHAND_ACCOUNT", "DECKHAND_EXTERNAL_ID"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}

@@ -1,7 +1,8 @@
 // Package queue sends to an SQS FIFO queue: the deploy queue the
-// reconciler's synthetic pushes go into (DESIGN §1, §7). The engines see a
-// queue as its Send method only, so only the reconciler's binary links the
-// SQS client.
+// reconciler's synthetic pushes go into (DESIGN §1, §7), and the job queue
+// the tracker's re-runs go into. The engines see a queue as its Send
+// method only, so only the reconciler's and the tracker's binaries link
+// the SQS client.
 package queue
 
 import (

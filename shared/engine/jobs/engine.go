@@ -1,15 +1,20 @@
 // Package jobs runs Deckhand's scheduled jobs on ECS (DESIGN §3, §6, §7).
 //
-// The runner path ([Engine.Run]) resolves the job's images, renders its
-// template with the same renderer as services, registers a task-definition
-// revision only when the content changed, applies the overlap policy and
-// starts the task with a client token derived from the job and its scheduled
-// time, so a duplicate delivery never starts a second task.
+// The runner path ([Handler], [Engine.Run]) takes a job's invocations one
+// at a time from the job FIFO queue (message group = the job), applies the
+// duplicate and overlap rules (rules.go) to the job's listed tasks, resolves
+// the job's images, renders its template with the same renderer as
+// services, registers a task-definition revision only when the content
+// changed and starts the task with a client token derived from the job and
+// its scheduled time, so a duplicate delivery never starts a second task.
+// It then waits until ECS lists the new task, so the next invocation of the
+// job sees it.
 //
 // The tracker path ([Tracker.HandleTaskEvent]) turns "ECS Task State Change"
 // events of Deckhand's job tasks into verdicts and re-runs jobs whose task
-// failed to start for a transient reason. [Engine.StopOverdue] is the
-// reconciler's half: it stops runs past their timeout.
+// failed to start for a transient reason, through the job queue.
+// [Engine.StopOverdue] is the reconciler's half: it stops runs past their
+// timeout.
 //
 // Every decision is emitted as a "Deckhand Job State Change" event.
 package jobs
@@ -68,6 +73,9 @@ type Engine struct {
 	ECR ecrAPI
 	// Events receives a "Deckhand Job State Change" per decision (nil: none).
 	Events emitter
+	// Queue is the job FIFO queue the tracker sends re-runs into
+	// (DECKHAND_JOB_QUEUE_URL; nil: re-runs run at once).
+	Queue  sender
 	Source Source
 
 	// Account and Region fill .Account and .Region in templates and the ECR

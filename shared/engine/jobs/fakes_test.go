@@ -114,6 +114,9 @@ type fakeECS struct {
 	mu    sync.Mutex
 	calls []string
 	ins   []any
+	// started are the tasks the default RunTask started; the default
+	// ListTasks lists them as running.
+	started []string
 
 	describeServices       func(*ecs.DescribeServicesInput) (*ecs.DescribeServicesOutput, error)
 	describeTaskDefinition func(*ecs.DescribeTaskDefinitionInput) (*ecs.DescribeTaskDefinitionOutput, error)
@@ -179,7 +182,11 @@ func (f *fakeECS) RunTask(_ context.Context, in *ecs.RunTaskInput, _ ...func(*ec
 	if f.runTask != nil {
 		return f.runTask(in)
 	}
-	return &ecs.RunTaskOutput{Tasks: []ecstypes.Task{{TaskArn: aws.String("arn:aws:ecs:us-east-1:123456789012:task/prod/new")}}}, nil
+	const arn = "arn:aws:ecs:us-east-1:123456789012:task/prod/new"
+	f.mu.Lock()
+	f.started = append(f.started, arn)
+	f.mu.Unlock()
+	return &ecs.RunTaskOutput{Tasks: []ecstypes.Task{{TaskArn: aws.String(arn)}}}, nil
 }
 
 func (f *fakeECS) ListTasks(_ context.Context, in *ecs.ListTasksInput, _ ...func(*ecs.Options)) (*ecs.ListTasksOutput, error) {
@@ -187,7 +194,7 @@ func (f *fakeECS) ListTasks(_ context.Context, in *ecs.ListTasksInput, _ ...func
 	if f.listTasks != nil {
 		return f.listTasks(in)
 	}
-	return &ecs.ListTasksOutput{}, nil
+	return &ecs.ListTasksOutput{TaskArns: f.startedIn(in.DesiredStatus)}, nil
 }
 
 func (f *fakeECS) DescribeTasks(_ context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
@@ -204,6 +211,17 @@ func (f *fakeECS) StopTask(_ context.Context, in *ecs.StopTaskInput, _ ...func(*
 		return f.stopTask(in)
 	}
 	return &ecs.StopTaskOutput{}, nil
+}
+
+// startedIn lists the default RunTask's tasks under their desired status,
+// RUNNING.
+func (f *fakeECS) startedIn(status ecstypes.DesiredStatus) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if status == ecstypes.DesiredStatusStopped {
+		return nil
+	}
+	return append([]string(nil), f.started...)
 }
 
 func (f *fakeECS) callNames() []string {
@@ -296,6 +314,7 @@ func newEngine(t *testing.T) (*Engine, *fakeECS, *fakeEvents) {
 		}},
 		Account: "123456789012", Region: "us-east-1",
 		Now:    func() time.Time { return testNow },
+		Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	return e, fe, ev

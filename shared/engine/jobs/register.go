@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -32,6 +36,21 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 		return "", &revision.PermanentError{Reason: revision.Reason(err), Err: fmt.Errorf("render template of job %s: %w", job.Name, err)}
 	}
 	return e.registrar().Ensure(ctx, revision.Want{Rendered: r, Tags: revisionTags(job, r.Hash, tmpl.Version, images)})
+}
+
+// checkJobRevision checks that a revision a re-run names was registered
+// by Deckhand for the job: only such a revision is started for it.
+func (e *Engine) checkJobRevision(ctx context.Context, job *manifest.Job, arn string) error {
+	out, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn),
+		Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
+	if err != nil {
+		return fmt.Errorf("describe task definition %s: %w", arn, err)
+	}
+	if got := revision.TagsOf(out.Tags)[revision.TagJob]; got != job.Name {
+		return &revision.PermanentError{Reason: "ForeignRevision",
+			Err: fmt.Errorf("task definition %s was not registered for job %s (its %s tag is %q)", arn, job.Name, revision.TagJob, got)}
+	}
+	return nil
 }
 
 // revisionTags are Deckhand's tags on a job's revision.

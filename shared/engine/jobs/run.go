@@ -9,7 +9,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,12 +22,21 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
-// Invocation is the runner's input from EventBridge Scheduler (DESIGN §7).
+// Invocation is the runner's input (DESIGN §7). EventBridge Scheduler
+// sends {"job", "scheduledTime"} into the job's message group of the job
+// FIFO queue; the tracker sends a re-run there with its attempt.
 type Invocation struct {
 	Job string `json:"job"`
 	// ScheduledTime is the RFC 3339 time the schedule fired for
 	// (<aws.scheduler.scheduled-time>). It keys the run's idempotency.
 	ScheduledTime string `json:"scheduledTime"`
+	// Attempt is the attempt to start: 0 (or 1) for a scheduled run, more
+	// for a re-run of a task that failed to start for a transient reason.
+	Attempt int `json:"attempt,omitempty"`
+	// TaskDefinition is the revision a re-run starts: the failed
+	// attempt's. The runner starts it only if Deckhand registered it for
+	// the job (its deckhand:job tag). Empty: the job's current revision.
+	TaskDefinition string `json:"taskDefinition,omitempty"`
 }
 
 // Result is what the runner returns (and logs) for one invocation.
@@ -60,88 +68,110 @@ func ClientToken(job string, scheduled time.Time, attempt int) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Run runs one scheduled invocation of a job: resolve its images, render
-// and register (or reuse) its task definition, apply the overlap policy and
-// start the task. Failures retrying cannot fix (an unknown job, a bad
-// template, no eligible image, a RunTask failure) are emitted as FAILED and
-// returned as a FAILED result with a nil error; AWS errors are returned so
-// the invocation is retried.
+// replayAllowance bounds how much earlier than the invocation a task RunTask
+// answers with may have been created and still be this invocation's: ECS
+// answers a client token it has seen (for 24 hours) with the original
+// result, so an older task is a run started long ago. It allows for clock
+// skew between Lambda and ECS.
+const replayAllowance = 5 * time.Minute
+
+// Run runs one invocation of a job: apply the duplicate and overlap rules
+// (rules.go) to the job's tasks, resolve its images, render and register
+// (or reuse) its task definition, stop the runs it replaces and start the
+// task, then wait until ECS lists the new task, so the next invocation of
+// the job's message group sees it. Failures retrying cannot fix (an unknown
+// job, a bad template, no eligible image, a request ECS refuses) are
+// emitted as FAILED and returned as a FAILED result with a nil error; other
+// AWS errors are returned so the invocation is retried.
 func (e *Engine) Run(ctx context.Context, inv Invocation) (Result, error) {
+	began := e.now()
 	scheduled, err := time.Parse(time.RFC3339, inv.ScheduledTime)
-	if inv.Job == "" || err != nil {
-		return Result{}, fmt.Errorf("%w: want {\"job\": \"<name>\", \"scheduledTime\": \"2026-01-01T03:00:00Z\"}, got job %q scheduledTime %q",
-			ErrBadInvocation, inv.Job, inv.ScheduledTime)
+	if inv.Job == "" || err != nil || inv.Attempt < 0 {
+		return Result{}, fmt.Errorf("%w: want {\"job\": \"<name>\", \"scheduledTime\": \"2026-01-01T03:00:00Z\"}, got job %q scheduledTime %q attempt %d",
+			ErrBadInvocation, inv.Job, inv.ScheduledTime, inv.Attempt)
 	}
+	attempt := max(inv.Attempt, 1)
 	m, err := e.Source.Manifest(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("load manifest: %w", err)
 	}
 	job, ok := m.Job(inv.Job)
 	if !ok {
-		return e.fail(ctx, &manifest.Job{Name: inv.Job}, scheduled, 1, fmt.Sprintf("job %s is not in the manifest", inv.Job))
+		return e.fail(ctx, &manifest.Job{Name: inv.Job}, scheduled, attempt, fmt.Sprintf("job %s is not in the manifest", inv.Job))
 	}
-	res, err := e.run(ctx, m, job, scheduled)
-	var perm *revision.PermanentError
-	if errors.As(err, &perm) || errors.Is(err, ecrimages.ErrNoEligibleImage) {
-		return e.fail(ctx, job, scheduled, 1, err.Error())
+	res, err := e.run(ctx, m, job, scheduled, attempt, inv.TaskDefinition, began)
+	if err != nil && (!revision.Retryable(err) || errors.Is(err, ecrimages.ErrNoEligibleImage)) {
+		return e.fail(ctx, job, scheduled, attempt, err.Error())
 	}
 	return res, err
 }
 
-func (e *Engine) run(ctx context.Context, m *manifest.Manifest, job *manifest.Job, scheduled time.Time) (Result, error) {
-	running, err := e.runningTasks(ctx, job.Cluster, job.Name)
+func (e *Engine) run(ctx context.Context, m *manifest.Manifest, job *manifest.Job, scheduled time.Time, attempt int, taskDef string, began time.Time) (Result, error) {
+	tasks, err := e.jobTasks(ctx, job.Cluster, job.Name)
 	if err != nil {
 		return Result{}, err
 	}
-	stamp := scheduled.UTC().Format(time.RFC3339)
-	var same, others []ecstypes.Task
-	for _, t := range running {
-		if revision.TagsOf(t.Tags)[revision.TagScheduledTime] == stamp {
-			same = append(same, t)
-		} else {
-			others = append(others, t)
+	if same := sameRun(tasks, scheduled, attempt); len(same) > 0 {
+		return e.duplicate(ctx, job, scheduled, same)
+	}
+	if blocking := forbidOverlap(job, tasks, scheduled); len(blocking) > 0 {
+		return e.skip(ctx, job, scheduled, attempt, blocking,
+			fmt.Sprintf("overlap is forbid and %d other run(s) still active", len(blocking)))
+	}
+	if newer := replaceObsolete(job, tasks, scheduled); len(newer) > 0 {
+		return e.skip(ctx, job, scheduled, attempt, newer,
+			fmt.Sprintf("overlap is replace and a newer run (scheduled at %s) has started; an older run never replaces it", scheduledOf(newer[0])))
+	}
+	if taskDef == "" {
+		images, err := e.resolveImages(ctx, m, job)
+		if err != nil {
+			return Result{}, err
+		}
+		if taskDef, err = e.taskDefinition(ctx, m, job, images); err != nil {
+			return Result{}, err
+		}
+	} else if err := e.checkJobRevision(ctx, job, taskDef); err != nil {
+		return Result{}, err
+	}
+	reason := ReasonReplacedPrefix + " by the run scheduled at " + scheduled.UTC().Format(time.RFC3339)
+	for _, t := range replaceTargets(job, tasks) {
+		if err := e.stopTask(ctx, job.Cluster, aws.ToString(t.TaskArn), reason); err != nil {
+			return Result{}, err
 		}
 	}
-	if len(same) > 0 {
-		// A duplicate delivery: the run is already going. Emit STARTED
-		// again (in case the first delivery died before emitting) and stop.
-		arns := taskARNs(same)
-		attempt := attemptOf(same[0])
-		res := Result{Status: events.JobStarted, Job: job.Name, TaskARNs: arns, Attempt: attempt, Duplicate: true,
-			TaskDefinition: aws.ToString(same[0].TaskDefinitionArn)}
-		return res, e.emit(ctx, events.JobStateChange{Status: events.JobStarted, Job: job.Name, Cluster: job.Cluster,
-			TaskARNs: arns, ScheduledTime: &scheduled, Attempt: attempt})
+	return e.start(ctx, job, taskDef, scheduled, attempt, began)
+}
+
+// duplicate answers a delivery whose run has its task already. While that
+// task is active STARTED is emitted again, in case the first delivery died
+// before emitting it; after the task stopped its verdict stands and nothing
+// is emitted.
+func (e *Engine) duplicate(ctx context.Context, job *manifest.Job, scheduled time.Time, same []ecstypes.Task) (Result, error) {
+	arns := taskARNs(same)
+	attempt := attemptOf(same[0])
+	res := Result{Status: events.JobStarted, Job: job.Name, TaskARNs: arns, Attempt: attempt, Duplicate: true,
+		TaskDefinition: aws.ToString(same[0].TaskDefinitionArn), Reason: "the run scheduled at " + scheduled.UTC().Format(time.RFC3339) + " has its task already"}
+	if !slices.ContainsFunc(same, active) {
+		e.logger().InfoContext(ctx, "duplicate delivery of a finished run", "job", job.Name, "tasks", arns, "outcome", "duplicate")
+		return res, nil
 	}
-	if job.Overlap == manifest.OverlapForbid && len(others) > 0 {
-		arns := taskARNs(others)
-		reason := fmt.Sprintf("overlap is forbid and %d earlier run(s) still running", len(others))
-		res := Result{Status: events.JobSkippedOverlap, Job: job.Name, TaskARNs: arns, Reason: reason}
-		return res, e.emit(ctx, events.JobStateChange{Status: events.JobSkippedOverlap, Job: job.Name, Cluster: job.Cluster,
-			TaskARNs: arns, ScheduledTime: &scheduled, Reason: reason})
-	}
-	images, err := e.resolveImages(ctx, m, job)
-	if err != nil {
-		return Result{}, err
-	}
-	taskDef, err := e.taskDefinition(ctx, m, job, images)
-	if err != nil {
-		return Result{}, err
-	}
-	if job.Overlap == manifest.OverlapReplace {
-		reason := "Deckhand: replaced by the run scheduled at " + stamp
-		for _, t := range others {
-			if err := e.stopTask(ctx, job.Cluster, aws.ToString(t.TaskArn), reason); err != nil {
-				return Result{}, err
-			}
-		}
-	}
-	return e.start(ctx, job, taskDef, scheduled, 1)
+	return res, e.emit(ctx, events.JobStateChange{Status: events.JobStarted, Job: job.Name, Cluster: job.Cluster,
+		TaskARNs: arns, ScheduledTime: &scheduled, Attempt: attempt})
+}
+
+// skip emits and returns SKIPPED_OVERLAP, naming the runs in the way.
+func (e *Engine) skip(ctx context.Context, job *manifest.Job, scheduled time.Time, attempt int, blocking []ecstypes.Task, reason string) (Result, error) {
+	arns := taskARNs(blocking)
+	res := Result{Status: events.JobSkippedOverlap, Job: job.Name, TaskARNs: arns, Attempt: attempt, Reason: reason}
+	return res, e.emit(ctx, events.JobStateChange{Status: events.JobSkippedOverlap, Job: job.Name, Cluster: job.Cluster,
+		TaskARNs: arns, ScheduledTime: &scheduled, Attempt: attempt, Reason: reason})
 }
 
 // start runs the task of one attempt. A RunTask failure with a transient
 // reason (no capacity) is retried at once with the next attempt, up to the
-// job's retries.
-func (e *Engine) start(ctx context.Context, job *manifest.Job, taskDef string, scheduled time.Time, attempt int) (Result, error) {
+// job's retries. A new task is waited for until ECS lists it (awaitListed)
+// before STARTED is emitted.
+func (e *Engine) start(ctx context.Context, job *manifest.Job, taskDef string, scheduled time.Time, attempt int, began time.Time) (Result, error) {
 	for {
 		out, err := e.ECS.RunTask(ctx, runTaskInput(job, taskDef, scheduled, attempt))
 		if err != nil {
@@ -165,14 +195,34 @@ func (e *Engine) start(ctx context.Context, job *manifest.Job, taskDef string, s
 			}
 			return e.fail(ctx, job, scheduled, attempt, "run task: "+reason)
 		}
-		arns := make([]string, 0, len(out.Tasks))
-		for _, t := range out.Tasks {
-			arns = append(arns, aws.ToString(t.TaskArn))
-		}
+		arns := taskARNs(out.Tasks)
 		res := Result{Status: events.JobStarted, Job: job.Name, TaskARNs: arns, TaskDefinition: taskDef, Attempt: attempt}
+		if replayed(out.Tasks, began) {
+			// ECS answered with the task of this token's first RunTask, a
+			// run older than the tasks ECS still lists.
+			res.Duplicate, res.Reason = true, "RunTask answered with the task this run started before"
+			e.logger().InfoContext(ctx, "duplicate delivery of a finished run", "job", job.Name, "tasks", arns, "outcome", "duplicate")
+			return res, nil
+		}
+		for _, arn := range arns {
+			if err := e.awaitListed(ctx, job, arn); err != nil {
+				return Result{}, err
+			}
+		}
 		return res, e.emit(ctx, events.JobStateChange{Status: events.JobStarted, Job: job.Name, Cluster: job.Cluster,
 			TaskARNs: arns, ScheduledTime: &scheduled, Attempt: attempt})
 	}
+}
+
+// replayed reports whether RunTask's tasks were created well before the
+// invocation began: the answer to a client token ECS had seen.
+func replayed(tasks []ecstypes.Task, began time.Time) bool {
+	for _, t := range tasks {
+		if t.CreatedAt == nil || !t.CreatedAt.Before(began.Add(-replayAllowance)) {
+			return false
+		}
+	}
+	return len(tasks) > 0
 }
 
 // fail emits FAILED and returns it as the result.
@@ -231,75 +281,4 @@ func runTaskInput(job *manifest.Job, taskDef string, scheduled time.Time, attemp
 		in.Overrides = to
 	}
 	return in
-}
-
-// runningTasks returns the job's tasks not yet told to stop, with tags.
-func (e *Engine) runningTasks(ctx context.Context, cluster, job string) ([]ecstypes.Task, error) {
-	var arns []string
-	p := ecs.NewListTasksPaginator(e.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), StartedBy: aws.String(StartedBy(job)),
-		DesiredStatus: ecstypes.DesiredStatusRunning})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list tasks of job %s: %w", job, err)
-		}
-		arns = append(arns, out.TaskArns...)
-	}
-	return e.describeTasks(ctx, cluster, arns)
-}
-
-func (e *Engine) describeTasks(ctx context.Context, cluster string, arns []string) ([]ecstypes.Task, error) {
-	var tasks []ecstypes.Task
-	for len(arns) > 0 {
-		n := min(len(arns), 100)
-		out, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns[:n],
-			Include: []ecstypes.TaskField{ecstypes.TaskFieldTags}})
-		if err != nil {
-			return nil, fmt.Errorf("describe tasks in %s: %w", cluster, err)
-		}
-		tasks = append(tasks, out.Tasks...)
-		arns = arns[n:]
-	}
-	return tasks, nil
-}
-
-func (e *Engine) stopTask(ctx context.Context, cluster, arn, reason string) error {
-	if len(reason) > 255 {
-		reason = reason[:255]
-	}
-	if _, err := e.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String(reason)}); err != nil {
-		return fmt.Errorf("stop task %s: %w", arn, err)
-	}
-	return nil
-}
-
-func taskARNs(tasks []ecstypes.Task) []string {
-	out := make([]string, len(tasks))
-	for i, t := range tasks {
-		out[i] = aws.ToString(t.TaskArn)
-	}
-	return out
-}
-
-// attemptOf reads the deckhand:attempt tag (1 when absent).
-func attemptOf(t ecstypes.Task) int {
-	if n, err := strconv.Atoi(revision.TagsOf(t.Tags)[revision.TagAttempt]); err == nil && n > 0 {
-		return n
-	}
-	return 1
-}
-
-func failureReason(fs []ecstypes.Failure) string {
-	parts := make([]string, 0, len(fs))
-	for _, f := range fs {
-		s := aws.ToString(f.Reason)
-		if d := aws.ToString(f.Detail); d != "" {
-			s += " (" + d + ")"
-		}
-		if a := aws.ToString(f.Arn); a != "" {
-			s += " [" + a + "]"
-		}
-		parts = append(parts, s)
-	}
-	return strings.Join(parts, "; ")
 }

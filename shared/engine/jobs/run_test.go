@@ -58,8 +58,11 @@ func runningTask(arn, scheduled string) ecstypes.Task {
 
 // withRunning makes ListTasks/DescribeTasks report tasks as running.
 func withRunning(f *fakeECS, tasks ...ecstypes.Task) {
-	f.listTasks = func(*ecs.ListTasksInput) (*ecs.ListTasksOutput, error) {
-		return &ecs.ListTasksOutput{TaskArns: taskARNs(tasks)}, nil
+	f.listTasks = func(in *ecs.ListTasksInput) (*ecs.ListTasksOutput, error) {
+		if in.DesiredStatus == ecstypes.DesiredStatusStopped {
+			return &ecs.ListTasksOutput{}, nil
+		}
+		return &ecs.ListTasksOutput{TaskArns: append(taskARNs(tasks), f.startedIn(in.DesiredStatus)...)}, nil
 	}
 	f.describeTasks = func(*ecs.DescribeTasksInput) (*ecs.DescribeTasksOutput, error) {
 		return &ecs.DescribeTasksOutput{Tasks: tasks}, nil
@@ -79,7 +82,7 @@ func TestRun(t *testing.T) {
 	}{
 		"a first run registers the revision and starts the task": {
 			job: "report", wantStatus: events.JobStarted,
-			wantCalls:  []string{"ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask"},
+			wantCalls:  []string{"ListTasks", "ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask", "ListTasks"},
 			wantEvents: []events.JobStatus{events.JobStarted},
 		},
 		"an unchanged revision is reused, not registered again": {
@@ -94,36 +97,36 @@ func TestRun(t *testing.T) {
 				}
 			},
 			wantStatus: events.JobStarted,
-			wantCalls:  []string{"ListTasks", "DescribeTaskDefinition", "RunTask"},
+			wantCalls:  []string{"ListTasks", "ListTasks", "DescribeTaskDefinition", "RunTask", "ListTasks"},
 			wantEvents: []events.JobStatus{events.JobStarted},
 		},
 		"a duplicate delivery of a running run starts nothing": {
 			job:        "report",
 			setup:      func(f *fakeECS) { withRunning(f, runningTask("arn:task/same", tick)) },
 			wantStatus: events.JobStarted,
-			wantCalls:  []string{"ListTasks", "DescribeTasks"},
+			wantCalls:  []string{"ListTasks", "ListTasks", "DescribeTasks"},
 			wantEvents: []events.JobStatus{events.JobStarted},
 		},
 		"forbid with an earlier run still going skips": {
 			job:        "report",
 			setup:      func(f *fakeECS) { withRunning(f, runningTask("arn:task/old", prevTick)) },
 			wantStatus: events.JobSkippedOverlap,
-			wantCalls:  []string{"ListTasks", "DescribeTasks"},
+			wantCalls:  []string{"ListTasks", "ListTasks", "DescribeTasks"},
 			wantEvents: []events.JobStatus{events.JobSkippedOverlap},
-			wantReason: "still running",
+			wantReason: "still active",
 		},
 		"replace stops the earlier run before starting": {
 			job: "report", overlap: manifest.OverlapReplace,
 			setup:      func(f *fakeECS) { withRunning(f, runningTask("arn:task/old", prevTick)) },
 			wantStatus: events.JobStarted,
-			wantCalls:  []string{"ListTasks", "DescribeTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "StopTask", "RunTask"},
+			wantCalls:  []string{"ListTasks", "ListTasks", "DescribeTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "StopTask", "RunTask", "ListTasks"},
 			wantEvents: []events.JobStatus{events.JobStarted},
 		},
 		"allow runs alongside an earlier run": {
 			job: "report", overlap: manifest.OverlapAllow,
 			setup:      func(f *fakeECS) { withRunning(f, runningTask("arn:task/old", prevTick)) },
 			wantStatus: events.JobStarted,
-			wantCalls:  []string{"ListTasks", "DescribeTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask"},
+			wantCalls:  []string{"ListTasks", "ListTasks", "DescribeTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask", "ListTasks"},
 			wantEvents: []events.JobStatus{events.JobStarted},
 		},
 		"failures in a 200 answer are a failure": {
@@ -134,7 +137,7 @@ func TestRun(t *testing.T) {
 				}
 			},
 			wantStatus: events.JobFailed,
-			wantCalls:  []string{"ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask"},
+			wantCalls:  []string{"ListTasks", "ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask"},
 			wantEvents: []events.JobStatus{events.JobFailed},
 			wantReason: "MISSING",
 		},
@@ -146,7 +149,7 @@ func TestRun(t *testing.T) {
 				}
 			},
 			wantStatus: events.JobFailed,
-			wantCalls:  []string{"ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask", "RunTask", "RunTask"},
+			wantCalls:  []string{"ListTasks", "ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask", "RunTask", "RunTask"},
 			wantEvents: []events.JobStatus{events.JobRetrying, events.JobRetrying, events.JobFailed},
 			wantReason: "Capacity is unavailable",
 		},

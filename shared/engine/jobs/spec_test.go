@@ -34,21 +34,21 @@ func TestRunChecksTheJobSpec(t *testing.T) {
 	}{
 		"a job without images: runs its template's image": {
 			manifest: job("    network: { subnets: [subnet-1] }\n"), template: strings.Replace(literal, "%s", "", 1),
-			wantStatus: events.JobStarted, wantCalls: []string{"ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask"},
+			wantStatus: events.JobStarted, wantCalls: []string{"ListTasks", "ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask", "ListTasks"},
 			wantImage: tool,
 		},
 		"awsvpc without network: fails before any write": {
 			manifest: job(""), template: strings.Replace(literal, "%s", "", 1),
-			wantStatus: events.JobFailed, wantCalls: []string{"ListTasks"}, wantReason: "$.networkMode",
+			wantStatus: events.JobFailed, wantCalls: []string{"ListTasks", "ListTasks"}, wantReason: "$.networkMode",
 		},
 		"a privileged container without allow: fails before any write": {
 			manifest: job("    network: { subnets: [subnet-1] }\n"), template: strings.Replace(literal, "%s", `,"privileged":true`, 1),
-			wantStatus: events.JobFailed, wantCalls: []string{"ListTasks"}, wantReason: "$.containerDefinitions[0].privileged",
+			wantStatus: events.JobFailed, wantCalls: []string{"ListTasks", "ListTasks"}, wantReason: "$.containerDefinitions[0].privileged",
 		},
 		"a privileged container the job allows runs": {
 			manifest:   job("    network: { subnets: [subnet-1] }\n    allow: { privileged: true }\n"),
 			template:   strings.Replace(literal, "%s", `,"privileged":true`, 1),
-			wantStatus: events.JobStarted, wantCalls: []string{"ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask"},
+			wantStatus: events.JobStarted, wantCalls: []string{"ListTasks", "ListTasks", "DescribeTaskDefinition", "RegisterTaskDefinition", "RunTask", "ListTasks"},
 		},
 	}
 	for name, tc := range tests {

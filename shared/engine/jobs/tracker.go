@@ -105,8 +105,7 @@ func (t *Tracker) stopped(ctx context.Context, job string, ev events.TaskEvent) 
 			if err := e.emit(ctx, change); err != nil {
 				return err
 			}
-			_, err := e.start(ctx, spec, d.TaskDefinitionARN, *scheduled, attempt+1)
-			return err
+			return e.rerun(ctx, spec, d.TaskDefinitionARN, *scheduled, attempt+1)
 		}
 	}
 	return e.emit(ctx, change)

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -117,7 +118,8 @@ func withTaskTags(f *fakeECS, attempt string) {
 	}
 	f.describeTaskDefinition = func(*ecs.DescribeTaskDefinitionInput) (*ecs.DescribeTaskDefinitionOutput, error) {
 		return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: &ecstypes.TaskDefinition{ContainerDefinitions: []ecstypes.ContainerDefinition{
-			{Name: aws.String("report")}, {Name: aws.String("sidecar"), Essential: aws.Bool(false)}}}}, nil
+			{Name: aws.String("report")}, {Name: aws.String("sidecar"), Essential: aws.Bool(false)}}},
+			Tags: tags(revision.TagJob, "report")}, nil
 	}
 }
 
@@ -215,6 +217,56 @@ func TestTrackerVerdicts(t *testing.T) {
 				t.Errorf("RunTask client tokens (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// fakeQueue records what is sent to the job queue.
+type fakeQueue struct {
+	sent []sentMessage
+	err  error
+}
+
+type sentMessage struct {
+	Group, ID string
+	Body      Invocation
+}
+
+func (q *fakeQueue) Send(_ context.Context, group, id string, body []byte) error {
+	if q.err != nil {
+		return q.err
+	}
+	var inv Invocation
+	if err := json.Unmarshal(body, &inv); err != nil {
+		return err
+	}
+	q.sent = append(q.sent, sentMessage{group, id, inv})
+	return nil
+}
+
+// TestTrackerQueuesReRuns: with a job queue, the next attempt goes into
+// the job's message group (deduplicated by its client token), so it is
+// decided in turn with the job's scheduled runs; the tracker starts no
+// task itself.
+func TestTrackerQueuesReRuns(t *testing.T) {
+	e, fe, ev := newEngine(t)
+	q := &fakeQueue{}
+	e.Queue = q
+	withTaskTags(fe, "1")
+	pull := "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+	if err := NewTracker(e).HandleTaskEvent(context.Background(), stoppedEvent(3, StopTaskFailedToStart, pull)); err != nil {
+		t.Fatalf("HandleTaskEvent: %v", err)
+	}
+	scheduled := time.Date(2026, 7, 1, 3, 0, 0, 0, time.UTC)
+	want := []sentMessage{{Group: "report", ID: ClientToken("report", scheduled, 2),
+		Body: Invocation{Job: "report", ScheduledTime: tick, Attempt: 2, TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/report:4"}}}
+	if diff := cmp.Diff(want, q.sent); diff != "" {
+		t.Errorf("sent to the job queue (-want +got):\n%s", diff)
+	}
+	if n := len(inputsOf[*ecs.RunTaskInput](fe)); n != 0 {
+		t.Errorf("RunTask calls = %d, want none", n)
+	}
+	if diff := cmp.Diff([]events.JobStatus{events.JobRetrying}, ev.statuses()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
 

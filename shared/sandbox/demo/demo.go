@@ -9,8 +9,10 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -41,6 +43,7 @@ type player struct {
 	opts   Options
 	st     *local.Stack
 	seen   int // deployment events already printed
+	jobs   int // job events already printed
 	passed int
 	failed []string
 }
@@ -59,7 +62,7 @@ func Run(ctx context.Context, w io.Writer, opts Options) error {
 	defer sb.Close()
 	p := &player{w: w, opts: opts}
 	p.say("Deckhand demo: local AWS sandbox on %s (virtual clock starts %s)", endpoint, sb.Clock().Now().Format(time.RFC3339))
-	st, err := local.New(ctx, sb, local.Options{Dir: opts.Dir, InitialTags: InitialTags})
+	st, err := local.New(ctx, sb, local.Options{Dir: opts.Dir, InitialTags: InitialTags, Logger: slog.New(runnerLog{p})})
 	if err != nil {
 		return fmt.Errorf("seed sandbox from %s: %w", opts.Dir, err)
 	}
@@ -142,6 +145,20 @@ func (p *player) printEvents() {
 		}
 	}
 	p.seen = len(ds)
+	n := 0
+	for _, ev := range p.st.SB.Events() {
+		if ev.Source != events.SourceDeckhand || ev.DetailType != events.DetailTypeDeckhandJob {
+			continue
+		}
+		if n++; n <= p.jobs {
+			continue
+		}
+		var j events.JobStateChange
+		if json.Unmarshal(ev.Detail, &j) == nil {
+			p.printJobEvent(ev.Time, j)
+		}
+	}
+	p.jobs = n
 }
 
 func (p *player) color(status string) string {

@@ -3,21 +3,16 @@ package demo
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
-	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 )
 
 type scene struct {
@@ -34,6 +29,7 @@ func scenes(opts Options) []scene {
 		{"5. a held service is left alone", held},
 		{"6. a push event goes missing; the reconciler catches it", missedPush},
 		{"7. a scheduled job, judged by its exit code", scheduledJob},
+		{"8. schedules delivered at once and out of order", overlappingSchedules},
 	}
 }
 
@@ -215,115 +211,4 @@ func missedPush(ctx context.Context, p *player) error {
 	}
 	p.expect(len(again.Enqueued) == 0, "a second reconcile pass enqueues nothing (enqueued %d)", len(again.Enqueued))
 	return nil
-}
-
-// jobEventCount counts Deckhand job events so far.
-func (p *player) jobEventCount() int {
-	n := 0
-	for _, ev := range p.st.SB.Events() {
-		if ev.Source == events.SourceDeckhand && ev.DetailType == events.DetailTypeDeckhandJob {
-			n++
-		}
-	}
-	return n
-}
-
-// jobTasks counts the tasks started for a job.
-func (p *player) jobTasks(job string) int {
-	n := 0
-	for _, t := range p.st.SB.ECS().Tasks() {
-		if t.StartedBy == "deckhand/"+job {
-			n++
-		}
-	}
-	return n
-}
-
-// jobEvents prints and returns Deckhand job events after index from.
-func (p *player) jobEvents(from int) []events.JobStateChange {
-	var out []events.JobStateChange
-	n := 0
-	for _, ev := range p.st.SB.Events() {
-		if ev.Source != events.SourceDeckhand || ev.DetailType != events.DetailTypeDeckhandJob {
-			continue
-		}
-		n++
-		if n <= from {
-			continue
-		}
-		var j events.JobStateChange
-		if json.Unmarshal(ev.Detail, &j) == nil {
-			out = append(out, j)
-			codes := make([]string, 0, len(j.ExitCodes))
-			for _, c := range slices.Sorted(maps.Keys(j.ExitCodes)) {
-				codes = append(codes, fmt.Sprintf("%s=%d", c, j.ExitCodes[c]))
-			}
-			p.say("%s  %-8s %-16s %s %s", ev.Time.Format("15:04:05"), j.Job, p.color(string(j.Status)), strings.Join(codes, " "), j.Reason)
-		}
-	}
-	return out
-}
-
-func scheduledJob(ctx context.Context, p *player) error {
-	runner := lambda.NewHandler(p.st.Jobs.Run)
-	invoke := func(scheduled time.Time) error {
-		payload := fmt.Sprintf(`{"job":"nightly-report","scheduledTime":%q}`, scheduled.Format(time.RFC3339))
-		p.say("%s  schedule fires: %s", p.now(), payload)
-		out, err := runner.Invoke(ctx, []byte(payload))
-		if err != nil {
-			return err
-		}
-		var res jobs.Result
-		if err := json.Unmarshal(out, &res); err != nil {
-			return fmt.Errorf("runner reply %s: %w", out, err)
-		}
-		note := ""
-		if res.Duplicate {
-			note = " (a duplicate delivery: the run already has its task)"
-		}
-		p.say("          runner: %s %s%s", res.Status, strings.Join(shortARNs(res.TaskARNs), " "), note)
-		return nil
-	}
-	judge := func(exit int32, tag string, want events.JobStatus) error {
-		digest := p.st.SB.PushImage("report", tag)
-		p.st.SB.ECS().ScriptImage(digest, ecssim.TaskScript{RunFor: 45 * time.Second, ExitCode: exit})
-		p.say("          report:%s exits %d in this sandbox", tag, exit)
-		from, tasks := p.jobEventCount(), p.jobTasks("nightly-report")
-		at := p.st.SB.Clock().Now().Truncate(time.Hour)
-		if err := invoke(at); err != nil {
-			return err
-		}
-		if err := invoke(at); err != nil { // Scheduler's at-least-once delivery
-			return err
-		}
-		if err := p.settle(ctx, 2*time.Minute); err != nil {
-			return err
-		}
-		var got []events.JobStatus
-		var codes map[string]int32
-		for _, j := range p.jobEvents(from) {
-			got = append(got, j.Status)
-			if j.ExitCodes != nil {
-				codes = j.ExitCodes
-			}
-		}
-		p.expect(len(got) > 0 && got[len(got)-1] == want && codes["report"] == exit,
-			"nightly-report: %s with exit code %d (got %v, codes %v)", want, exit, got, codes)
-		started := p.jobTasks("nightly-report") - tasks
-		p.expect(started == 1, "two deliveries of one scheduled run started exactly one task (started %d)", started)
-		p.st.SB.Clock().Advance(time.Hour)
-		return nil
-	}
-	if err := judge(0, "1.1.0", events.JobSucceeded); err != nil {
-		return err
-	}
-	return judge(3, "1.2.0", events.JobFailed)
-}
-
-func shortARNs(arns []string) []string {
-	out := make([]string, len(arns))
-	for i, a := range arns {
-		out[i] = "task/" + a[strings.LastIndex(a, "/")+1:]
-	}
-	return out
 }

@@ -1,7 +1,9 @@
 // Package jobstest builds sandbox worlds for the end-to-end tests of the
 // runner, tracker and reconciler: a sandbox with a bucket holding a manifest
-// and templates, a cluster, a router delivering pushes to the real deployer
-// and task events to the jobs tracker, and helpers to read the outcome.
+// and templates, a cluster, a router delivering pushes to the real deployer,
+// task events to the jobs tracker and the job queue (Scheduler's
+// deliveries, the tracker's re-runs) to the runner, helpers to read the
+// outcome, and an eventually consistent ECS client (Lagging).
 package jobstest
 
 import (
@@ -21,6 +23,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
+	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
@@ -98,9 +101,14 @@ type World struct {
 	ECS    *ecs.Client
 	S3     *s3.Client
 	Router *sandbox.Router
-	// Tracker is the jobs tracker the router feeds task events to.
+	// Tracker is the jobs tracker the router feeds task events to; its
+	// re-runs go into the router's job queue.
 	Tracker *jobs.Tracker
-	Logger  *slog.Logger
+	// Runner is the handler the router feeds the job queue to (default:
+	// jobs.Handler over JobsEngine). A test may replace it, with the
+	// runner function's own handler, before it pumps.
+	Runner lambda.Handler
+	Logger *slog.Logger
 }
 
 // Start starts a sandbox with Manifest and Templates uploaded, cluster prod,
@@ -129,17 +137,23 @@ func Start(t testing.TB) *World {
 	if err != nil {
 		t.Fatalf("parse manifest: %v", err)
 	}
-	w.Tracker = jobs.NewTracker(w.JobsEngine())
 	w.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
-		GroupOf:       m.GroupOf,
-		Deployer:      lambda.NewHandler((&deploy.Handler{Engine: w.DeployEngine()}).Handle),
-		Tracker:       lambda.NewHandler(TrackerHandler(w.Tracker)),
+		GroupOf:  m.GroupOf,
+		Deployer: lambda.NewHandler((&deploy.Handler{Engine: w.DeployEngine()}).Handle),
+		Tracker: lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) error {
+			return TrackerHandler(w.Tracker)(ctx, raw)
+		}),
+		Runner: lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+			return w.Runner.Invoke(ctx, raw)
+		}),
 		TaskStartedBy: jobs.StartedByPrefix, // the CDK app's EcsTasks rule
 	})
 	if err != nil {
 		t.Fatalf("router: %v", err)
 	}
-	w.Config.QueueURL = w.Router.QueueURL()
+	w.Config.QueueURL, w.Config.JobQueueURL = w.Router.QueueURL(), w.Router.JobQueueURL()
+	w.Tracker = jobs.NewTracker(w.JobsEngine())
+	w.Runner = lambda.NewHandler(wire.Runner(w.JobsEngine()).Handle)
 	return w
 }
 
@@ -155,7 +169,19 @@ func (w *World) Parts() *wire.Parts {
 	p := wire.FromAWS(w.Config, w.AWS)
 	p.Logger, p.Now, p.Unpaced = w.Logger, w.SB.Clock().Now, true
 	p.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	if w.Config.JobQueueURL != "" {
+		p.JobQueue = queue.New(w.AWS, w.Config.JobQueueURL)
+	}
 	return p
+}
+
+// Schedule fires job's schedule for a scheduled time: EventBridge
+// Scheduler's delivery into the job queue. Safe from several goroutines.
+func (w *World) Schedule(job string, scheduled time.Time) {
+	w.T.Helper()
+	if err := w.Router.Schedule(job, scheduled); err != nil {
+		w.T.Errorf("schedule %s: %v", job, err)
+	}
 }
 
 // JobsEngine is a jobs engine on the world, reading the virtual clock.
@@ -261,7 +287,7 @@ func (w *World) Pump() sandbox.PumpStats {
 	if err != nil {
 		w.T.Fatalf("pump: %v", err)
 	}
-	if st.TrackerErrors > 0 || st.BatchErrors > 0 {
+	if st.TrackerErrors > 0 || st.BatchErrors > 0 || st.RunnerErrors > 0 {
 		w.T.Fatalf("pump: handler errors: %+v", st)
 	}
 	return st

@@ -8,6 +8,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -60,6 +61,9 @@ type Stack struct {
 	Deployer *deploy.Engine
 	Tracker  *track.Handler
 	Jobs     *jobs.Engine
+	// Runner is the runner function's handler the router feeds the job
+	// queue to (Router.Schedule delivers as EventBridge Scheduler does).
+	Runner *jobs.Handler
 	// Reconciler enqueues synthetic pushes into the router's deploy queue.
 	Reconciler *reconcile.Reconciler
 	ECS        *ecs.Client
@@ -99,21 +103,30 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	parts.Unpaced = true
 	parts.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	st.Deployer = wire.Deployer(parts)
-	st.Jobs = wire.Jobs(parts)
-	st.Tracker = wire.Tracker(parts, st.Jobs)
 	if err := st.seed(ctx, opts); err != nil {
 		return nil, err
 	}
+	// The router's handlers call the engines built below, once the queues
+	// they send to exist.
 	st.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
-		GroupOf:       m.GroupOf,
-		Deployer:      lambda.NewHandler((&deploy.Handler{Engine: st.Deployer}).Handle),
-		Tracker:       lambda.NewHandler(st.Tracker.Handle),
+		GroupOf:  m.GroupOf,
+		Deployer: lambda.NewHandler((&deploy.Handler{Engine: st.Deployer}).Handle),
+		Tracker: lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) (any, error) {
+			return st.Tracker.Handle(ctx, raw)
+		}),
+		Runner: lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) (any, error) {
+			return st.Runner.Handle(ctx, raw)
+		}),
 		TaskStartedBy: jobs.StartedByPrefix, // the CDK app's EcsTasks rule
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create router: %w", err)
 	}
 	parts.Queue = queue.New(cfg, st.Router.QueueURL())
+	parts.JobQueue = queue.New(cfg, st.Router.JobQueueURL())
+	st.Jobs = wire.Jobs(parts)
+	st.Runner = wire.Runner(st.Jobs)
+	st.Tracker = wire.Tracker(parts, st.Jobs)
 	st.Reconciler = wire.Reconciler(parts, st.Jobs)
 	return st, nil
 }
