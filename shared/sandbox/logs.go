@@ -15,8 +15,8 @@ import (
 
 // logsService emulates the CloudWatch Logs subset Deckhand uses: log groups
 // and streams, PutLogEvents, GetLogEvents and FilterLogEvents. Task
-// containers with the awslogs driver write into it (logs_tasks.go). An
-// event stamped later than the virtual clock is not visible yet.
+// containers with the awslogs driver write into it (logs_tasks.go); their
+// lines show once the virtual clock reaches them.
 type logsService struct {
 	clock           *vclock.Clock
 	account, region string
@@ -285,8 +285,15 @@ func (l *logsService) append(st *logStream, timestamp, ingestion int64, message 
 	st.events = slices.Insert(st.events, i, e)
 }
 
-// visible returns the events stamped at or before now (milliseconds).
+// visible returns the events ingested at or before now (milliseconds): a
+// container's scripted line is ingested at its timestamp, so it shows only
+// once the virtual clock reaches it.
 func (st *logStream) visible(now int64) []logEvent {
-	n := sort.Search(len(st.events), func(i int) bool { return st.events[i].timestamp > now })
-	return st.events[:n]
+	var out []logEvent
+	for _, e := range st.events {
+		if e.ingestion <= now {
+			out = append(out, e)
+		}
+	}
+	return out
 }

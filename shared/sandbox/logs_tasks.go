@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -67,7 +68,7 @@ type awslogsContainer struct {
 }
 
 // awslogs writes the output of a task's awslogs containers when the task
-// starts running, and cuts it at the moment the task stopped. As ECS names
+// starts running, and cuts it when its containers stopped (stoppingAt). As ECS names
 // them, streams are awslogs-stream-prefix/container/task-id (the container's
 // runtime id without a prefix), in awslogs-group of awslogs-region; a group
 // that does not exist is created only with awslogs-create-group "true", and
@@ -81,17 +82,20 @@ func (s *Sandbox) awslogs(sc *scope, ev events.Raw) {
 	switch d.LastStatus {
 	case "RUNNING":
 		s.startTaskLogs(sc, d, ev.Time)
-	case "STOPPED":
+	case "DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED":
+		// The containers have exited: nothing after stoppingAt is written.
 		s.tasklogs.mu.Lock()
 		streams := s.tasklogs.streams[d.TaskARN]
-		delete(s.tasklogs.streams, d.TaskARN)
+		if d.LastStatus == "STOPPED" {
+			delete(s.tasklogs.streams, d.TaskARN)
+		}
 		s.tasklogs.mu.Unlock()
-		stopped := ev.Time
-		if d.StoppedAt != nil {
-			stopped = *d.StoppedAt
+		cut := ev.Time
+		if d.StoppingAt != nil {
+			cut = *d.StoppingAt
 		}
 		for _, st := range streams {
-			st.logs.truncate(st.group, st.stream, stopped.UnixMilli())
+			st.logs.truncate(st.group, st.stream, cut.UnixMilli())
 		}
 	}
 }
@@ -178,7 +182,7 @@ func (l *logsService) truncate(group, stream string, stopped int64) {
 	defer l.mu.Unlock()
 	if g := l.groups[group]; g != nil {
 		if st := g.streams[stream]; st != nil {
-			st.events = st.events[:len(st.visible(stopped))]
+			st.events = slices.DeleteFunc(st.events, func(e logEvent) bool { return e.timestamp > stopped })
 		}
 	}
 }
