@@ -281,7 +281,7 @@ func TestForwardedTargetEventsReachTheHomeBus(t *testing.T) {
 	}
 	got := summarize(sb.Events())
 	want := map[seen]int{
-		{targetAccount, "eu-central-1", events.DetailTypeDeploymentStateChange, "arn:aws:ecs:eu-central-1:210987654321:service/prod", ""}:       1,
+		{targetAccount, "eu-central-1", events.DetailTypeDeploymentStateChange, "arn:aws:ecs:eu-central-1:210987654321:service/prod", ""}:          1,
 		{targetAccount, "eu-central-1", events.DetailTypeTaskStateChange, "arn:aws:ecs:eu-central-1:210987654321:cluster/prod", "deckhand/report"}: 1,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
