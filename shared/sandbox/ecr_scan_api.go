@@ -186,8 +186,8 @@ func (e *ecrService) findingsOf(r *repository, im *image) []map[string]any {
 // SetScanFindings scripts the scans of an image in an account and Region
 // ("" for the sandbox's own): repository and digest, or every image of the
 // repository when digest is "". A scan already running takes the new
-// script's findings when it completes; the delay applies to scans started
-// later. It is the control API's POST /_sandbox/scan-findings.
+// script's findings when it completes (NEVER: it stays IN_PROGRESS); the
+// delay applies to scans started later. It is the control API's POST /_sandbox/scan-findings.
 func (s *Sandbox) SetScanFindings(account, region, repository, digest string, script ScanScript) error {
 	switch script.Status {
 	case "", "COMPLETE", "FAILED", "NEVER":
@@ -211,6 +211,9 @@ func (s *Sandbox) SetScanFindings(account, region, repository, digest string, sc
 		for _, im := range r.images {
 			if sc := im.scan; sc != nil && !sc.done && (digest == "" || im.digest == digest) {
 				sc.counts, sc.failed, sc.firstID = maps.Clone(script.Severities), script.Status == "FAILED", e.findings+1
+				if script.Status == "NEVER" {
+					sc.due = time.Time{} // stays IN_PROGRESS
+				}
 				for _, n := range script.Severities {
 					e.findings += n
 				}
