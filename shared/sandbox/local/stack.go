@@ -104,6 +104,9 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	if err := st.seed(ctx, opts); err != nil {
 		return nil, err
 	}
+	if err := seedAccounts(sb, m); err != nil {
+		return nil, err
+	}
 	st.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
 		GroupOf:       m.GroupOf,
 		Deployer:      lambda.NewHandler((&deploy.Handler{Engine: st.Deployer}).Handle),
