@@ -137,7 +137,7 @@ func TestAWSCLIServices(t *testing.T) {
 	t.Run("logs get-log-events and filter-log-events read what a task's awslogs container wrote", func(t *testing.T) {
 		cli := cli.withEnv(t)
 		cli.json("logs", "create-log-group", "--log-group-name", "/cli/report")
-		def := fmt.Sprintf(`{"family":"cli-report","containerDefinitions":[{"name":"report","image":"repo/report:1","essential":true,`+
+		def := fmt.Sprintf(`{"family":"cli-report","containerDefinitions":[{"name":"report","image":"repo/report:1","essential":true,` +
 			`"logConfiguration":{"logDriver":"awslogs","options":{"awslogs-group":"/cli/report","awslogs-region":"us-west-2","awslogs-stream-prefix":"job"}}}]}`)
 		cli.json("ecs", "create-cluster", "--cluster-name", "logs")
 		cli.json("ecs", "register-task-definition", "--cli-input-json", def)
