@@ -77,18 +77,6 @@ func unknownQueryOp(service, op string) error {
 		"the Deckhand sandbox does not emulate %s operation %s; docs/sandbox.md lists what it emulates", service, op)
 }
 
-// queryList reads an awsQuery list: prefix.member.1, prefix.member.2, ...
-func queryList(form url.Values, prefix string) []string {
-	var out []string
-	for i := 1; ; i++ {
-		v, ok := form[prefix+".member."+strconv.Itoa(i)]
-		if !ok {
-			return out
-		}
-		out = append(out, v[0])
-	}
-}
-
 // queryPairs reads an awsQuery list of structures with two fields, such as
 // Tags.member.N.Key and Tags.member.N.Value, in order.
 func queryPairs(form url.Values, prefix, key, value string) [][2]string {

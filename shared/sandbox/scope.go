@@ -91,14 +91,6 @@ func (s *Sandbox) scope(account, region string) *scope {
 // care about accounts (the demo, most tests) see.
 func (s *Sandbox) home() *scope { return s.scope("", "") }
 
-// allScopes returns every account and Region created so far, in creation
-// order.
-func (s *Sandbox) allScopes() []*scope {
-	s.places.mu.Lock()
-	defer s.places.mu.Unlock()
-	return append([]*scope(nil), s.places.order...)
-}
-
 // everyECS applies a control call (image health, task scripts, capacity) to
 // the ECS of every account and Region, including those created later: an
 // image behaves alike wherever it runs.

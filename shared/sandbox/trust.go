@@ -76,14 +76,14 @@ func (o *oneOrMany[T]) UnmarshalJSON(b []byte) error {
 func parsePolicy(doc string) (policy, error) {
 	var p policy
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return p, fmt.Errorf("This policy contains invalid Json: %v", err)
+		return p, fmt.Errorf("the policy is not valid JSON: %v", err)
 	}
 	if len(p.Statement) == 0 {
-		return p, errors.New("Syntax errors in policy: no Statement")
+		return p, errors.New("syntax errors in policy: no Statement")
 	}
 	for _, st := range p.Statement {
 		if st.Effect != "Allow" && st.Effect != "Deny" {
-			return p, fmt.Errorf("Syntax errors in policy: Effect %q", st.Effect)
+			return p, fmt.Errorf("syntax errors in policy: Effect %q", st.Effect)
 		}
 	}
 	return p, nil
