@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/deckhand-ecs/deckhand/events"
@@ -19,23 +20,21 @@ type bus struct {
 	clock           *vclock.Clock
 	account, region string
 	seed            uint64
+	ids             *atomic.Uint64 // shared by every account and Region's bus
 
 	mu   sync.Mutex
-	n    uint64
 	log  []events.Raw
 	subs []func(events.Raw)
 }
 
-func newBus(clock *vclock.Clock, account, region string, seed uint64) *bus {
-	return &bus{clock: clock, account: account, region: region, seed: seed}
+func newBus(clock *vclock.Clock, account, region string, seed uint64, ids *atomic.Uint64) *bus {
+	return &bus{clock: clock, account: account, region: region, seed: seed, ids: ids}
 }
 
-// nextID returns a deterministic, UUID-shaped event id.
+// nextID returns a deterministic, UUID-shaped event id, unique across the
+// sandbox's buses (a forwarded event keeps its id).
 func (b *bus) nextID() string {
-	b.mu.Lock()
-	b.n++
-	n := b.n
-	b.mu.Unlock()
+	n := b.ids.Add(1)
 	var in [16]byte
 	binary.BigEndian.PutUint64(in[:8], b.seed)
 	binary.BigEndian.PutUint64(in[8:], n)

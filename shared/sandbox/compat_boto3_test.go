@@ -124,11 +124,11 @@ out["versions"] = [v["Key"] + "@" + v["VersionId"] for p in pages for v in p.get
 		py.t = t
 		got := py.run(`
 out["application-autoscaling"] = code(lambda: client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs"))
-out["ssm"] = code(lambda: client("ssm").get_parameter(Name="/web/database-url"))
-out["iam"] = code(lambda: client("iam").get_role(RoleName="web-task"))
+out["servicediscovery"] = code(lambda: client("servicediscovery").list_namespaces())
+out["cloudformation"] = code(lambda: client("cloudformation").describe_stacks())
 out["elbv2"] = code(lambda: client("elbv2").describe_target_groups())
 `)
-		want := map[string]any{"application-autoscaling": "NotImplemented", "ssm": "NotImplemented", "iam": "NotImplemented", "elbv2": "NotImplemented"}
+		want := map[string]any{"application-autoscaling": "NotImplemented", "servicediscovery": "NotImplemented", "cloudformation": "NotImplemented", "elbv2": "NotImplemented"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
@@ -139,7 +139,7 @@ out["elbv2"] = code(lambda: client("elbv2").describe_target_groups())
 			}
 		}
 		slices.Sort(recorded)
-		wantCalls := []string{"application-autoscaling DescribeScalableTargets", "elasticloadbalancing DescribeTargetGroups", "iam GetRole", "ssm GetParameter"}
+		wantCalls := []string{"application-autoscaling DescribeScalableTargets", "cloudformation DescribeStacks", "elasticloadbalancing DescribeTargetGroups", "servicediscovery ListNamespaces"}
 		if diff := cmp.Diff(wantCalls, recorded); diff != "" {
 			t.Errorf("calls recorded with 501 (-want +got):\n%s", diff)
 		}

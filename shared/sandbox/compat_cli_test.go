@@ -162,8 +162,8 @@ func TestAWSCLICompatibility(t *testing.T) {
 		cli.t = t
 		for _, args := range [][]string{
 			{"application-autoscaling", "describe-scalable-targets", "--service-namespace", "ecs"},
-			{"logs", "describe-log-groups"},
-			{"sts", "get-caller-identity"},
+			{"servicediscovery", "list-namespaces"},
+			{"cloudformation", "describe-stacks"},
 		} {
 			if stderr := cli.fail(args...); !strings.Contains(stderr, "(NotImplemented)") || !strings.Contains(stderr, "does not emulate") {
 				t.Errorf("aws %s: stderr %q, want a parsed NotImplemented error", strings.Join(args, " "), stderr)
@@ -171,8 +171,8 @@ func TestAWSCLICompatibility(t *testing.T) {
 		}
 		for _, want := range []sandbox.Call{
 			{Service: "application-autoscaling", Op: "DescribeScalableTargets", Status: 501},
-			{Service: "logs", Op: "DescribeLogGroups", Status: 501},
-			{Service: "sts", Op: "GetCallerIdentity", Status: 501},
+			{Service: "servicediscovery", Op: "ListNamespaces", Status: 501},
+			{Service: "cloudformation", Op: "DescribeStacks", Status: 501},
 		} {
 			if !slices.ContainsFunc(c.sb.Calls(), func(got sandbox.Call) bool {
 				return got.Service == want.Service && got.Op == want.Op && got.Status == want.Status

@@ -93,6 +93,9 @@ func (s *Sandbox) control(route string, r *http.Request) (any, error) {
 		return nil
 	}
 	now := func() any { return map[string]string{"now": s.clock.Now().Format(time.RFC3339Nano)} }
+	if out, err, ok := s.controlServices(route, r, decode); ok {
+		return out, err
+	}
 	switch route {
 	case "GET now":
 		return now(), nil
@@ -112,6 +115,7 @@ func (s *Sandbox) control(route string, r *http.Request) (any, error) {
 		var in struct {
 			Repository, Tag string
 			Silent          bool
+			Account, Region string // another registry than the sandbox's own
 		}
 		if err := decode(&in); err != nil {
 			return nil, err
@@ -119,10 +123,7 @@ func (s *Sandbox) control(route string, r *http.Request) (any, error) {
 		if in.Repository == "" {
 			return nil, fmt.Errorf("push-image: repository is required")
 		}
-		if in.Silent {
-			return map[string]string{"digest": s.PushImageSilently(in.Repository, in.Tag)}, nil
-		}
-		return map[string]string{"digest": s.PushImage(in.Repository, in.Tag)}, nil
+		return map[string]string{"digest": s.scope(in.Account, in.Region).ecr.pushSynthetic(in.Repository, in.Tag, in.Silent)}, nil
 	case "POST faults":
 		var in controlFault
 		if err := decode(&in); err != nil {

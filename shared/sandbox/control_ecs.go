@@ -8,7 +8,6 @@ import (
 
 // controlECS serves the control endpoints that drive the ECS emulator.
 func (s *Sandbox) controlECS(route string, decode func(any) error) (any, error) {
-	e := s.ECS()
 	switch route {
 	case "POST image-health":
 		var in struct {
@@ -18,7 +17,7 @@ func (s *Sandbox) controlECS(route string, decode func(any) error) (any, error) 
 		if err := decode(&in); err != nil {
 			return nil, err
 		}
-		e.SetImageHealth(in.Image, in.Healthy)
+		s.everyECS(func(e *ecssim.ECS) { e.SetImageHealth(in.Image, in.Healthy) })
 		return nil, nil
 	case "POST script-image":
 		var in struct {
@@ -34,7 +33,8 @@ func (s *Sandbox) controlECS(route string, decode func(any) error) (any, error) 
 		if in.RunForSeconds < 0 {
 			runFor = ecssim.UntilStopped
 		}
-		e.ScriptImage(in.Image, ecssim.TaskScript{RunFor: runFor, ExitCode: in.ExitCode, StartFailure: in.StartFailure})
+		script := ecssim.TaskScript{RunFor: runFor, ExitCode: in.ExitCode, StartFailure: in.StartFailure}
+		s.everyECS(func(e *ecssim.ECS) { e.ScriptImage(in.Image, script) })
 		return nil, nil
 	case "POST finish-task":
 		var in struct {
@@ -44,7 +44,7 @@ func (s *Sandbox) controlECS(route string, decode func(any) error) (any, error) 
 		if err := decode(&in); err != nil {
 			return nil, err
 		}
-		return nil, e.FinishTask(in.TaskARN, in.ExitCodes)
+		return nil, s.ecsByTask(in.TaskARN).FinishTask(in.TaskARN, in.ExitCodes)
 	case "POST capacity":
 		var in struct {
 			Provider  string `json:"provider"`
@@ -53,10 +53,10 @@ func (s *Sandbox) controlECS(route string, decode func(any) error) (any, error) 
 		if err := decode(&in); err != nil {
 			return nil, err
 		}
-		e.SetCapacityAvailable(in.Provider, in.Available)
+		s.everyECS(func(e *ecssim.ECS) { e.SetCapacityAvailable(in.Provider, in.Available) })
 		return nil, nil
 	case "GET update-history":
-		return e.UpdateHistory(), nil
+		return s.ECS().UpdateHistory(), nil
 	}
 	return nil, errNoRoute
 }

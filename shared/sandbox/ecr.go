@@ -16,18 +16,25 @@ import (
 // image manifests with tags. PutImage and BatchDeleteImage publish
 // "ECR Image Action" events on the bus.
 type ecrService struct {
-	s *Sandbox
+	s               *Sandbox
+	account, region string
+	bus             *bus
 
 	mu    sync.Mutex
 	repos map[string]*repository
 	order []string // repository names in creation order
 	seq   int      // PushImage manifest counter
+
+	scanning registryScanning      // PutRegistryScanningConfiguration (ecr_scan.go)
+	scripts  map[string]ScanScript // scan outcomes by "repo@digest" or "repo"
+	findings int                   // finding names
 }
 
 type repository struct {
-	name    string
-	created time.Time
-	images  []*image // push order
+	name       string
+	created    time.Time
+	images     []*image // push order
+	scanOnPush bool     // imageScanningConfiguration
 }
 
 type image struct {
@@ -38,10 +45,14 @@ type image struct {
 	size      int64
 	tags      []string
 	pushedAt  time.Time
+	scan      *imageScan // the latest scan, or nil (ecr_scan.go)
 }
 
-func newECR(s *Sandbox) *ecrService {
-	return &ecrService{s: s, repos: map[string]*repository{}}
+func newECR(s *Sandbox, account, region string, b *bus) *ecrService {
+	e := &ecrService{s: s, account: account, region: region, bus: b, repos: map[string]*repository{},
+		scanning: registryScanning{ScanType: "BASIC", Rules: []scanRule{}}, scripts: map[string]ScanScript{}}
+	s.clock.OnAdvance(e.advance)
+	return e
 }
 
 type ecrOp func(e *ecrService, body []byte) (any, []pendingEvent, error)
@@ -54,13 +65,22 @@ var ecrOps = map[string]ecrOp{
 	"BatchGetImage":        (*ecrService).batchGetImage,
 	"ListImages":           (*ecrService).listImages,
 	"BatchDeleteImage":     (*ecrService).batchDeleteImage,
+
+	"PutImageScanningConfiguration":    (*ecrService).putImageScanningConfiguration,
+	"PutRegistryScanningConfiguration": (*ecrService).putRegistryScanningConfiguration,
+	"GetRegistryScanningConfiguration": (*ecrService).getRegistryScanningConfiguration,
+	"StartImageScan":                   (*ecrService).startImageScan,
+	"DescribeImageScanFindings":        (*ecrService).describeImageScanFindings,
 }
 
 // pendingEvent is an event an operation publishes once it has released the
 // ECR lock.
 type pendingEvent struct {
+	source     string // default aws.ecr
 	detailType string
+	resources  []string
 	detail     any
+	at         time.Time // when it happened; zero: now
 }
 
 func (e *ecrService) handle(_ context.Context, op string, body []byte) (any, error) {
@@ -69,12 +89,28 @@ func (e *ecrService) handle(_ context.Context, op string, body []byte) (any, err
 		return nil, awsproto.Errorf(http.StatusBadRequest, "UnknownOperationException", "operation %s is not supported by the sandbox", op)
 	}
 	e.mu.Lock()
+	due := e.completeScans(e.s.clock.Now())
 	out, evs, err := f(e, body)
 	e.mu.Unlock()
-	for _, ev := range evs {
-		e.s.bus.emit(sourceECR, ev.detailType, nil, ev.detail)
-	}
+	e.publish(append(due, evs...))
 	return out, err
+}
+
+// publish emits events an operation left pending, after the ECR lock is
+// released.
+func (e *ecrService) publish(evs []pendingEvent) {
+	for _, ev := range evs {
+		source := ev.source
+		if source == "" {
+			source = sourceECR
+		}
+		if ev.at.IsZero() {
+			e.bus.emit(source, ev.detailType, ev.resources, ev.detail)
+			continue
+		}
+		raw, _ := json.Marshal(ev.detail)
+		e.bus.publish(e.bus.envelope(source, ev.detailType, ev.resources, raw, ev.at))
+	}
 }
 
 const sourceECR = "aws.ecr"
@@ -90,17 +126,18 @@ func decodeInput(body []byte, v any) error {
 }
 
 func (e *ecrService) repoARN(name string) string {
-	return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", e.s.opts.Region, e.s.opts.Account, name)
+	return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", e.region, e.account, name)
 }
 
 func (e *ecrService) repoOut(r *repository) map[string]any {
 	return map[string]any{
-		"repositoryArn":      e.repoARN(r.name),
-		"registryId":         e.s.opts.Account,
-		"repositoryName":     r.name,
-		"repositoryUri":      fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", e.s.opts.Account, e.s.opts.Region, r.name),
-		"createdAt":          epochSeconds(r.created),
-		"imageTagMutability": "MUTABLE",
+		"repositoryArn":              e.repoARN(r.name),
+		"registryId":                 e.account,
+		"repositoryName":             r.name,
+		"repositoryUri":              fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", e.account, e.region, r.name),
+		"createdAt":                  epochSeconds(r.created),
+		"imageTagMutability":         "MUTABLE",
+		"imageScanningConfiguration": map[string]bool{"scanOnPush": r.scanOnPush},
 	}
 }
 
@@ -108,7 +145,7 @@ func (e *ecrService) repo(name string) (*repository, error) {
 	r := e.repos[name]
 	if r == nil {
 		return nil, awsproto.Errorf(http.StatusBadRequest, "RepositoryNotFoundException",
-			"The repository with name '%s' does not exist in the registry with id '%s'", name, e.s.opts.Account)
+			"The repository with name '%s' does not exist in the registry with id '%s'", name, e.account)
 	}
 	return r, nil
 }
@@ -126,7 +163,10 @@ func (e *ecrService) ensureRepo(name string) *repository {
 
 func (e *ecrService) createRepository(body []byte) (any, []pendingEvent, error) {
 	var in struct {
-		RepositoryName string `json:"repositoryName"`
+		RepositoryName             string `json:"repositoryName"`
+		ImageScanningConfiguration struct {
+			ScanOnPush bool `json:"scanOnPush"`
+		} `json:"imageScanningConfiguration"`
 	}
 	if err := decodeInput(body, &in); err != nil {
 		return nil, nil, err
@@ -136,9 +176,11 @@ func (e *ecrService) createRepository(body []byte) (any, []pendingEvent, error) 
 	}
 	if e.repos[in.RepositoryName] != nil {
 		return nil, nil, awsproto.Errorf(http.StatusBadRequest, "RepositoryAlreadyExistsException",
-			"The repository with name '%s' already exists in the registry with id '%s'", in.RepositoryName, e.s.opts.Account)
+			"The repository with name '%s' already exists in the registry with id '%s'", in.RepositoryName, e.account)
 	}
-	return map[string]any{"repository": e.repoOut(e.ensureRepo(in.RepositoryName))}, nil, nil
+	r := e.ensureRepo(in.RepositoryName)
+	r.scanOnPush = in.ImageScanningConfiguration.ScanOnPush
+	return map[string]any{"repository": e.repoOut(r)}, nil, nil
 }
 
 func (e *ecrService) describeRepositories(body []byte) (any, []pendingEvent, error) {

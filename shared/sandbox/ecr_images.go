@@ -84,7 +84,7 @@ func (e *ecrService) put(r *repository, in putImageInput) (any, []pendingEvent, 
 	if im != nil && (in.ImageTag == "" || slices.Contains(im.tags, in.ImageTag)) {
 		return nil, nil, awsproto.Errorf(http.StatusBadRequest, "ImageAlreadyExistsException",
 			"Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry with id '%s'",
-			digest, in.ImageTag, r.name, e.s.opts.Account)
+			digest, in.ImageTag, r.name, e.account)
 	}
 	mediaType, artifact, size := manifestInfo(in.ImageManifest)
 	if in.ImageManifestMediaType != "" {
@@ -104,7 +104,7 @@ func (e *ecrService) put(r *repository, in putImageInput) (any, []pendingEvent, 
 		im.tags = append(im.tags, in.ImageTag)
 	}
 	out := map[string]any{"image": map[string]any{
-		"registryId":             e.s.opts.Account,
+		"registryId":             e.account,
 		"repositoryName":         r.name,
 		"imageId":                imageID{ImageDigest: digest, ImageTag: in.ImageTag},
 		"imageManifest":          im.manifest,
@@ -115,6 +115,7 @@ func (e *ecrService) put(r *repository, in putImageInput) (any, []pendingEvent, 
 		ActionType: events.ActionPush, ImageTag: in.ImageTag,
 		ManifestMediaType: im.mediaType, ArtifactMediaType: im.artifact,
 	}}
+	e.scanOnPush(r, im)
 	return out, []pendingEvent{ev}, nil
 }
 
@@ -134,10 +135,19 @@ func (s *Sandbox) PushImageSilently(repository, tag string) (digest string) {
 }
 
 func (s *Sandbox) pushImage(repository, tag string, silent bool) string {
-	e := s.ecr
+	return s.ecr.pushSynthetic(repository, tag, silent)
+}
+
+// pushSynthetic pushes a unique synthesised manifest, creating the
+// repository if needed, and returns its digest.
+func (e *ecrService) pushSynthetic(repository, tag string, silent bool) string {
 	e.mu.Lock()
 	e.seq++
 	cfg := sha256.Sum256(fmt.Appendf(nil, "%s:%s:%d", repository, tag, e.seq))
+	if e.account != e.s.opts.Account || e.region != e.s.opts.Region {
+		// Another registry's images differ from the home registry's.
+		cfg = sha256.Sum256(fmt.Appendf(nil, "%s/%s/%s:%s:%d", e.account, e.region, repository, tag, e.seq))
+	}
 	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"size":1469,"digest":"sha256:%x"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":3370628,"digest":"sha256:%x"}]}`,
 		mediaTypeDockerManifest, mediaTypeDockerConfig, cfg, sha256.Sum256(cfg[:]))
 	out, evs, err := e.put(e.ensureRepo(repository), putImageInput{ImageManifest: manifest, ImageTag: tag})
@@ -146,9 +156,7 @@ func (s *Sandbox) pushImage(repository, tag string, silent bool) string {
 		panic(fmt.Sprintf("sandbox: push synthesised image: %v", err)) // unique manifests cannot collide
 	}
 	if !silent {
-		for _, ev := range evs {
-			s.bus.emit(sourceECR, ev.detailType, nil, ev.detail)
-		}
+		e.publish(evs)
 	}
 	return out.(map[string]any)["image"].(map[string]any)["imageId"].(imageID).ImageDigest
 }

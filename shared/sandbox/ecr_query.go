@@ -59,7 +59,7 @@ func (e *ecrService) selectImages(r *repository, q imageQuery) ([]*image, error)
 		for _, id := range q.ImageIDs {
 			im, _ := r.lookup(id)
 			if im == nil {
-				return nil, imageNotFound(r, id, e.s.opts.Account)
+				return nil, imageNotFound(r, id, e.account)
 			}
 			if !slices.Contains(out, im) {
 				out = append(out, im)
@@ -107,7 +107,7 @@ func (e *ecrService) describeImages(body []byte) (any, []pendingEvent, error) {
 	details := []map[string]any{}
 	for _, im := range page {
 		d := map[string]any{
-			"registryId":             e.s.opts.Account,
+			"registryId":             e.account,
 			"repositoryName":         r.name,
 			"imageDigest":            im.digest,
 			"imageSizeInBytes":       im.size,
@@ -119,6 +119,7 @@ func (e *ecrService) describeImages(body []byte) (any, []pendingEvent, error) {
 		if len(im.tags) > 0 {
 			d["imageTags"] = slices.Clone(im.tags)
 		}
+		e.scanSummary(im, d)
 		details = append(details, d)
 	}
 	return map[string]any{"imageDetails": details, "nextToken": next}, nil, nil
@@ -190,7 +191,7 @@ func (e *ecrService) batchGetImage(body []byte) (any, []pendingEvent, error) {
 			id.ImageDigest = im.digest
 		}
 		images = append(images, map[string]any{
-			"registryId": e.s.opts.Account, "repositoryName": r.name, "imageId": id,
+			"registryId": e.account, "repositoryName": r.name, "imageId": id,
 			"imageManifest": im.manifest, "imageManifestMediaType": im.mediaType,
 		})
 	}

@@ -27,7 +27,7 @@ type putEventsResultEntry struct {
 }
 
 // handleEvents serves the EventBridge operations: PutEvents only.
-func (s *Sandbox) handleEvents(_ context.Context, op string, body []byte) (any, error) {
+func (s *Sandbox) handleEvents(ctx context.Context, op string, body []byte) (any, error) {
 	if op != "PutEvents" {
 		return nil, awsproto.Errorf(http.StatusBadRequest, "UnknownOperationException", "operation %s is not supported by the sandbox", op)
 	}
@@ -65,8 +65,9 @@ func (s *Sandbox) handleEvents(_ context.Context, op string, body []byte) (any, 
 			sec := *e.Time
 			at = time.Unix(0, int64(sec*float64(time.Second))).UTC()
 		}
-		ev := s.bus.envelope(e.Source, e.DetailType, e.Resources, json.RawMessage(e.Detail), at)
-		s.bus.publish(ev)
+		b := s.scopeOf(ctx).bus
+		ev := b.envelope(e.Source, e.DetailType, e.Resources, json.RawMessage(e.Detail), at)
+		b.publish(ev)
 		out.Entries = append(out.Entries, putEventsResultEntry{EventID: ev.ID})
 	}
 	return out, nil

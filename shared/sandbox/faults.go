@@ -29,11 +29,15 @@ const (
 	// answers 500 instead of the real response: a crash after a successful
 	// write, as seen by the caller.
 	FaultAfter500
+	// FaultExpiredToken answers as AWS does to expired temporary
+	// credentials: ExpiredTokenException (JSON protocols), ExpiredToken
+	// (awsQuery, S3).
+	FaultExpiredToken
 )
 
 var faultKindNames = map[FaultKind]string{
 	FaultThrottle: "throttle", Fault500: "500", FaultLatency: "latency",
-	FaultReset: "reset", FaultAfter500: "after500",
+	FaultReset: "reset", FaultAfter500: "after500", FaultExpiredToken: "expired",
 }
 
 func (k FaultKind) String() string { return faultKindNames[k] }
@@ -103,8 +107,11 @@ func (f *faults) match(service, op string) (Fault, bool) {
 // faultError is the error a faulted call answers with.
 func faultError(kind FaultKind, service, op string) *awsproto.Error {
 	if kind == FaultThrottle {
-		if service == ServiceS3 {
+		switch service {
+		case ServiceS3:
 			return awsproto.Errorf(http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
+		case ServiceSTS, ServiceIAM: // awsQuery services say Throttling
+			return awsproto.Errorf(http.StatusBadRequest, "Throttling", "Rate exceeded")
 		}
 		return awsproto.Throttling(op)
 	}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"mime"
@@ -24,11 +25,12 @@ const (
 // route is where one request goes: an emulated JSON service, S3, or a
 // service the sandbox does not emulate, answered in its own protocol.
 type route struct {
-	service     string       // Service* constant, or the signing name of an unsupported service
-	op          string       // operation name
-	proto       protocol     // wire protocol, for error shapes
-	contentType string       // JSON protocols: the content type to answer with
-	json        *jsonService // the emulated JSON service; nil for S3 and unsupported services
+	service     string        // Service* constant, or the signing name of an unsupported service
+	op          string        // operation name
+	proto       protocol      // wire protocol, for error shapes
+	contentType string        // JSON protocols: the content type to answer with
+	json        *jsonService  // the emulated JSON service; nil for S3 and unsupported services
+	query       *queryService // the emulated awsQuery service (STS, IAM), or nil
 	supported   bool
 }
 
@@ -40,17 +42,26 @@ type jsonService struct {
 	handle      func(ctx context.Context, op string, body []byte) (any, error)
 }
 
+// jsonHandler serves one operation of a JSON-protocol service.
+type jsonHandler = func(ctx context.Context, op string, body []byte) (any, error)
+
 // jsonServices maps the X-Amz-Target prefixes of the emulated JSON services.
 func (s *Sandbox) jsonServices(prefix string) *jsonService {
 	switch prefix {
 	case "AmazonEC2ContainerServiceV20141113":
-		return &jsonService{ServiceECS, json11, s.ecs.Handle}
+		return &jsonService{ServiceECS, json11, s.inScope(func(sc *scope) jsonHandler { return sc.ecs.Handle })}
 	case "AmazonEC2ContainerRegistry_V20150921":
-		return &jsonService{ServiceECR, json11, s.ecr.handle}
+		return &jsonService{ServiceECR, json11, s.inScope(func(sc *scope) jsonHandler { return sc.ecr.handle })}
 	case "AmazonSQS":
-		return &jsonService{ServiceSQS, json10, s.sqs.handle}
+		return &jsonService{ServiceSQS, json10, s.inScope(func(sc *scope) jsonHandler { return sc.sqs.handle })}
 	case "AWSEvents":
 		return &jsonService{ServiceEvents, json11, s.handleEvents}
+	case "AmazonSSM":
+		return &jsonService{ServiceSSM, json11, s.inScope(func(sc *scope) jsonHandler { return sc.ssm.handle })}
+	case "secretsmanager":
+		return &jsonService{ServiceSecretsManager, json11, s.inScope(func(sc *scope) jsonHandler { return sc.secrets.handle })}
+	case "Logs_20140328":
+		return &jsonService{ServiceLogs, json11, s.inScope(func(sc *scope) jsonHandler { return sc.logs.handle })}
 	}
 	return nil
 }
@@ -88,6 +99,9 @@ func (s *Sandbox) route(r *http.Request) route {
 		if signed == "ec2" {
 			rt.proto = protoEC2
 		}
+		if rt.query = s.queryServices(signed); rt.query != nil {
+			rt.supported = true
+		}
 	default:
 		rt.proto, rt.op = protoRESTJSON, r.Method+" "+r.URL.Path
 	}
@@ -114,7 +128,7 @@ func signingService(r *http.Request) string {
 }
 
 // formAction reads the Action of an awsQuery request from the URL or the
-// (bounded) form body.
+// (bounded) form body, which it puts back for the handler.
 func formAction(r *http.Request) string {
 	if a := r.URL.Query().Get("Action"); a != "" {
 		return a
@@ -123,6 +137,7 @@ func formAction(r *http.Request) string {
 		return ""
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxAPIBody))
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
 		return ""
 	}

@@ -44,19 +44,19 @@ func TestUnsupportedServicesAnswerInTheirOwnProtocol(t *testing.T) {
 			wantCall: sandbox.Call{Service: "application-autoscaling", Op: "DescribeScalableTargets", Status: 501},
 			code:     jsonType,
 		},
-		"CloudWatch Logs (awsJson 1.1) gets a __type document": {
+		"Cloud Map (awsJson 1.1) gets a __type document": {
 			method: "POST", path: "/", body: `{}`,
-			headers: map[string]string{"Authorization": sigV4("logs"),
-				"X-Amz-Target": "Logs_20140328.DescribeLogGroups", "Content-Type": "application/x-amz-json-1.1"},
+			headers: map[string]string{"Authorization": sigV4("servicediscovery"),
+				"X-Amz-Target": "Route53AutoNaming_v20170314.ListNamespaces", "Content-Type": "application/x-amz-json-1.1"},
 			wantType: "application/x-amz-json-1.1",
-			wantCall: sandbox.Call{Service: "logs", Op: "DescribeLogGroups", Status: 501},
+			wantCall: sandbox.Call{Service: "servicediscovery", Op: "ListNamespaces", Status: 501},
 			code:     jsonType,
 		},
-		"STS (awsQuery) gets an ErrorResponse document": {
-			method: "POST", path: "/", body: "Action=GetCallerIdentity&Version=2011-06-15",
-			headers:  map[string]string{"Authorization": sigV4("sts"), "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+		"CloudFormation (awsQuery) gets an ErrorResponse document": {
+			method: "POST", path: "/", body: "Action=DescribeStacks&Version=2010-05-15",
+			headers:  map[string]string{"Authorization": sigV4("cloudformation"), "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
 			wantType: "text/xml",
-			wantCall: sandbox.Call{Service: "sts", Op: "GetCallerIdentity", Status: 501},
+			wantCall: sandbox.Call{Service: "cloudformation", Op: "DescribeStacks", Status: 501},
 			code: func(t *testing.T, body []byte) string {
 				var doc struct {
 					XMLName xml.Name `xml:"ErrorResponse"`

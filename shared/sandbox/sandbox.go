@@ -1,9 +1,14 @@
 // Package sandbox is Deckhand's local AWS: an in-process emulator of the
-// ECS, ECR, S3, SQS and EventBridge APIs that Deckhand uses, served over real
-// HTTP on loopback. The real AWS SDK v2 clients and the AWS CLI talk to it
-// through an endpoint override. Any other AWS service is answered with a
-// NotImplemented error in that service's own protocol (route.go).
-// docs/sandbox.md describes what it emulates and how faithfully.
+// ECS, ECR, S3, SQS and EventBridge APIs that Deckhand uses, and of the STS,
+// IAM, SSM, Secrets Manager and CloudWatch Logs subsets it reads, served
+// over real HTTP on loopback. The real AWS SDK v2 clients and the AWS CLI
+// talk to it through an endpoint override. Any other AWS service is
+// answered with a NotImplemented error in that service's own protocol
+// (route.go). docs/sandbox.md describes what it emulates and how faithfully.
+//
+// State is kept per account and Region (scope.go), read from each
+// request's credentials and SigV4 signing Region; callers that do not care
+// land in Options.Account and Options.Region.
 //
 // Nothing in the sandbox reads wall time: rollouts, SQS visibility timeouts,
 // deduplication windows and throttle buckets move only when the virtual clock
@@ -92,6 +97,13 @@ type Sandbox struct {
 	throttle *throttler
 	calls    *callLog
 	requests atomic.Uint64 // request ids
+	eventIDs atomic.Uint64 // event ids, shared by every bus
+
+	places scopes      // per account and Region (scope.go)
+	iam    *iamService // roles, per account
+	creds  *keyring    // access keys and STS sessions
+
+	tasklogs taskLogs // what task containers write (logs_tasks.go)
 
 	client *http.Client
 
@@ -113,13 +125,14 @@ func New(opts Options) *Sandbox {
 			Proxy: nil, MaxIdleConnsPerHost: 32, IdleConnTimeout: 30 * time.Second,
 		}},
 	}
-	s.bus = newBus(s.clock, opts.Account, opts.Region, opts.Seed)
-	s.ecr = newECR(s)
-	s.sqs = newSQS(s)
+	s.places.byKey = map[place]*scope{}
+	s.iam = newIAM(s.clock)
+	s.creds = newKeyring()
+	home := s.home()
+	s.bus, s.ecr, s.sqs, s.ecs = home.bus, home.ecr, home.sqs, home.ecs
 	s.s3 = newS3(s.clock)
 	s.faults = newFaults(opts.Seed)
 	s.throttle = newThrottler(s.clock)
-	s.ecs = newECS(s)
 	return s
 }
 

@@ -12,11 +12,16 @@ import (
 
 // Service names used by Fault, SetRate and Call.
 const (
-	ServiceECS    = "ecs"
-	ServiceECR    = "ecr"
-	ServiceSQS    = "sqs"
-	ServiceEvents = "events"
-	ServiceS3     = "s3"
+	ServiceECS            = "ecs"
+	ServiceECR            = "ecr"
+	ServiceSQS            = "sqs"
+	ServiceEvents         = "events"
+	ServiceS3             = "s3"
+	ServiceSTS            = "sts"
+	ServiceIAM            = "iam"
+	ServiceSSM            = "ssm"
+	ServiceSecretsManager = "secretsmanager"
+	ServiceLogs           = "logs"
 )
 
 const (
@@ -81,9 +86,18 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case FaultThrottle, Fault500:
 			s.writeError(rec, rt, faultError(fault.Kind, rt.service, rt.op))
 			return
+		case FaultExpiredToken:
+			s.writeError(rec, rt, expiredToken(rt.proto))
+			return
 		}
 	}
-	if err := s.throttle.take(rt.service, rt.op); err != nil {
+	who, err := s.resolveCaller(r, rt.proto)
+	if err != nil {
+		s.writeError(rec, rt, err)
+		return
+	}
+	r = r.WithContext(withCaller(r.Context(), who))
+	if err := s.throttle.take(who.account+"/"+who.region, rt.service, rt.op); err != nil {
 		s.writeError(rec, rt, err)
 		return
 	}
@@ -96,9 +110,12 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hit && fault.Kind == FaultAfter500 {
 		out = &discardWriter{header: http.Header{}}
 	}
-	if rt.json == nil {
+	switch {
+	case rt.query != nil:
+		s.serveQuery(out, r, rt)
+	case rt.json == nil:
 		s.s3.ServeHTTP(out, r)
-	} else {
+	default:
 		s.serveJSON(out, r, rt)
 	}
 	if hit && fault.Kind == FaultAfter500 {

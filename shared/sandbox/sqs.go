@@ -15,7 +15,8 @@ import (
 // and FIFO queues with message groups, deduplication and redrive to a
 // dead-letter queue. All timing runs on the virtual clock.
 type sqsService struct {
-	s *Sandbox
+	s               *Sandbox
+	account, region string
 
 	mu     sync.Mutex
 	queues map[string]*queue // by name
@@ -66,7 +67,9 @@ const (
 	minMessageSize = 1 << 10
 )
 
-func newSQS(s *Sandbox) *sqsService { return &sqsService{s: s, queues: map[string]*queue{}} }
+func newSQS(s *Sandbox, account, region string) *sqsService {
+	return &sqsService{s: s, account: account, region: region, queues: map[string]*queue{}}
+}
 
 type sqsOp func(q *sqsService, body []byte) (any, error)
 
@@ -99,7 +102,7 @@ func (q *sqsService) queueURL(name string) string {
 	if ep == "" {
 		ep = "http://127.0.0.1"
 	}
-	return fmt.Sprintf("%s/%s/%s", ep, q.s.opts.Account, name)
+	return fmt.Sprintf("%s/%s/%s", ep, q.account, name)
 }
 
 // byURL finds a queue by its URL. Only the last path segment counts, so URLs
@@ -155,7 +158,7 @@ func (q *sqsService) createQueue(body []byte) (any, error) {
 // newQueue validates a queue's attributes.
 func (q *sqsService) newQueue(name string, attrs map[string]string) (*queue, error) {
 	qu := &queue{
-		name: name, arn: fmt.Sprintf("arn:aws:sqs:%s:%s:%s", q.s.opts.Region, q.s.opts.Account, name),
+		name: name, arn: fmt.Sprintf("arn:aws:sqs:%s:%s:%s", q.region, q.account, name),
 		visibility: 30 * time.Second, maxSize: maxMessageSize, attrs: map[string]string{}, created: q.s.clock.Now(),
 		dedup: map[string]dedupEntry{},
 	}

@@ -259,7 +259,7 @@ func (q *sqsService) moveToDLQ(qu *queue, m *message) {
 
 func (q *sqsService) systemAttributes(m *message, names []string) map[string]string {
 	all := map[string]string{
-		"SenderId":                         q.s.opts.Account,
+		"SenderId":                         q.account,
 		"SentTimestamp":                    strconv.FormatInt(m.sent.UnixMilli(), 10),
 		"ApproximateReceiveCount":          strconv.Itoa(m.receiveCount),
 		"ApproximateFirstReceiveTimestamp": strconv.FormatInt(m.firstReceive.UnixMilli(), 10),

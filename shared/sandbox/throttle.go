@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -71,7 +72,11 @@ func (s *Sandbox) SetRate(service, op string, perSecond, burst float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	key := service + ":" + op
-	delete(t.buckets, key)
+	for k := range t.buckets {
+		if strings.HasSuffix(k, "/"+key) {
+			delete(t.buckets, k)
+		}
+	}
 	if perSecond <= 0 {
 		delete(t.rates, key)
 		return
@@ -80,8 +85,10 @@ func (s *Sandbox) SetRate(service, op string, perSecond, burst float64) {
 }
 
 // take spends one token for the call, or answers ThrottlingException when the
-// bucket is empty. Buckets refill only as the virtual clock advances.
-func (t *throttler) take(service, op string) error {
+// bucket is empty. Buckets refill only as the virtual clock advances. Every
+// account and Region (place, "account/region") has its own buckets, as
+// AWS's quotas are per account and Region.
+func (t *throttler) take(place, service, op string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.on {
@@ -93,10 +100,10 @@ func (t *throttler) take(service, op string) error {
 		return nil
 	}
 	now := t.clock.Now()
-	b := t.buckets[key]
+	b := t.buckets[place+"/"+key]
 	if b == nil {
 		b = &bucket{tokens: rate.Burst, last: now}
-		t.buckets[key] = b
+		t.buckets[place+"/"+key] = b
 	}
 	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
 		b.tokens = min(rate.Burst, b.tokens+elapsed*rate.PerSecond)

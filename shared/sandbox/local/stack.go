@@ -106,6 +106,9 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	if err := st.seed(ctx, opts); err != nil {
 		return nil, err
 	}
+	if err := seedAccounts(sb, m); err != nil {
+		return nil, err
+	}
 	// The router's handlers call the engines built below, once the queues
 	// they send to exist.
 	st.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{

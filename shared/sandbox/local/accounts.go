@@ -1,0 +1,49 @@
+package local
+
+import (
+	"fmt"
+
+	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+)
+
+// ExternalID is the sts:ExternalId the seeded target roles require of the
+// hub: the CDK app's default for a hub in the sandbox's account and Region
+// (infra/config.go), "deckhand-<account>-<region>".
+func ExternalID(sb *sandbox.Sandbox) string {
+	return "deckhand-" + sb.Account() + "-" + sb.Region()
+}
+
+// seedAccounts creates what the platform and the CDK app's target stacks
+// create around Deckhand in AWS: every role the manifest names, trusting
+// ECS tasks (what deckhand verify checks), and every target's role, which
+// the hub's account may assume with ExternalID and session tags; and it
+// forwards each target's ECS deployment events (and the task events of
+// Deckhand's jobs) of the target's clusters to the sandbox's own bus, as
+// the target stacks' rules do.
+//
+// In AWS a target role trusts only the hub's function roles
+// (aws:PrincipalArn); in the sandbox the functions sign with the hub
+// account's root credentials, so the seeded role trusts the hub account.
+func seedAccounts(sb *sandbox.Sandbox, m *manifest.Manifest) error {
+	for _, arn := range m.Roles {
+		if err := sb.PutRole(sandbox.RoleSpec{ARN: arn, TrustService: "ecs-tasks.amazonaws.com"}); err != nil {
+			return fmt.Errorf("seed roles: %w", err)
+		}
+	}
+	forwarded := map[[2]string][]string{}
+	for _, name := range m.TargetNames() {
+		t := m.Targets[name]
+		err := sb.PutRole(sandbox.RoleSpec{ARN: t.Role, TrustAccounts: []string{sb.Account()}, ExternalID: ExternalID(sb), TagSession: true})
+		if err != nil {
+			return fmt.Errorf("seed target %s: %w", name, err)
+		}
+		place := [2]string{t.Account, t.Region}
+		forwarded[place] = append(forwarded[place], m.ClustersIn(name)...)
+	}
+	for place, clusters := range forwarded {
+		sb.ForwardTarget(sandbox.Target{Account: place[0], Region: place[1], Clusters: clusters, TaskStartedBy: jobs.StartedByPrefix})
+	}
+	return nil
+}
