@@ -66,6 +66,11 @@ type Config struct {
 	// the emulator. A nil Emit drops events.
 	Emit   func(detailType string, resources []string, detail any)
 	Timing Timing // zero fields take the documented defaults
+	// AlarmStates returns those of the named CloudWatch alarms that are in
+	// the ALARM state, in the order given. It is called with the
+	// emulator's lock held and must not call back into the emulator. Nil:
+	// no alarm is ever in ALARM. Call AlarmsChanged when a state changes.
+	AlarmStates func(names []string) []string
 }
 
 // Timing holds the durations of the simulated lifecycles. A zero field takes
@@ -129,6 +134,12 @@ type ECS struct {
 	capacity map[string]bool // provider → available
 	seq      uint64          // id counter
 
+	sdeps       map[string]*serviceDeployment // by ARN
+	revisions   map[string]*serviceRevision   // by ARN
+	hookFails   map[string]bool               // hook target ARN → fails
+	alarmStates func([]string) []string
+	deleting    []*taskDef // DELETE_IN_PROGRESS revisions (taskdef_delete.go)
+
 	queue    []event // events waiting to be emitted, in causal order
 	draining bool
 }
@@ -159,6 +170,11 @@ func New(cfg Config) *ECS {
 		health:   map[string]bool{},
 		scripts:  map[string]TaskScript{},
 		capacity: map[string]bool{},
+
+		sdeps:       map[string]*serviceDeployment{},
+		revisions:   map[string]*serviceRevision{},
+		hookFails:   map[string]bool{},
+		alarmStates: cfg.AlarmStates,
 	}
 	cfg.Clock.OnAdvance(e.advance)
 	return e
@@ -187,6 +203,12 @@ var handlers = map[string]handler{
 	"StopTask":                   (*ECS).stopTask,
 	"DescribeTasks":              (*ECS).describeTasks,
 	"ListTasks":                  (*ECS).listTasks,
+	"ListServiceDeployments":     (*ECS).listServiceDeployments,
+	"DescribeServiceDeployments": (*ECS).describeServiceDeployments,
+	"DescribeServiceRevisions":   (*ECS).describeServiceRevisions,
+	"StopServiceDeployment":      (*ECS).stopServiceDeployment,
+	"ContinueServiceDeployment":  (*ECS).continueServiceDeployment,
+	"DeleteTaskDefinitions":      (*ECS).deleteTaskDefinitions,
 }
 
 // Handle serves one ECS JSON-protocol operation. op is the operation name
@@ -206,7 +228,9 @@ func (e *ECS) Handle(ctx context.Context, op string, body []byte) (any, error) {
 		defer e.mu.Unlock()
 		now := e.clock.Now()
 		e.catchUp(now) // transitions due before a racing clock listener ran
-		return h(e, body, now)
+		out, err := h(e, body, now)
+		e.reapDeleted()
+		return out, err
 	}()
 	e.flush()
 	if err != nil {
