@@ -218,7 +218,7 @@ func TestSDKCanaryRollsBackWhenAnAlarmFiresDuringTheBake(t *testing.T) {
 		t.Fatal(err)
 	}
 	canary := aws.ToString(upd.Service.Deployments[0].Id)
-	advanceTo(f, start.Add(2 * time.Minute))
+	advanceTo(f, start.Add(2*time.Minute))
 	if got := observe(newestDeployment(t, client)); got.Stage != "PRODUCTION_TRAFFIC_SHIFT" || got.TargetWeight != 10 {
 		t.Fatalf("canary bake: %+v, want 10%% at PRODUCTION_TRAFFIC_SHIFT", got)
 	}
@@ -237,7 +237,7 @@ func TestSDKCanaryRollsBackWhenAnAlarmFiresDuringTheBake(t *testing.T) {
 		t.Errorf("statusReason %q, want %q", aws.ToString(sd.StatusReason), want)
 	}
 
-	advanceTo(f, start.Add(3 * time.Minute))
+	advanceTo(f, start.Add(3*time.Minute))
 	sd = newestDeployment(t, client)
 	if sd.Status != types.ServiceDeploymentStatusRollbackSuccessful || sd.FinishedAt == nil {
 		t.Errorf("after the rollback: %s finished %v", sd.Status, sd.FinishedAt)
