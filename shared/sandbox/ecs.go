@@ -22,7 +22,8 @@ func newECS(s *Sandbox) ecsService {
 		Emit: func(detailType string, resources []string, detail any) {
 			s.bus.emit(events.SourceECS, detailType, resources, detail)
 		},
-		Timing: s.opts.ECSTiming,
+		Timing:      s.opts.ECSTiming,
+		AlarmStates: s.cw.inAlarm,
 	})
 }
 

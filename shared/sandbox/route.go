@@ -19,6 +19,7 @@ const (
 	protoQuery                    // awsQuery: form-encoded Action (STS, IAM, ELBv2, ...)
 	protoEC2                      // ec2Query
 	protoRESTJSON                 // restJson1 (Lambda, ...)
+	protoCBOR                     // Smithy RPC v2 CBOR (CloudWatch from the Go SDK)
 )
 
 // route is where one request goes: an emulated JSON service, S3, or a
@@ -30,6 +31,7 @@ type route struct {
 	contentType string       // JSON protocols: the content type to answer with
 	json        *jsonService // the emulated JSON service; nil for S3 and unsupported services
 	supported   bool
+	serve       func(http.ResponseWriter, *http.Request, route) // another emulated protocol (CloudWatch's query and CBOR)
 }
 
 // jsonService is one AWS JSON-protocol service: its content type and its
@@ -51,6 +53,8 @@ func (s *Sandbox) jsonServices(prefix string) *jsonService {
 		return &jsonService{ServiceSQS, json10, s.sqs.handle}
 	case "AWSEvents":
 		return &jsonService{ServiceEvents, json11, s.handleEvents}
+	case cwTarget:
+		return &jsonService{ServiceCloudWatch, json10, s.cloudWatchJSON}
 	}
 	return nil
 }
@@ -70,6 +74,11 @@ func (s *Sandbox) route(r *http.Request) route {
 		}
 	}
 	signed := signingService(r)
+	if !hasTarget && signed == ServiceCloudWatch {
+		if rt, ok := s.cloudWatchRoute(r); ok {
+			return rt
+		}
+	}
 	if !hasTarget && (signed == "" || signed == ServiceS3) {
 		return route{service: ServiceS3, op: s3Op(r), proto: protoS3, supported: true}
 	}

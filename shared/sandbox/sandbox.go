@@ -88,6 +88,7 @@ type Sandbox struct {
 	sqs      *sqsService
 	s3       *s3Service
 	ecs      ecsService
+	cw       *cloudWatch
 	faults   *faults
 	throttle *throttler
 	calls    *callLog
@@ -119,7 +120,9 @@ func New(opts Options) *Sandbox {
 	s.s3 = newS3(s.clock)
 	s.faults = newFaults(opts.Seed)
 	s.throttle = newThrottler(s.clock)
+	s.cw = newCloudWatch(s)
 	s.ecs = newECS(s)
+	s.cw.changed = s.ECS().AlarmsChanged
 	return s
 }
 
