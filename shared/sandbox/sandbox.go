@@ -1,5 +1,6 @@
 // Package sandbox is Deckhand's local AWS: an in-process emulator of the
-// ECS, ECR, S3, SQS and EventBridge APIs that Deckhand uses, served over real
+// ECS, ECR, S3, SQS, EventBridge and CloudWatch (alarms) APIs that Deckhand
+// uses, served over real
 // HTTP on loopback. The real AWS SDK v2 clients and the AWS CLI talk to it
 // through an endpoint override. Any other AWS service is answered with a
 // NotImplemented error in that service's own protocol (route.go).

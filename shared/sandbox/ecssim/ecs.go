@@ -36,6 +36,16 @@
 // → RUNNING → DEPROVISIONING → STOPPED; their essential container exits
 // after Timing.TaskRun (30s by default) with exit code 0 unless ScriptImage
 // says otherwise (RunFor, ExitCode, or UntilStopped to run until StopTask).
+// Deployment strategies (strategy.go, progress.go): BLUE_GREEN, LINEAR and
+// CANARY deployments run ECS's lifecycle stages on the clock, shift
+// production traffic in steps and bake; the circuit breaker, CloudWatch
+// alarms (Config.AlarmStates, AlarmsChanged) and lifecycle hooks fail and
+// roll them back. Every deployment is recorded as a service deployment and
+// a service revision (svcdeploy.go) for ListServiceDeployments,
+// DescribeServiceDeployments, DescribeServiceRevisions,
+// StopServiceDeployment and ContinueServiceDeployment. Task definitions go
+// ACTIVE → INACTIVE → DELETE_IN_PROGRESS → deleted (taskdef_delete.go).
+//
 // Every task change bumps the task's version and emits a task state change.
 // A container stopped by StopTask exits with 143 (SIGTERM). Stopped tasks stay
 // describable (service tasks: the last 100 per service, for an hour).
