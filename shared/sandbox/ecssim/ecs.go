@@ -144,6 +144,7 @@ type ECS struct {
 	capacity map[string]bool // provider → available
 	seq      uint64          // id counter
 
+	recordSeq   uint64                        // id counter of service deployments and hooks
 	sdeps       map[string]*serviceDeployment // by ARN
 	revisions   map[string]*serviceRevision   // by ARN
 	hookFails   map[string]bool               // hook target ARN → fails

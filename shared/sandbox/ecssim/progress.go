@@ -155,7 +155,7 @@ func (e *ECS) runHooks(s *service, d *deployment, stage string, at time.Time) bo
 		}
 		h := sd.hookAt(d.pc, i)
 		if h == nil {
-			h = &hookRun{id: e.uuid("hook"), stage: stage, hook: hook, pc: d.pc*100 + i, status: "IN_PROGRESS"}
+			h = &hookRun{id: hookUUID(e.recordID("hook")), stage: stage, hook: hook, pc: d.pc*100 + i, status: "IN_PROGRESS"}
 			sd.hooks = append(sd.hooks, h)
 			if hook.TargetType == "PAUSE" {
 				minutes := int32(60)
@@ -249,4 +249,9 @@ func (e *ECS) AlarmsChanged() {
 	}
 	e.mu.Unlock()
 	e.flush()
+}
+
+// hookUUID shapes a 32-hex-digit id as a UUID.
+func hookUUID(h string) string {
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

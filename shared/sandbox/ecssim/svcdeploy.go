@@ -1,9 +1,11 @@
 package ecssim
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -89,9 +91,18 @@ func (sd *serviceDeployment) shiftsTraffic() bool {
 	return sd.config.Strategy != "" && sd.config.Strategy != strategyRolling
 }
 
+// recordID returns a deterministic 32-hex-digit id for a service
+// deployment record or hook run. It has its own counter, so recording
+// deployments leaves the ids of tasks and deployments as they were.
+func (e *ECS) recordID(kind string) string {
+	e.recordSeq++
+	sum := sha256.Sum256([]byte(kind + "/" + strconv.FormatUint(e.recordSeq, 10)))
+	return hex.EncodeToString(sum[:16])
+}
+
 // sdID returns a deterministic 21-character service deployment id.
 func (e *ECS) sdID() string {
-	raw, _ := hex.DecodeString(e.hexID("service-deployment"))
+	raw, _ := hex.DecodeString(e.recordID("service-deployment"))
 	return base64.RawURLEncoding.EncodeToString(raw)[:21]
 }
 
