@@ -28,6 +28,7 @@ type service struct {
 	serviceConnect  json.RawMessage
 	deployments     []*deployment        // newest first, the latest INACTIVE ones included
 	sdeps           []*serviceDeployment // oldest first (svcdeploy.go)
+	revisions       []*serviceRevision   // the ones still named, oldest first
 	stopped         []*task              // stopped tasks still describable, oldest first
 	events          []wireServiceEvent   // newest first, at most maxServiceEvents
 	lastCompleted   *deployment          // the rollback target

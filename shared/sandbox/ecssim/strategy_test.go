@@ -435,3 +435,40 @@ func TestDeleteTaskDefinitions(t *testing.T) {
 		t.Errorf("ACTIVE (-want +got):\n%s", diff)
 	}
 }
+
+func TestServiceDeploymentsAreBounded(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "web", "repo/web@sha256:one")
+	f.call(t, "CreateService", `{"cluster":"prod","serviceName":"web","taskDefinition":"web:1","desiredCount":1,`+network+`}`, nil)
+	first := f.newestSD(t)
+	for range maxServiceDeployments + 20 {
+		f.call(t, "UpdateService", `{"cluster":"prod","service":"web","forceNewDeployment":true}`, nil)
+	}
+	var out struct {
+		Failures []failure `json:"failures"`
+	}
+	f.call(t, "DescribeServiceDeployments", `{"serviceDeploymentArns":["`+first+`"]}`, &out)
+	if len(out.Failures) != 1 || out.Failures[0].Reason != "MISSING" {
+		t.Errorf("the oldest service deployment: %+v, want MISSING", out)
+	}
+	count, token := 0, ""
+	for {
+		var page struct {
+			ServiceDeployments []json.RawMessage `json:"serviceDeployments"`
+			NextToken          string            `json:"nextToken"`
+		}
+		f.call(t, "ListServiceDeployments", `{"cluster":"prod","service":"web","maxResults":30,"nextToken":"`+token+`"}`, &page)
+		count += len(page.ServiceDeployments)
+		if token = page.NextToken; token == "" {
+			break
+		}
+	}
+	if count != maxServiceDeployments {
+		t.Errorf("listed %d service deployments, want %d", count, maxServiceDeployments)
+	}
+	f.ecs.mu.Lock()
+	defer f.ecs.mu.Unlock()
+	if n := len(f.ecs.revisions); n > maxServiceDeployments+2 {
+		t.Errorf("%d revisions kept for %d service deployments", n, maxServiceDeployments)
+	}
+}

@@ -119,6 +119,7 @@ func (e *ECS) newRevision(s *service, d *deployment, at time.Time) *serviceRevis
 		r.alternate = !cur.rev.alternate
 	}
 	e.revisions[r.arn] = r
+	s.revisions = append(s.revisions, r)
 	return r
 }
 
@@ -193,11 +194,16 @@ func (e *ECS) pruneRecords(s *service) {
 	for _, d := range s.deployments {
 		named[d.rev] = true
 	}
-	for arn, r := range e.revisions {
-		if r.service == s && !named[r] {
-			delete(e.revisions, arn)
+	kept := s.revisions[:0]
+	for _, r := range s.revisions {
+		if named[r] {
+			kept = append(kept, r)
+		} else {
+			delete(e.revisions, r.arn)
 		}
 	}
+	clear(s.revisions[len(kept):])
+	s.revisions = kept
 }
 
 // sourceDeployments returns the deployments serving s before a new one
