@@ -207,7 +207,7 @@ func (sd *serviceDeployment) hookAt(pc, i int) *hookRun {
 
 func (e *ECS) failHook(s *service, d *deployment, at time.Time, detail string) {
 	reason := fmt.Sprintf("Service deployment rolled back because %s lifecycle hook(s) failed. %s", d.sd.stage, detail)
-	e.failDeployment(s, d, at, failure2{
+	e.failDeployment(s, d, at, failCause{
 		rollout: "ECS deployment failed: lifecycle hook(s) failed.", status: reason, rollback: true,
 		rollbackReason: "ECS deployment lifecycle hook: rolling back to deploymentId %s.",
 	})
@@ -226,7 +226,7 @@ func (e *ECS) checkAlarms(s *service, d *deployment, at time.Time) bool {
 	}
 	sd.triggered = fired
 	names := strings.Join(fired, ", ")
-	e.failDeployment(s, d, at, failure2{
+	e.failDeployment(s, d, at, failCause{
 		rollout:  fmt.Sprintf("ECS deployment failed: alarm(s) %s in ALARM state.", names),
 		status:   fmt.Sprintf("Service deployment rolled back because the CloudWatch alarm(s) %s went into ALARM state.", names),
 		rollback: sd.config.Alarms.Rollback, rollbackReason: "ECS deployment alarms: rolling back to deploymentId %s.",
