@@ -27,6 +27,8 @@ import (
 //	GET    /_sandbox/events                                        → [EventBridge events]
 //	GET    /_sandbox/calls                                         → [{"service","op","status","time"}]
 //	DELETE /_sandbox/calls
+//	POST   /_sandbox/alarm-state   {"alarmName": "web-5xx", "state": "ALARM", "reason": "..."}
+//	POST   /_sandbox/hook-result   {"hookTargetArn": "arn:aws:lambda:...", "fail": true}
 //
 // Fault kinds are "throttle", "500", "latency", "reset" and "after500".
 // Errors answer {"error": "..."} with 400, 403 (a cross-origin browser

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
@@ -57,6 +58,29 @@ func (s *Sandbox) controlECS(route string, decode func(any) error) (any, error) 
 		return nil, nil
 	case "GET update-history":
 		return s.ECS().UpdateHistory(), nil
+	case "POST alarm-state":
+		var in struct {
+			AlarmName string `json:"alarmName"`
+			State     string `json:"state"`
+			Reason    string `json:"reason"`
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		return nil, s.SetAlarmState(in.AlarmName, in.State, in.Reason)
+	case "POST hook-result":
+		var in struct {
+			HookTargetArn string `json:"hookTargetArn"`
+			Fail          bool   `json:"fail"`
+		}
+		if err := decode(&in); err != nil {
+			return nil, err
+		}
+		if in.HookTargetArn == "" {
+			return nil, fmt.Errorf("hook-result: hookTargetArn is required")
+		}
+		s.everyECS(func(e *ecssim.ECS) { e.ScriptHook(in.HookTargetArn, in.Fail) })
+		return nil, nil
 	}
 	return nil, errNoRoute
 }

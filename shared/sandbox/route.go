@@ -20,6 +20,7 @@ const (
 	protoQuery                    // awsQuery: form-encoded Action (STS, IAM, ELBv2, ...)
 	protoEC2                      // ec2Query
 	protoRESTJSON                 // restJson1 (Lambda, ...)
+	protoCBOR                     // Smithy RPC v2 CBOR (CloudWatch from the Go SDK)
 )
 
 // route is where one request goes: an emulated JSON service, S3, or a
@@ -32,6 +33,7 @@ type route struct {
 	json        *jsonService  // the emulated JSON service; nil for S3 and unsupported services
 	query       *queryService // the emulated awsQuery service (STS, IAM), or nil
 	supported   bool
+	serve       func(http.ResponseWriter, *http.Request, route) // another emulated protocol (CloudWatch's query and CBOR)
 }
 
 // jsonService is one AWS JSON-protocol service: its content type and its
@@ -62,6 +64,8 @@ func (s *Sandbox) jsonServices(prefix string) *jsonService {
 		return &jsonService{ServiceSecretsManager, json11, s.inScope(func(sc *scope) jsonHandler { return sc.secrets.handle })}
 	case "Logs_20140328":
 		return &jsonService{ServiceLogs, json11, s.inScope(func(sc *scope) jsonHandler { return sc.logs.handle })}
+	case cwTarget:
+		return &jsonService{ServiceCloudWatch, json10, s.cloudWatchJSON}
 	}
 	return nil
 }
@@ -81,6 +85,11 @@ func (s *Sandbox) route(r *http.Request) route {
 		}
 	}
 	signed := signingService(r)
+	if !hasTarget && signed == ServiceCloudWatch {
+		if rt, ok := s.cloudWatchRoute(r); ok {
+			return rt
+		}
+	}
 	if !hasTarget && (signed == "" || signed == ServiceS3) {
 		return route{service: ServiceS3, op: s3Op(r), proto: protoS3, supported: true}
 	}

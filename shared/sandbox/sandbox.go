@@ -1,6 +1,7 @@
 // Package sandbox is Deckhand's local AWS: an in-process emulator of the
 // ECS, ECR, S3, SQS and EventBridge APIs that Deckhand uses, and of the STS,
-// IAM, SSM, Secrets Manager and CloudWatch Logs subsets it reads, served
+// IAM, SSM, Secrets Manager, CloudWatch (alarms) and CloudWatch Logs subsets
+// it reads, served
 // over real HTTP on loopback. The real AWS SDK v2 clients and the AWS CLI
 // talk to it through an endpoint override. Any other AWS service is
 // answered with a NotImplemented error in that service's own protocol
@@ -93,6 +94,7 @@ type Sandbox struct {
 	sqs      *sqsService
 	s3       *s3Service
 	ecs      ecsService
+	cw       *cloudWatch
 	faults   *faults
 	throttle *throttler
 	calls    *callLog
@@ -126,6 +128,10 @@ func New(opts Options) *Sandbox {
 		}},
 	}
 	s.places.byKey = map[place]*scope{}
+	// One CloudWatch alarm store (the home account's and Region's); every
+	// account's ECS watches it, and hears of its state changes.
+	s.cw = newCloudWatch(s)
+	s.cw.changed = s.alarmsChanged
 	s.iam = newIAM(s.clock)
 	s.creds = newKeyring()
 	home := s.home()

@@ -56,9 +56,20 @@ func (s *Sandbox) newScope(account, region string) *scope {
 				s.awslogs(sc, ev)
 			}
 		},
-		Timing: s.opts.ECSTiming,
+		Timing:      s.opts.ECSTiming,
+		AlarmStates: s.cw.inAlarm,
 	})
 	return sc
+}
+
+// alarmsChanged tells every account's ECS that an alarm changed state.
+func (s *Sandbox) alarmsChanged() {
+	s.places.mu.Lock()
+	all := append([]*scope(nil), s.places.order...)
+	s.places.mu.Unlock()
+	for _, sc := range all {
+		sc.ecs.AlarmsChanged()
+	}
 }
 
 // scope returns the state of account and Region, creating it on first use.

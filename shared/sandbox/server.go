@@ -22,6 +22,8 @@ const (
 	ServiceSSM            = "ssm"
 	ServiceSecretsManager = "secretsmanager"
 	ServiceLogs           = "logs"
+	// ServiceCloudWatch is CloudWatch's signing name (its alarms subset).
+	ServiceCloudWatch = "monitoring"
 )
 
 const (
@@ -111,6 +113,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = &discardWriter{header: http.Header{}}
 	}
 	switch {
+	case rt.serve != nil:
+		rt.serve(out, r, rt)
 	case rt.query != nil:
 		s.serveQuery(out, r, rt)
 	case rt.json == nil:
@@ -157,12 +161,21 @@ func (s *Sandbox) writeError(w http.ResponseWriter, rt route, err error) {
 	case protoS3:
 		writeS3Error(w, e)
 	case protoQuery:
+		if rt.service == ServiceCloudWatch {
+			e = &awsproto.Error{Code: cwQueryCode(e.Code), Message: e.Message, Status: e.Status}
+		}
 		awsproto.WriteQueryError(w, e, w.Header().Get("X-Amzn-Requestid"))
 	case protoEC2:
 		awsproto.WriteEC2Error(w, e, w.Header().Get("X-Amzn-Requestid"))
 	case protoRESTJSON:
 		awsproto.WriteRESTJSONError(w, e)
+	case protoCBOR:
+		w.Header().Set("x-amzn-query-error", cwQueryCode(e.Code)+";"+queryFault(e))
+		writeCBORError(w, e)
 	default:
+		if rt.service == ServiceCloudWatch {
+			w.Header().Set("x-amzn-query-error", cwQueryCode(e.Code)+";"+queryFault(e))
+		}
 		if rt.service == ServiceSQS {
 			fault := "Sender"
 			if e.Status >= 500 {
@@ -242,3 +255,11 @@ type discardWriter struct{ header http.Header }
 func (d *discardWriter) Header() http.Header         { return d.header }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// queryFault is an error's awsQuery fault: Sender for 4xx, Receiver for 5xx.
+func queryFault(e *awsproto.Error) string {
+	if e.Status >= 500 {
+		return "Receiver"
+	}
+	return "Sender"
+}

@@ -9,6 +9,7 @@ import "time"
 func (e *ECS) advance(now time.Time) {
 	e.mu.Lock()
 	e.catchUp(now)
+	e.reapDeleted()
 	e.mu.Unlock()
 	e.flush()
 }

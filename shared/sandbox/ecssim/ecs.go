@@ -36,6 +36,16 @@
 // → RUNNING → DEPROVISIONING → STOPPED; their essential container exits
 // after Timing.TaskRun (30s by default) with exit code 0 unless ScriptImage
 // says otherwise (RunFor, ExitCode, or UntilStopped to run until StopTask).
+// Deployment strategies (strategy.go, progress.go): BLUE_GREEN, LINEAR and
+// CANARY deployments run ECS's lifecycle stages on the clock, shift
+// production traffic in steps and bake; the circuit breaker, CloudWatch
+// alarms (Config.AlarmStates, AlarmsChanged) and lifecycle hooks fail and
+// roll them back. Every deployment is recorded as a service deployment and
+// a service revision (svcdeploy.go) for ListServiceDeployments,
+// DescribeServiceDeployments, DescribeServiceRevisions,
+// StopServiceDeployment and ContinueServiceDeployment. Task definitions go
+// ACTIVE → INACTIVE → DELETE_IN_PROGRESS → deleted (taskdef_delete.go).
+//
 // Every task change bumps the task's version and emits a task state change.
 // A container stopped by StopTask exits with 143 (SIGTERM). Stopped tasks stay
 // describable (service tasks: the last 100 per service, for an hour).
@@ -66,6 +76,11 @@ type Config struct {
 	// the emulator. A nil Emit drops events.
 	Emit   func(detailType string, resources []string, detail any)
 	Timing Timing // zero fields take the documented defaults
+	// AlarmStates returns those of the named CloudWatch alarms that are in
+	// the ALARM state, in the order given. It is called with the
+	// emulator's lock held and must not call back into the emulator. Nil:
+	// no alarm is ever in ALARM. Call AlarmsChanged when a state changes.
+	AlarmStates func(names []string) []string
 }
 
 // Timing holds the durations of the simulated lifecycles. A zero field takes
@@ -129,6 +144,13 @@ type ECS struct {
 	capacity map[string]bool // provider → available
 	seq      uint64          // id counter
 
+	recordSeq   uint64                        // id counter of service deployments and hooks
+	sdeps       map[string]*serviceDeployment // by ARN
+	revisions   map[string]*serviceRevision   // by ARN
+	hookFails   map[string]bool               // hook target ARN → fails
+	alarmStates func([]string) []string
+	deleting    []*taskDef // DELETE_IN_PROGRESS revisions (taskdef_delete.go)
+
 	queue    []event // events waiting to be emitted, in causal order
 	draining bool
 }
@@ -159,6 +181,11 @@ func New(cfg Config) *ECS {
 		health:   map[string]bool{},
 		scripts:  map[string]TaskScript{},
 		capacity: map[string]bool{},
+
+		sdeps:       map[string]*serviceDeployment{},
+		revisions:   map[string]*serviceRevision{},
+		hookFails:   map[string]bool{},
+		alarmStates: cfg.AlarmStates,
 	}
 	cfg.Clock.OnAdvance(e.advance)
 	return e
@@ -187,6 +214,12 @@ var handlers = map[string]handler{
 	"StopTask":                   (*ECS).stopTask,
 	"DescribeTasks":              (*ECS).describeTasks,
 	"ListTasks":                  (*ECS).listTasks,
+	"ListServiceDeployments":     (*ECS).listServiceDeployments,
+	"DescribeServiceDeployments": (*ECS).describeServiceDeployments,
+	"DescribeServiceRevisions":   (*ECS).describeServiceRevisions,
+	"StopServiceDeployment":      (*ECS).stopServiceDeployment,
+	"ContinueServiceDeployment":  (*ECS).continueServiceDeployment,
+	"DeleteTaskDefinitions":      (*ECS).deleteTaskDefinitions,
 }
 
 // Handle serves one ECS JSON-protocol operation. op is the operation name
@@ -206,7 +239,9 @@ func (e *ECS) Handle(ctx context.Context, op string, body []byte) (any, error) {
 		defer e.mu.Unlock()
 		now := e.clock.Now()
 		e.catchUp(now) // transitions due before a racing clock listener ran
-		return h(e, body, now)
+		out, err := h(e, body, now)
+		e.reapDeleted()
+		return out, err
 	}()
 	e.flush()
 	if err != nil {

@@ -11,9 +11,17 @@ import (
 
 // Rollout phases of a PRIMARY deployment.
 const (
-	phaseStart   = iota // next: start the missing tasks (or fail an attempt)
-	phaseHealthy        // next: tasks are healthy; drain the others, complete
-	phaseDone           // nothing scheduled
+	phaseStart    = iota // next: start the missing tasks (or fail an attempt)
+	phaseHealthy         // next: tasks are healthy; drain the others, complete (ROLLING) or go on with the program
+	phaseDone            // nothing scheduled
+	phaseProgress        // next: run the progressive program (progress.go)
+)
+
+// Stop requests (StopServiceDeployment) a deployment acts on at its next step.
+const (
+	stopNone = iota
+	stopRollback
+	stopAbort
 )
 
 // deployment is one ECS deployment of a service.
@@ -31,10 +39,17 @@ type deployment struct {
 	platformVersion    string
 	network            *networkConfiguration
 	breaker            circuitBreaker
-	rollback           bool    // started by the circuit breaker; never rolled back itself
+	rollback           bool    // a rollback deployment; never rolled back itself
 	tasks              []*task // live tasks (not yet STOPPED), creation order
 	phase              int
 	next               time.Time // zero: nothing scheduled
+
+	rev     *serviceRevision   // what it deploys
+	sd      *serviceDeployment // its service deployment record
+	program []progStep         // progressive strategies: the stages (progress.go)
+	pc      int                // the program step to run next
+	entered bool               // program[pc] has been entered
+	stop    int                // a StopServiceDeployment request to act on
 }
 
 func (d *deployment) wire() wireDeployment {
@@ -56,12 +71,24 @@ func breakerThreshold(desired int32) int32 {
 
 // startDeployment makes a new PRIMARY deployment of td with its pending
 // tasks, demotes the current PRIMARY to ACTIVE, drops the deployments it
-// supersedes (supersede) and publishes SERVICE_DEPLOYMENT_IN_PROGRESS with
-// reason (empty: "ECS deployment <id> in progress.").
-func (e *ECS) startDeployment(s *service, td *taskDef, at time.Time, reason string) *deployment {
-	if p := s.primary(); p != nil {
-		p.status, p.updatedAt, p.next = "ACTIVE", at, time.Time{}
+// supersedes (supersede), records its service revision and service
+// deployment, and publishes SERVICE_DEPLOYMENT_IN_PROGRESS.
+func (e *ECS) startDeployment(s *service, td *taskDef, at time.Time) *deployment {
+	sources := s.sourceDeployments()
+	d := e.newDeployment(s, td, at, "")
+	d.rev = e.newRevision(s, d, at)
+	e.newServiceDeployment(s, d, sources, at)
+	if d.program = program(s.config); d.program != nil {
+		d.phase, d.next = phaseProgress, at
 	}
+	e.launch(s, d, at)
+	return d
+}
+
+// newDeployment builds a PRIMARY deployment of td, scheduled to start its
+// tasks after Timing.TaskStart. reason is its rolloutStateReason (empty:
+// "ECS deployment <id> in progress.").
+func (e *ECS) newDeployment(s *service, td *taskDef, at time.Time, reason string) *deployment {
 	d := &deployment{
 		id: e.deploymentID(), status: "PRIMARY", td: td, desired: s.desired,
 		createdAt: at, updatedAt: at, rolloutState: "IN_PROGRESS",
@@ -73,11 +100,21 @@ func (e *ECS) startDeployment(s *service, td *taskDef, at time.Time, reason stri
 		reason = fmt.Sprintf("ECS deployment %s in progress.", d.id)
 	}
 	d.rolloutStateReason = reason
+	return d
+}
+
+// launch makes d the PRIMARY deployment: it demotes the old PRIMARY, drops
+// what d supersedes, adds d's pending tasks and publishes
+// SERVICE_DEPLOYMENT_IN_PROGRESS.
+func (e *ECS) launch(s *service, d *deployment, at time.Time) {
+	if p := s.primary(); p != nil {
+		p.status, p.updatedAt, p.next = "ACTIVE", at, time.Time{}
+	}
 	e.supersede(s, at)
 	s.deployments = append([]*deployment{d}, s.deployments...)
 	e.addServiceTasks(s, d, d.desired, at)
-	e.publishDeployment(s, at, "INFO", events.DeploymentInProgress, d.id, reason)
-	return d
+	e.publishDeployment(s, at, "INFO", events.DeploymentInProgress, d.id, d.rolloutStateReason)
+	e.pruneRecords(s)
 }
 
 // supersede drops the ACTIVE deployments a new one replaces, as ECS's
@@ -181,6 +218,13 @@ func taskList(ids []string) string {
 // stepDeployment runs the PRIMARY deployment d's transition due at at.
 func (e *ECS) stepDeployment(s *service, d *deployment, at time.Time) {
 	d.next = time.Time{}
+	if d.stop != stopNone {
+		e.stopRequested(s, d, at)
+		return
+	}
+	if e.checkAlarms(s, d, at) {
+		return
+	}
 	switch d.phase {
 	case phaseStart:
 		if _, bad := e.startFailure(d.td); bad && len(d.pendingTasks()) > 0 {
@@ -196,59 +240,55 @@ func (e *ECS) stepDeployment(s *service, d *deployment, at time.Time) {
 		if ids := e.startServiceTasks(d, at); len(ids) > 0 { // replacements asked for meanwhile
 			e.note(s, at, fmt.Sprintf("has started %d tasks: %s.", len(ids), taskList(ids)))
 		}
-		for _, o := range s.deployments {
-			if o == d || o.status != "ACTIVE" {
-				continue
-			}
-			if ids := e.stopDeploymentTasks(o, at, scalingReason(o)); len(ids) > 0 {
-				e.note(s, at, fmt.Sprintf("has stopped %d running tasks: %s.", len(ids), taskList(ids)))
-			}
-			o.status, o.updatedAt = "INACTIVE", at
+		if d.pc < len(d.program) && d.rolloutState == "IN_PROGRESS" {
+			d.phase = phaseProgress
+			e.runProgram(s, d, at)
+			return
 		}
-		d.phase, d.updatedAt = phaseDone, at
-		if d.rolloutState == "IN_PROGRESS" {
-			d.rolloutState = "COMPLETED"
-			d.rolloutStateReason = fmt.Sprintf("ECS deployment %s completed.", d.id)
-			s.lastCompleted = d
-			e.note(s, at, fmt.Sprintf("(deployment %s) deployment completed.", d.id))
-			e.publishDeployment(s, at, "INFO", events.DeploymentCompleted, d.id, d.rolloutStateReason)
-		}
-		e.note(s, at, "has reached a steady state.")
+		e.completeDeployment(s, d, at)
+	case phaseProgress:
+		e.runProgram(s, d, at)
 	}
 }
 
-// failAttempt fails one pending task to start (TaskFailedToStart) and asks
-// for a replacement, and trips the circuit breaker at the threshold;
-// otherwise it schedules the next attempt.
-func (e *ECS) failAttempt(s *service, d *deployment, at time.Time) {
-	reason, _ := e.startFailure(d.td)
-	t := d.pendingTasks()[0]
-	d.failed++
-	d.updatedAt = at
-	e.note(s, at, fmt.Sprintf("has started 1 tasks: %s.", taskList([]string{t.id})))
-	e.stopServiceTask(t, at, "TaskFailedToStart", reason)
-	if d.failed == 3 {
-		e.note(s, at, "is unable to consistently start tasks successfully. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.")
+// completeDeployment drains every other deployment of s and completes d:
+// SERVICE_DEPLOYMENT_COMPLETED, and its service deployment SUCCESSFUL (or
+// ROLLBACK_SUCCESSFUL for a rollback).
+func (e *ECS) completeDeployment(s *service, d *deployment, at time.Time) {
+	if ids := e.startServiceTasks(d, at); len(ids) > 0 {
+		e.note(s, at, fmt.Sprintf("has started %d tasks: %s.", len(ids), taskList(ids)))
 	}
-	if !d.breaker.Enable || d.failed < breakerThreshold(d.desired) {
-		e.addServiceTasks(s, d, 1, at)
-		d.next = at.Add(e.timing.TaskStart)
-		return
+	for _, o := range s.deployments {
+		if o == d || o.status != "ACTIVE" {
+			continue
+		}
+		if ids := e.stopDeploymentTasks(o, at, scalingReason(o)); len(ids) > 0 {
+			e.note(s, at, fmt.Sprintf("has stopped %d running tasks: %s.", len(ids), taskList(ids)))
+		}
+		o.status, o.updatedAt, o.next = "INACTIVE", at, time.Time{}
 	}
-	d.rolloutState = "FAILED"
-	d.rolloutStateReason = "ECS deployment circuit breaker: task failed to start."
-	d.phase = phaseDone
-	e.stopDeploymentTasks(d, at, d.rolloutStateReason)
-	e.note(s, at, fmt.Sprintf("(deployment %s) deployment failed: tasks failed to start.", d.id))
-	e.publishDeployment(s, at, "ERROR", events.DeploymentFailed, d.id, d.rolloutStateReason)
-	target := s.lastCompleted
-	if !d.breaker.Rollback || d.rollback || target == nil || target == d {
-		return
+	d.phase, d.updatedAt, d.next = phaseDone, at, time.Time{}
+	if d.rolloutState == "IN_PROGRESS" {
+		d.rolloutState = "COMPLETED"
+		d.rolloutStateReason = fmt.Sprintf("ECS deployment %s completed.", d.id)
+		s.lastCompleted = d
+		e.note(s, at, fmt.Sprintf("(deployment %s) deployment completed.", d.id))
+		e.publishDeployment(s, at, "INFO", events.DeploymentCompleted, d.id, d.rolloutStateReason)
+		if sd := d.sd; sd != nil && sd.active() {
+			sd.stage = ""
+			if d.rollback {
+				sd.weight = 0
+				e.finishSD(sd, at, sdRollbackSuccessful, "")
+			} else {
+				sd.weight, sd.testWeight = 100, 100
+				if sd.shiftsTraffic() {
+					sd.stage = "CLEAN_UP"
+				}
+				e.finishSD(sd, at, sdSuccessful, "")
+			}
+		}
 	}
-	e.note(s, at, fmt.Sprintf("(deployment %s) rolling back to deployment %s.", d.id, target.id))
-	nd := e.startDeployment(s, target.td, at,
-		fmt.Sprintf("ECS deployment circuit breaker: rolling back to deploymentId %s.", target.id))
-	nd.rollback = true
+	e.note(s, at, "has reached a steady state.")
 }
 
 // stepService turns a DRAINING service INACTIVE.

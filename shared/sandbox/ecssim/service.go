@@ -24,12 +24,15 @@ type service struct {
 	propagateTags   string
 	managedTags     bool
 	execCommand     bool
-	loadBalancers   json.RawMessage
-	deployments     []*deployment      // newest first, the latest INACTIVE ones included
-	stopped         []*task            // stopped tasks still describable, oldest first
-	events          []wireServiceEvent // newest first, at most maxServiceEvents
-	lastCompleted   *deployment        // the rollback target
-	inactiveAt      time.Time          // DRAINING → INACTIVE
+	loadBalancers   []loadBalancer
+	serviceConnect  json.RawMessage
+	deployments     []*deployment        // newest first, the latest INACTIVE ones included
+	sdeps           []*serviceDeployment // oldest first (svcdeploy.go)
+	revisions       []*serviceRevision   // the ones still named, oldest first
+	stopped         []*task              // stopped tasks still describable, oldest first
+	events          []wireServiceEvent   // newest first, at most maxServiceEvents
+	lastCompleted   *deployment          // the rollback target
+	inactiveAt      time.Time            // DRAINING → INACTIVE
 }
 
 const maxServiceEvents = 100
@@ -138,7 +141,8 @@ type createServiceInput struct {
 	PlatformVersion          string                   `json:"platformVersion"`
 	DeploymentConfiguration  *deploymentConfiguration `json:"deploymentConfiguration"`
 	NetworkConfiguration     *networkConfiguration    `json:"networkConfiguration"`
-	LoadBalancers            json.RawMessage          `json:"loadBalancers"`
+	LoadBalancers            []loadBalancer           `json:"loadBalancers"`
+	ServiceConnect           json.RawMessage          `json:"serviceConnectConfiguration"`
 	Tags                     []tag                    `json:"tags"`
 	PropagateTags            string                   `json:"propagateTags"`
 	EnableECSManagedTags     bool                     `json:"enableECSManagedTags"`
@@ -173,6 +177,10 @@ func (e *ECS) createService(body []byte, now time.Time) (any, error) {
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
+	cfg := mergeConfig(defaultConfig(), in.DeploymentConfiguration)
+	if err := checkStrategy(cfg, in.LoadBalancers, in.ServiceConnect); err != nil {
+		return nil, err
+	}
 	s := &service{
 		name:            in.ServiceName,
 		arn:             e.arn("service/" + c.name + "/" + in.ServiceName),
@@ -187,7 +195,8 @@ func (e *ECS) createService(body []byte, now time.Time) (any, error) {
 		managedTags:     in.EnableECSManagedTags,
 		execCommand:     in.EnableExecuteCommand,
 		loadBalancers:   in.LoadBalancers,
-		config:          mergeConfig(defaultConfig(), in.DeploymentConfiguration),
+		serviceConnect:  in.ServiceConnect,
+		config:          cfg,
 	}
 	if s.launchType == "" && len(s.strategy) == 0 && len(c.strategy) == 0 {
 		s.launchType = "EC2"
@@ -201,7 +210,7 @@ func (e *ECS) createService(body []byte, now time.Time) (any, error) {
 	delete(e.tags, s.arn) // a recreated service starts untagged
 	e.addTags(s.arn, in.Tags)
 	e.services = append(e.services, s)
-	e.startDeployment(s, td, now, "")
+	e.startDeployment(s, td, now)
 	return map[string]any{"service": e.wireService(s, true)}, nil
 }
 
@@ -231,13 +240,24 @@ func mergeConfig(cur deploymentConfiguration, upd *deploymentConfiguration) depl
 		cur.MinimumHealthyPercent = upd.MinimumHealthyPercent
 	}
 	if upd.Alarms != nil {
-		cur.Alarms = upd.Alarms
+		a := *upd.Alarms
+		cur.Alarms = &a
 	}
-	if upd.Strategy != "" {
+	if upd.Strategy != "" && upd.Strategy != cur.Strategy {
 		cur.Strategy = upd.Strategy
+		cur.LinearConfiguration, cur.CanaryConfiguration = nil, nil
 	}
 	if upd.BakeTimeInMinutes != nil {
 		cur.BakeTimeInMinutes = upd.BakeTimeInMinutes
 	}
-	return cur
+	if upd.LifecycleHooks != nil {
+		cur.LifecycleHooks = upd.LifecycleHooks
+	}
+	if upd.LinearConfiguration != nil {
+		cur.LinearConfiguration = upd.LinearConfiguration
+	}
+	if upd.CanaryConfiguration != nil {
+		cur.CanaryConfiguration = upd.CanaryConfiguration
+	}
+	return cloneConfig(cur)
 }

@@ -1,6 +1,7 @@
 package ecssim
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -32,6 +33,8 @@ func (e *ECS) updateService(body []byte, now time.Time) (any, error) {
 		PropagateTags            string                   `json:"propagateTags"`
 		EnableECSManagedTags     *bool                    `json:"enableECSManagedTags"`
 		EnableExecuteCommand     *bool                    `json:"enableExecuteCommand"`
+		LoadBalancers            *[]loadBalancer          `json:"loadBalancers"`
+		ServiceConnect           json.RawMessage          `json:"serviceConnectConfiguration"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -61,6 +64,18 @@ func (e *ECS) updateService(body []byte, now time.Time) (any, error) {
 	if in.DesiredCount != nil && *in.DesiredCount < 0 {
 		return nil, awsproto.InvalidParameter("desiredCount must be at least 0.")
 	}
+	lbs, sc := s.loadBalancers, s.serviceConnect
+	if in.LoadBalancers != nil {
+		lbs = *in.LoadBalancers
+	}
+	if in.ServiceConnect != nil {
+		sc = in.ServiceConnect
+	}
+	cfg := mergeConfig(s.config, in.DeploymentConfiguration)
+	if err := checkStrategy(cfg, lbs, sc); err != nil {
+		return nil, err
+	}
+	s.loadBalancers, s.serviceConnect = lbs, sc
 	if len(in.CapacityProviderStrategy) > 0 {
 		s.strategy, s.launchType = in.CapacityProviderStrategy, ""
 	}
@@ -77,13 +92,13 @@ func (e *ECS) updateService(body []byte, now time.Time) (any, error) {
 	if in.EnableExecuteCommand != nil {
 		s.execCommand = *in.EnableExecuteCommand
 	}
-	s.config = mergeConfig(s.config, in.DeploymentConfiguration)
+	s.config = cfg
 	if in.DesiredCount != nil {
 		s.desired = *in.DesiredCount
 	}
 	switch {
-	case td != p.td || in.ForceNewDeployment:
-		d := e.startDeployment(s, td, now, "")
+	case td != p.td || in.ForceNewDeployment || in.LoadBalancers != nil || in.ServiceConnect != nil:
+		d := e.startDeployment(s, td, now)
 		if td != p.td {
 			e.history = append(e.history, UpdateRecord{Time: now, Cluster: s.cluster.name, Service: s.name, TaskDefinition: td.arn, DeploymentID: d.id})
 		}
@@ -182,6 +197,11 @@ func (e *ECS) deleteService(body []byte, now time.Time) (any, error) {
 	}
 	s.status, s.desired = "DRAINING", 0
 	s.inactiveAt = now.Add(e.timing.Deprovision)
+	for _, sd := range s.sdeps {
+		if sd.active() {
+			e.finishSD(sd, now, sdStopped, "Service deployment stopped because the service was deleted.")
+		}
+	}
 	for _, d := range s.deployments {
 		d.desired, d.next = 0, time.Time{}
 		if ids := e.stopDeploymentTasks(d, now, "Service is being deleted"); len(ids) > 0 {

@@ -87,12 +87,15 @@ func (e *ECS) Service(cluster, name string) (ServiceSnapshot, bool) {
 	return snap, true
 }
 
-// TaskDefinitions returns every revision of family, oldest first.
+// TaskDefinitions returns every revision of family not deleted, oldest first.
 func (e *ECS) TaskDefinitions(family string) []TaskDefinitionSnapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []TaskDefinitionSnapshot
 	for _, td := range e.families[family] {
+		if td.status == statusDeleted {
+			continue
+		}
 		images := map[string]string{}
 		for _, c := range td.containers {
 			images[c.name] = c.image

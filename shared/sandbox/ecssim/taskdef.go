@@ -22,10 +22,12 @@ type taskDef struct {
 	status         string
 	registeredAt   time.Time
 	deregisteredAt time.Time
-	doc            map[string]json.RawMessage
-	containers     []tdContainer
-	cpu, memory    string
-	networkMode    string
+	// deleteRequestedAt is when DeleteTaskDefinitions was asked to delete it.
+	deleteRequestedAt time.Time
+	doc               map[string]json.RawMessage
+	containers        []tdContainer
+	cpu, memory       string
+	networkMode       string
 }
 
 type tdContainer struct {
@@ -209,6 +211,9 @@ func (e *ECS) renderTaskDef(td *taskDef) map[string]json.RawMessage {
 	if !td.deregisteredAt.IsZero() {
 		set("deregisteredAt", toEpoch(td.deregisteredAt))
 	}
+	if !td.deleteRequestedAt.IsZero() {
+		set("deleteRequestedAt", toEpoch(td.deleteRequestedAt))
+	}
 	return out
 }
 
@@ -234,7 +239,7 @@ func (e *ECS) taskDefRef(ref string) (*taskDef, error) {
 		return nil, errNoTaskDef
 	}
 	n, err := strconv.Atoi(rev)
-	if err != nil || n < 1 || n > len(revs) {
+	if err != nil || n < 1 || n > len(revs) || revs[n-1].status == statusDeleted {
 		return nil, errNoTaskDef
 	}
 	return revs[n-1], nil

@@ -90,6 +90,9 @@ func (e *ECS) listTaskDefinitionFamilies(body []byte, _ time.Time) (any, error) 
 		if !strings.HasPrefix(f, in.FamilyPrefix) {
 			continue
 		}
+		if !slices.ContainsFunc(e.families[f], func(td *taskDef) bool { return td.status != statusDeleted }) {
+			continue // every revision deleted: the family is gone
+		}
 		active := slices.ContainsFunc(e.families[f], func(td *taskDef) bool { return td.status == "ACTIVE" })
 		if (in.Status == "ACTIVE" && !active) || (in.Status == "INACTIVE" && active) {
 			continue

@@ -43,12 +43,65 @@ type circuitBreaker struct {
 }
 
 type deploymentConfiguration struct {
-	DeploymentCircuitBreaker *circuitBreaker `json:"deploymentCircuitBreaker,omitempty"`
-	MaximumPercent           *int32          `json:"maximumPercent,omitempty"`
-	MinimumHealthyPercent    *int32          `json:"minimumHealthyPercent,omitempty"`
-	Alarms                   json.RawMessage `json:"alarms,omitempty"`
-	Strategy                 string          `json:"strategy,omitempty"`
-	BakeTimeInMinutes        *int32          `json:"bakeTimeInMinutes,omitempty"`
+	DeploymentCircuitBreaker *circuitBreaker      `json:"deploymentCircuitBreaker,omitempty"`
+	MaximumPercent           *int32               `json:"maximumPercent,omitempty"`
+	MinimumHealthyPercent    *int32               `json:"minimumHealthyPercent,omitempty"`
+	Alarms                   *deploymentAlarms    `json:"alarms,omitempty"`
+	Strategy                 string               `json:"strategy,omitempty"`
+	BakeTimeInMinutes        *int32               `json:"bakeTimeInMinutes,omitempty"`
+	LifecycleHooks           []lifecycleHook      `json:"lifecycleHooks,omitempty"`
+	LinearConfiguration      *linearConfiguration `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      *canaryConfiguration `json:"canaryConfiguration,omitempty"`
+}
+
+// deploymentAlarms is DeploymentAlarms: CloudWatch alarms that fail (and
+// with rollback, roll back) a deployment when one goes to ALARM.
+type deploymentAlarms struct {
+	AlarmNames []string `json:"alarmNames"`
+	Enable     bool     `json:"enable"`
+	Rollback   bool     `json:"rollback"`
+}
+
+// lifecycleHook is DeploymentLifecycleHook.
+type lifecycleHook struct {
+	HookTargetArn        string          `json:"hookTargetArn,omitempty"`
+	RoleArn              string          `json:"roleArn,omitempty"`
+	LifecycleStages      []string        `json:"lifecycleStages,omitempty"`
+	TargetType           string          `json:"targetType,omitempty"`
+	HookDetails          json.RawMessage `json:"hookDetails,omitempty"`
+	TimeoutConfiguration *hookTimeout    `json:"timeoutConfiguration,omitempty"`
+}
+
+type hookTimeout struct {
+	Action           string `json:"action,omitempty"`
+	TimeoutInMinutes *int32 `json:"timeoutInMinutes,omitempty"`
+}
+
+type linearConfiguration struct {
+	StepPercent           *float64 `json:"stepPercent,omitempty"`
+	StepBakeTimeInMinutes *int32   `json:"stepBakeTimeInMinutes,omitempty"`
+}
+
+type canaryConfiguration struct {
+	CanaryPercent           *float64 `json:"canaryPercent,omitempty"`
+	CanaryBakeTimeInMinutes *int32   `json:"canaryBakeTimeInMinutes,omitempty"`
+}
+
+// loadBalancer is LoadBalancer, with the advanced configuration native
+// blue/green, linear and canary deployments need.
+type loadBalancer struct {
+	TargetGroupArn        string                 `json:"targetGroupArn,omitempty"`
+	LoadBalancerName      string                 `json:"loadBalancerName,omitempty"`
+	ContainerName         string                 `json:"containerName,omitempty"`
+	ContainerPort         *int32                 `json:"containerPort,omitempty"`
+	AdvancedConfiguration *advancedConfiguration `json:"advancedConfiguration,omitempty"`
+}
+
+type advancedConfiguration struct {
+	AlternateTargetGroupArn string `json:"alternateTargetGroupArn,omitempty"`
+	ProductionListenerRule  string `json:"productionListenerRule,omitempty"`
+	TestListenerRule        string `json:"testListenerRule,omitempty"`
+	RoleArn                 string `json:"roleArn,omitempty"`
 }
 
 type wireDeployment struct {
@@ -83,7 +136,7 @@ type wireService struct {
 	ServiceArn               string                   `json:"serviceArn"`
 	ServiceName              string                   `json:"serviceName"`
 	ClusterArn               string                   `json:"clusterArn"`
-	LoadBalancers            json.RawMessage          `json:"loadBalancers,omitempty"`
+	LoadBalancers            []loadBalancer           `json:"loadBalancers,omitempty"`
 	Status                   string                   `json:"status"`
 	DesiredCount             int32                    `json:"desiredCount"`
 	RunningCount             int32                    `json:"runningCount"`
