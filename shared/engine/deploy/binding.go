@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -19,12 +20,12 @@ import (
 // deployBinding applies rules 3 to 8 to one binding (rules.go). rd holds
 // the binding's reads when they were started already (nil: start them
 // now).
-func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl plan, rd *reads) Outcome {
+func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifest.Manifest, pl plan, rd *reads) Outcome {
 	b := pl.binding
 	lead := leadPush(pl.pushes)
 	o := e.started(pl, lead)
 	if rd == nil {
-		rd = e.startReads(ctx, b)
+		rd = e.startReads(ctx, src, b)
 	}
 	rd.wait()
 	run, tmpl := rd.run, rd.tmpl

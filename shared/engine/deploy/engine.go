@@ -133,12 +133,16 @@ func (o Outcome) Failed() bool { return o.Err != nil }
 // manifest could not be loaded); every other failure is an outcome.
 func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 	e.init()
+	// One invocation reads each object once (issue 17): bindings that share
+	// a template, and reads started ahead under the previous manifest, share
+	// one GET and one answer.
+	src := store.Once(e.Source)
 	var spec map[string]*reads
 	prev := e.manifest.Load()
 	if prev != nil {
-		spec = e.speculate(ctx, prev, pushes)
+		spec = e.speculate(ctx, src, prev, pushes)
 	}
-	m, err := e.Source.Manifest(ctx)
+	m, err := src.Manifest(ctx)
 	if err != nil {
 		waitAll(spec)
 		return nil, fmt.Errorf("load manifest: %w", err)
@@ -158,7 +162,7 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = e.deployBinding(ctx, m, p, spec[p.binding.Name])
+			results[i] = e.deployBinding(ctx, src, m, p, spec[p.binding.Name])
 		}()
 	}
 	wg.Wait()
