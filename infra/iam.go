@@ -38,6 +38,7 @@ func (s *stack) grantAll() {
 			p.passRole(),
 			p.putEvents(),
 			p.describeImages(), // catch-up during bursts (shared/engine/deploy/catchup.go)
+			p.sendToDeployDLQ(),
 		},
 		"runner": {
 			p.readObjects(),
@@ -203,6 +204,12 @@ func (p policies) putEvents() awsiam.PolicyStatement {
 // describeImages: the manifest's repositories only.
 func (p policies) describeImages() awsiam.PolicyStatement {
 	return allow([]string{"ecr:DescribeImages"}, p.s.repositoryARNs(), nil)
+}
+
+// sendToDeployDLQ: the deployer's pushes that failed for good, put on the
+// deploy queue's DLQ at once; that queue only.
+func (p policies) sendToDeployDLQ() awsiam.PolicyStatement {
+	return allow([]string{"sqs:SendMessage"}, []*string{p.s.deployDLQ.QueueArn()}, nil)
 }
 
 // sendToDeployQueue: the reconciler's synthetic pushes.

@@ -105,7 +105,7 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
 			"ecs:UpdateService", "ecs:TagResource", "iam:PassRole",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-			"ecr:DescribeImages",
+			"ecr:DescribeImages", "sqs:SendMessage",
 		}, common...)},
 		"the runner registers and runs job tasks": {fn: "runner", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
@@ -224,6 +224,8 @@ func TestScopedResources(t *testing.T) {
 				Conditions: map[string]map[string][]string{"StringEquals": {"ecs:CreateAction": {"RunTask"}}}},
 			{Actions: []string{"ecs:TagResource"}, Resources: services,
 				Conditions: map[string]map[string][]string{"ForAllValues:StringLike": {"aws:TagKeys": {"deckhand:rolled-back:*"}}}}}},
+		"deployer sends to the deploy DLQ only (dead letters at once)": {fn: "deployer", action: "sqs:SendMessage", want: []statement{
+			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "DeployDLQ") + ".Arn}"}}}},
 		"reconciler sends to the deploy queue": {fn: "reconciler", action: "sqs:SendMessage", want: []statement{
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "ReconcilerAsyncDLQ") + ".Arn}"}},
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + queue + ".Arn}"}}}},

@@ -36,6 +36,7 @@ type stack struct {
 	fns    map[string]awslambda.Function
 
 	deployQueue awssqs.Queue
+	deployDLQ   awssqs.Queue
 	topic       awssns.Topic
 	// dlqs are every dead-letter queue, by construct id, for the alarms.
 	dlqs []awssqs.Queue

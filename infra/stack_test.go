@@ -166,6 +166,9 @@ func TestFunctions(t *testing.T) {
 				if fn == "reconciler" {
 					wantEnv["DECKHAND_QUEUE_URL"] = queueURL
 				}
+				if fn == "deployer" {
+					wantEnv["DECKHAND_DLQ_URL"] = "${" + s.logicalID(t, "AWS::SQS::Queue", "DeployDLQ") + "}"
+				}
 				if diff := cmp.Diff(wantEnv, env); diff != "" {
 					t.Errorf("environment (-want +got):\n%s", diff)
 				}

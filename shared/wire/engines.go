@@ -33,6 +33,16 @@ func Deployer(p *Parts) *deploy.Engine {
 	return e
 }
 
+// DeployHandler builds the deployer's Lambda handler over the deploy
+// engine (functions/deployer): messages that fail for good go to p.DLQ.
+func DeployHandler(p *Parts) *deploy.Handler {
+	h := &deploy.Handler{Engine: Deployer(p)}
+	if p.DLQ != nil {
+		h.DLQ = p.DLQ
+	}
+	return h
+}
+
 // Jobs builds the job engine (functions/runner; the tracker's and the
 // reconciler's job halves).
 func Jobs(p *Parts) *jobs.Engine {

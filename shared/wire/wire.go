@@ -46,9 +46,16 @@ type Events interface {
 }
 
 // Queue sends to the deploy FIFO queue; *queue.FIFO implements it. Only
-// the reconciler builds one, so only its binary links the SQS client.
+// the reconciler and the deployer build one, so only their binaries link
+// the SQS client.
 type Queue interface {
 	Send(ctx context.Context, group, id string, body []byte) error
+}
+
+// DeadLetters takes the deployer's messages that failed for good (the
+// deploy queue's DLQ); *queue.FIFO implements it.
+type DeadLetters interface {
+	DeadLetter(ctx context.Context, group, id string, body []byte, reason string) error
 }
 
 var (
@@ -65,7 +72,10 @@ type Parts struct {
 	// Events receives Deckhand's events (nil: none are emitted).
 	Events Events
 	// Queue is the deploy queue the reconciler sends to (queue.New).
-	Queue  Queue
+	Queue Queue
+	// DLQ is the deploy queue's DLQ the deployer dead-letters to (nil: the
+	// queue's redrive policy does, after maxReceiveCount receives).
+	DLQ    DeadLetters
 	Source store.Source
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config

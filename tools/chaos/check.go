@@ -160,10 +160,17 @@ func deletingReceive(m *Message) (*Invocation, int) {
 	return nil, -1
 }
 
+// deadLettered reports whether the deployer put the message on the DLQ
+// itself in inv (and acknowledged it).
+func deadLettered(inv *Invocation, id string) bool {
+	_, ok := inv.DeadLettered[id]
+	return ok
+}
+
 func (c *checker) index() {
 	c.resolved = map[*Input]bool{}
 	for _, m := range c.res.Messages {
-		if inv, _ := deletingReceive(m); inv != nil {
+		if inv, _ := deletingReceive(m); inv != nil && !deadLettered(inv, m.ID) {
 			c.resolved[m.Input.push()] = true
 		}
 	}

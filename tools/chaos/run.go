@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
@@ -119,7 +120,6 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
-	r.dh = &deploy.Handler{Engine: st.Deployer}
 	r.jobs = lambda.NewHandler(st.Jobs.Run)
 	r.sb.Subscribe(r.rec.onEvent)
 	// A second router owns the chaos deploy queue so every deployer
@@ -134,6 +134,9 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 		return fmt.Errorf("create chaos router: %w", err)
 	}
 	r.sqs = sqs.NewFromConfig(r.sb.AWSConfig())
+	// The deployer dead-letters to the chaos queue's DLQ, as the CDK app
+	// wires DECKHAND_DLQ_URL.
+	r.dh = &deploy.Handler{Engine: st.Deployer, DLQ: queue.New(r.sb.AWSConfig(), r.router.DLQURL())}
 	return nil
 }
 

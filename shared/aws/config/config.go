@@ -17,6 +17,7 @@ type Config struct {
 	ManifestKey string // DECKHAND_MANIFEST_KEY (default deckhand.yaml)
 	EventBus    string // DECKHAND_EVENT_BUS (default "default")
 	QueueURL    string // DECKHAND_QUEUE_URL (the reconciler's deploy queue)
+	DLQURL      string // DECKHAND_DLQ_URL (the deployer's dead letters; optional)
 	Account     string // DECKHAND_ACCOUNT (optional; else from the invoked function ARN)
 	Region      string // AWS_REGION
 	Endpoint    string // AWS_ENDPOINT_URL (the sandbox, or a VPC endpoint)
@@ -38,6 +39,7 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 		ManifestKey: or(getenv("DECKHAND_MANIFEST_KEY"), "deckhand.yaml"),
 		EventBus:    or(getenv("DECKHAND_EVENT_BUS"), "default"),
 		QueueURL:    getenv("DECKHAND_QUEUE_URL"),
+		DLQURL:      getenv("DECKHAND_DLQ_URL"),
 		Account:     getenv("DECKHAND_ACCOUNT"),
 		Region:      or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
 		Endpoint:    getenv("AWS_ENDPOINT_URL"),

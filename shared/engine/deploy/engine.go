@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,10 @@ type Engine struct {
 	// memory remembers, per family, the last revision this engine
 	// registered (revision.Memory).
 	memory revision.Memory
+	// reported are the permanent failures this process emitted, by push
+	// and binding (reportOnce).
+	reportedMu sync.Mutex
+	reported   map[string]bool
 }
 
 func (e *Engine) init() {
@@ -196,16 +201,66 @@ func (e *Engine) emit(ctx context.Context, outcomes []Outcome) error {
 	}
 	// A retryable failure is not an outcome yet: its message is retried and
 	// ends as another outcome or in the DLQ, so it is logged, not emitted.
+	// A permanent one is emitted once per push (reportOnce).
 	var details []events.DeploymentStateChange
+	var keys []string
 	for _, o := range outcomes {
-		if !o.Retry {
-			details = append(details, o.Event)
+		if o.Retry {
+			continue
 		}
+		if o.Err != nil {
+			k, first := e.firstReport(o)
+			if !first {
+				continue
+			}
+			keys = append(keys, k)
+		}
+		details = append(details, o.Event)
+	}
+	if len(details) == 0 {
+		return nil
 	}
 	if err := e.pacer().Retry(ctx, func() error { return e.Events.Put(ctx, emit.Deployments(details...)...) }); err != nil {
 		return fmt.Errorf("emit deployment events: %w", err)
 	}
+	e.reportedMu.Lock()
+	defer e.reportedMu.Unlock()
+	if e.reported == nil || len(e.reported) >= maxReported {
+		e.reported = map[string]bool{}
+	}
+	for _, k := range keys {
+		e.reported[k] = true
+	}
 	return nil
+}
+
+// maxReported bounds the memory of reported failures.
+const maxReported = 4096
+
+// firstReport is "one bad push, one alert" (issue 10 item 7) for an
+// outcome that failed for good: its FAILED event is emitted on the first
+// receive of its message only (the queue's ApproximateReceiveCount; a later
+// receive follows a DLQ send that failed, or a retryable failure, and is
+// logged), and once per process for a push without a receive count (a
+// direct invocation Lambda retries, or the same event delivered again).
+// It returns the outcome's key, by event id, for the memory of reported
+// failures.
+func (e *Engine) firstReport(o Outcome) (string, bool) {
+	var key strings.Builder
+	for _, p := range o.Pushes {
+		if p.Receive > 1 {
+			return "", false
+		}
+		id := p.EventID
+		if id == "" {
+			id = "message " + p.MessageID // a body that did not decode
+		}
+		key.WriteString(id + ";")
+	}
+	key.WriteString(o.Event.Binding)
+	e.reportedMu.Lock()
+	defer e.reportedMu.Unlock()
+	return key.String(), !e.reported[key.String()]
 }
 
 func (e *Engine) log(ctx context.Context, o Outcome) {

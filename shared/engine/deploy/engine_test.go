@@ -257,30 +257,30 @@ func TestRules(t *testing.T) {
 				}
 			},
 		},
-		"a push from a foreign account is refused with no call": {
+		"a push from a foreign account is SKIPPED with no call (rule 1: ignored and logged)": {
 			pushes: []Push{func() Push { p := push("web", "1.4.0", digestA, 0); p.Account = "999999999999"; return p }()},
-			want:   map[string][]events.DeploymentStatus{"": {events.StatusFailed}},
+			want:   map[string][]events.DeploymentStatus{"": {events.StatusSkipped}},
 			check: func(t *testing.T, w *world, out []Outcome) {
-				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") {
-					t.Errorf("reason %q, calls %v", out[0].Event.Reason, w.ecs.calls)
+				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") || out[0].Err != nil {
+					t.Errorf("reason %q, err %v, calls %v", out[0].Event.Reason, out[0].Err, w.ecs.calls)
 				}
 			},
 		},
 		"a push with an empty account is not taken for our own": {
 			pushes: []Push{func() Push { p := push("web", "1.4.0", digestA, 0); p.Account = ""; return p }()},
-			want:   map[string][]events.DeploymentStatus{"": {events.StatusFailed}},
+			want:   map[string][]events.DeploymentStatus{"": {events.StatusSkipped}},
 			check: func(t *testing.T, w *world, out []Outcome) {
-				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") {
-					t.Errorf("reason %q, calls %v", out[0].Event.Reason, w.ecs.calls)
+				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") || out[0].Err != nil {
+					t.Errorf("reason %q, err %v, calls %v", out[0].Event.Reason, out[0].Err, w.ecs.calls)
 				}
 			},
 		},
 		"a push with an empty region is not taken for our own": {
 			pushes: []Push{func() Push { p := push("web", "1.4.0", digestA, 0); p.Region = ""; return p }()},
-			want:   map[string][]events.DeploymentStatus{"": {events.StatusFailed}},
+			want:   map[string][]events.DeploymentStatus{"": {events.StatusSkipped}},
 			check: func(t *testing.T, w *world, out []Outcome) {
-				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.region") {
-					t.Errorf("reason %q, calls %v", out[0].Event.Reason, w.ecs.calls)
+				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.region") || out[0].Err != nil {
+					t.Errorf("reason %q, err %v, calls %v", out[0].Event.Reason, out[0].Err, w.ecs.calls)
 				}
 			},
 		},

@@ -33,8 +33,8 @@ func (e *Engine) plan(m *manifest.Manifest, pushes []Push) ([]plan, []Outcome) {
 	byBinding := map[string]*plan{}
 	var order []string
 	for _, p := range pushes {
-		if err := e.trusted(m, p); err != nil {
-			outcomes = append(outcomes, failed(Outcome{Pushes: []Push{p}, Event: pushEvent(p, "", "")}, err))
+		if reason, ok := e.trusted(m, p); !ok {
+			outcomes = append(outcomes, skipped(p, nil, reason))
 			continue
 		}
 		bindings := m.BindingsFor(p.Repository)
