@@ -72,7 +72,7 @@ func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
 // Reconciler builds the reconciler (functions/reconciler): it sends to
 // p.Queue and stops overdue runs through j (nil: it does not).
 func Reconciler(p *Parts, j *jobs.Engine) *reconcile.Reconciler {
-	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger()}
+	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger(), Now: p.Now}
 	if j != nil {
 		r.Jobs = j
 	}

@@ -41,11 +41,14 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	if reason, held := hold(run.serviceTags(), lead); held {
 		return decided(o, events.StatusHeld, reason)
 	}
-	deploy, status, reason := triage(run, pl, tmpl.Version)
+	deploy, status, reason, err := e.triage(ctx, run, pl, tmpl.Version)
+	if err != nil {
+		return failed(o, err)
+	}
 	if deploy == nil {
 		return decided(o, status, reason)
 	}
-	caught, paced, err := e.catchUpInBurst(ctx, b, deploy, run, &o.Event)
+	caught, paced, err := e.catchUpInBurst(ctx, b, deploy, run, &o.Event, pl.times)
 	if err != nil {
 		return failed(o, err)
 	}
@@ -115,7 +118,7 @@ func (e *Engine) content(b *manifest.Service, lead Push, deploy map[string]Push,
 			tags[revision.TagPushedAt+c] = p.PushedAt.UTC().Format(time.RFC3339Nano)
 			continue
 		}
-		img, kept, err := keepOther(b, c, run)
+		img, kept, err := keepOther(b, c, run, e.Now())
 		if err != nil {
 			return taskdef.Data{}, nil, err
 		}

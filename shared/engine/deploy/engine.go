@@ -142,10 +142,12 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 	// a template, and reads started ahead under the previous manifest, share
 	// one GET and one answer.
 	src := store.Once(e.Source)
+	times := e.newPushTimes()
+	pushes, unordered := e.resolveTies(ctx, times, pushes)
 	var spec map[string]*reads
 	prev := e.manifest.Load()
 	if prev != nil {
-		spec = e.speculate(ctx, src, prev, pushes)
+		spec = e.speculate(ctx, src, prev, pushes, times)
 	}
 	m, err := src.Manifest(ctx)
 	if err != nil {
@@ -157,7 +159,8 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 		spec = nil
 	}
 	e.manifest.Store(m)
-	plans, outcomes := e.plan(m, pushes)
+	plans, outcomes := e.plan(m, pushes, times)
+	outcomes = append(unordered, outcomes...)
 	results := make([]Outcome, len(plans))
 	sem := make(chan struct{}, e.Concurrency)
 	var wg sync.WaitGroup

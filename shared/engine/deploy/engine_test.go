@@ -69,7 +69,7 @@ func newWorld() *world {
 	w.engine = &Engine{
 		ECS: w.ecs, Source: w.src, Events: w.events, Account: account, Region: region,
 		RegisterLimit: rate.NewLimiter(rate.Inf, 1), UpdateLimit: rate.NewLimiter(rate.Inf, 1),
-		Sleep: noSleep, Now: func() time.Time { return t0.Add(time.Hour) },
+		Sleep: noSleep, Now: func() time.Time { return t0.Add(2 * time.Hour) },
 	}
 	return w
 }

@@ -61,8 +61,8 @@ func (r *reads) wait() { <-r.done }
 //
 // Only the first Concurrency bindings are read ahead, so reads in flight stay
 // bounded (at most twice Concurrency) and fan-out stays paced.
-func (e *Engine) speculate(ctx context.Context, src store.Source, prev *manifest.Manifest, pushes []Push) map[string]*reads {
-	plans, _ := e.plan(prev, pushes)
+func (e *Engine) speculate(ctx context.Context, src store.Source, prev *manifest.Manifest, pushes []Push, times *pushTimes) map[string]*reads {
+	plans, _ := e.plan(prev, pushes, times)
 	if len(plans) > e.Concurrency {
 		plans = plans[:e.Concurrency]
 	}

@@ -67,6 +67,8 @@ type Reconciler struct {
 	Region string
 	// Logger receives one line per decision (default: discard).
 	Logger *slog.Logger
+	// Now is the clock pushed-at marks are judged on (default time.Now).
+	Now func() time.Time
 }
 
 // Report says what one pass did.
@@ -189,6 +191,11 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 			rep.Skipped[b.Name] = fmt.Sprintf("container %s is not in the running revision %s", c, tdARN)
 			continue
 		}
+		if _, _, poisoned := tags.PushedAtAsOf(c, r.now()); poisoned {
+			// A mark from an event time that was not true orders nothing
+			// (issue 10 item 3): the running image's push time is unknown.
+			cur.PushedAt = time.Time{}
+		}
 		if serviceTags[revision.TagRolledBack+c] == lr.img.Digest {
 			// The circuit breaker rolled this image back: the deployer would
 			// skip it, so enqueuing it again would only repeat that.
@@ -218,6 +225,13 @@ func behind(running, newest taskdef.Image) bool {
 		return true
 	}
 	return newest.PushedAt.Truncate(time.Second).After(running.PushedAt.Truncate(time.Second))
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r *Reconciler) logger() *slog.Logger {

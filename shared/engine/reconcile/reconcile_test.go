@@ -202,6 +202,16 @@ func TestRun(t *testing.T) {
 			},
 			wantEnqueued: []string{"web:1.4.1"}, wantBehind: map[string][]string{"web": {"web"}},
 		},
+		"a pushed-at mark in 2099 does not hide a newer image (issue 10.3)": {
+			ecs: &fakeECS{
+				services: map[string]ecstypes.Service{"web": service("web", "web:9"), "api": service("api", "api:2")},
+				revs: map[string]*ecs.DescribeTaskDefinitionOutput{
+					"web:9": registered(map[string]string{"web": dg("web140"), "proxy": dg("proxy1")}, time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)),
+					"api:2": registered(map[string]string{"proxy": dg("proxy1")}, old),
+				},
+			},
+			ecr: ecrImages, wantEnqueued: []string{"web:1.5.0"}, wantBehind: map[string][]string{"web": {"web"}},
+		},
 		"a missing service is skipped and named": {
 			ecs: &fakeECS{services: map[string]ecstypes.Service{"api": service("api", "api:2")}, revs: upToDate.revs},
 			ecr: ecrImages, wantSkipped: []string{"web"},
@@ -219,7 +229,7 @@ func TestRun(t *testing.T) {
 			}
 			q := &fakeSQS{}
 			r := &Reconciler{ECS: tc.ecs, ECR: &fakeECR{images: tc.ecr}, Queue: &queue.FIFO{Client: q, URL: "https://sqs/q.fifo"}, Source: fakeSource{m}, Jobs: &fakeJobs{},
-				Region: "us-east-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+				Region: "us-east-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}
 			rep, err := r.Run(context.Background())
 			if err != nil {
 				t.Fatalf("Run: %v", err)
