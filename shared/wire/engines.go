@@ -62,7 +62,7 @@ func Jobs(p *Parts) *jobs.Engine {
 // Tracker builds the tracker (functions/tracker): deployment verdicts, and
 // job verdicts and retries through jobs.
 func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
-	d := &track.Deployments{ECS: p.ECS, Logger: p.logger()}
+	d := &track.Deployments{ECS: p.ECS, Logger: p.logger(), Pacer: revision.Pacer{Sleep: p.Sleep, Now: p.Now}}
 	if bus := p.bus(); bus != nil {
 		d.Events = bus
 	}

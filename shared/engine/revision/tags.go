@@ -134,3 +134,30 @@ func TagValue(s string) string {
 	}
 	return s
 }
+
+// RolledBackMarks are the service tags that record a rolled-back
+// revision (given its tags): deckhand:rolled-back:<container>=<digest> for
+// each container its deployment changed (deckhand:changed). The tracker
+// writes them after a rollback; the deployer and the reconciler read them
+// (and the reconciler repairs them when writing failed).
+func RolledBackMarks(rev Tags) Tags {
+	out := Tags{}
+	for _, c := range strings.Fields(rev[TagChanged]) {
+		if d := rev[TagDigest+c]; d != "" {
+			out[TagRolledBack+c] = d
+		}
+	}
+	return out
+}
+
+// Missing are the tags of want that have is lacks or holds with another
+// value.
+func (want Tags) Missing(have Tags) Tags {
+	out := Tags{}
+	for k, v := range want {
+		if have[k] != v {
+			out[k] = v
+		}
+	}
+	return out
+}
