@@ -220,18 +220,18 @@ func TestVerdicts(t *testing.T) {
 			wantIgnored: "is IN_PROGRESS",
 		},
 		"a stale FAILED for a deployment only ECS's record knows, and it succeeded, decides nothing": {
-			fixture: "ecs-deployment-state-change-failed.json",
-			ecs:     fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusSuccessful)},
+			fixture:     "ecs-deployment-state-change-failed.json",
+			ecs:         fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusSuccessful)},
 			wantIgnored: "is COMPLETED (ECS's service-deployment record",
 		},
 		"a failure only ECS's record knows is ROLLED_BACK to the record's revision": {
-			fixture: "ecs-deployment-state-change-failed.json",
-			ecs:     fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusRollbackSuccessful)},
+			fixture:    "ecs-deployment-state-change-failed.json",
+			ecs:        fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusRollbackSuccessful)},
 			wantStatus: []events.DeploymentStatus{events.StatusRolledBack}, wantTagged: 1, wantOld: rev6,
 		},
 		"a completion only ECS's record knows is SUCCEEDED": {
-			fixture: "ecs-deployment-state-change-completed.json",
-			ecs:     fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusSuccessful)},
+			fixture:    "ecs-deployment-state-change-completed.json",
+			ecs:        fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusSuccessful)},
 			wantStatus: []events.DeploymentStatus{events.StatusSucceeded},
 		},
 		"a deployment neither listed nor recorded decides nothing": {
