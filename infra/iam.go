@@ -63,6 +63,7 @@ func (s *stack) grantAll() {
 			p.listTasks(),
 			p.tagOnCreate(createRunTask),
 			p.markRolledBack(),
+			p.serviceDeploymentRecords(),
 			p.passRole(),
 			p.putEvents(),
 		},
@@ -161,6 +162,18 @@ func (p policies) markRolledBack() awsiam.PolicyStatement {
 	return allow([]string{"ecs:TagResource"}, p.s.inClusters("service"), map[string]any{
 		"ForAllValues:StringLike": map[string]any{"aws:TagKeys": []string{revision.TagRolledBack + "*"}},
 	})
+}
+
+// serviceDeploymentRecords: the tracker confirms a verdict with ECS's
+// record of a service deployment once the service no longer lists it
+// (DESIGN §10): ListServiceDeployments on the manifest's services,
+// DescribeServiceDeployments and DescribeServiceRevisions on those
+// services' deployment and revision records, read-only.
+func (p policies) serviceDeploymentRecords() awsiam.PolicyStatement {
+	resources := p.s.inClusters("service")
+	resources = append(resources, p.s.inClusters("service-deployment")...)
+	resources = append(resources, p.s.inClusters("service-revision")...)
+	return allow([]string{"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions"}, resources, nil)
 }
 
 // runTask: any task definition, but only on the manifest's clusters.

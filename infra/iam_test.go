@@ -115,6 +115,7 @@ func TestFunctionActions(t *testing.T) {
 		"the tracker re-runs and stops job tasks": {fn: "tracker", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks",
 			"ecs:TagResource", "iam:PassRole",
+			"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions",
 		}, common...), asyncDLQ...)},
 		"the reconciler reads and enqueues synthetic pushes": {fn: "reconciler", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages",
@@ -226,6 +227,9 @@ func TestScopedResources(t *testing.T) {
 				Conditions: map[string]map[string][]string{"ForAllValues:StringLike": {"aws:TagKeys": {"deckhand:rolled-back:*"}}}}}},
 		"deployer sends to the deploy DLQ only (dead letters at once)": {fn: "deployer", action: "sqs:SendMessage", want: []statement{
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "DeployDLQ") + ".Arn}"}}}},
+		"tracker reads service-deployment records of the manifest's clusters only": {fn: "tracker", action: "ecs:ListServiceDeployments", want: []statement{
+			{Actions: []string{"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions"},
+				Resources: append(append(append([]string{}, services...), ecsARN("service-deployment", "prod/*")), ecsARN("service-revision", "prod/*"))}}},
 		"reconciler sends to the deploy queue": {fn: "reconciler", action: "sqs:SendMessage", want: []statement{
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "ReconcilerAsyncDLQ") + ".Arn}"}},
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + queue + ".Arn}"}}}},

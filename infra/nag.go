@@ -28,8 +28,10 @@ func (s *stack) suppressNag() {
 		ecsARNFinding("task-definition", "*"),
 	}
 	for _, c := range s.m.Clusters() {
-		// Services and tasks of the manifest's clusters only.
-		wildcards = append(wildcards, ecsARNFinding("service", c+"/*"), ecsARNFinding("task", c+"/*"))
+		// Services and tasks of the manifest's clusters only, and the
+		// deployment records of those services (read by the tracker).
+		wildcards = append(wildcards, ecsARNFinding("service", c+"/*"), ecsARNFinding("task", c+"/*"),
+			ecsARNFinding("service-deployment", c+"/*"), ecsARNFinding("service-revision", c+"/*"))
 	}
 	for _, name := range Functions {
 		appliesTo := []any{
@@ -41,7 +43,7 @@ func (s *stack) suppressNag() {
 		}
 		cdknag.NagSuppressions_AddResourceSuppressions(s.fns[name].Role(), &[]*cdknag.NagPackSuppression{{
 			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String("Least privilege per DESIGN §9: objects of the Deckhand bucket; ECS services and tasks of the manifest's clusters; task-definition revisions (families come from templates); \"*\" only for ECS actions without resource-level permissions and for ListTasks scoped by ecs:cluster."),
+			Reason:    jsii.String("Least privilege per DESIGN §9: objects of the Deckhand bucket; ECS services, tasks and service-deployment records of the manifest's clusters; task-definition revisions (families come from templates); \"*\" only for ECS actions without resource-level permissions and for ListTasks scoped by ecs:cluster."),
 			AppliesTo: &appliesTo,
 		}}, jsii.Bool(true))
 	}
