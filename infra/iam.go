@@ -77,6 +77,7 @@ func (s *stack) grantAll() {
 			p.describeImages(),
 			p.putEvents(),
 			p.sendToDeployQueue(),
+			p.markRolledBack(), // repairs a mark the tracker could not write
 		},
 	} {
 		for _, st := range stmts {
@@ -155,8 +156,9 @@ func (p policies) tagOnCreate(actions ...string) awsiam.PolicyStatement {
 
 // markRolledBack: the tracker records a digest the circuit breaker rolled
 // back as a tag on the service (deckhand:rolled-back:<container>), so the
-// deployer and the reconciler do not deploy it again on their own. This is
-// the one ecs:TagResource on an existing resource: services of the
+// deployer and the reconciler do not deploy it again on their own; the
+// reconciler repairs a mark the tracker could not write (issue 10 item 2).
+// This is the one ecs:TagResource on an existing resource: services of the
 // manifest's clusters only, and only keys under deckhand:rolled-back:.
 func (p policies) markRolledBack() awsiam.PolicyStatement {
 	return allow([]string{"ecs:TagResource"}, p.s.inClusters("service"), map[string]any{

@@ -118,7 +118,7 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions",
 		}, common...), asyncDLQ...)},
 		"the reconciler reads and enqueues synthetic pushes": {fn: "reconciler", want: append(append([]string{
-			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages",
+			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages", "ecs:TagResource",
 		}, common...), asyncDLQ...)},
 	}
 	s := synth(t, "example")
@@ -233,6 +233,9 @@ func TestScopedResources(t *testing.T) {
 		"reconciler sends to the deploy queue": {fn: "reconciler", action: "sqs:SendMessage", want: []statement{
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "ReconcilerAsyncDLQ") + ".Arn}"}},
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + queue + ".Arn}"}}}},
+		"reconciler tags services only with rolled-back marks (repairs)": {fn: "reconciler", action: "ecs:TagResource", want: []statement{
+			{Actions: []string{"ecs:TagResource"}, Resources: services,
+				Conditions: map[string]map[string][]string{"ForAllValues:StringLike": {"aws:TagKeys": {"deckhand:rolled-back:*"}}}}}},
 		"reconciler describes services of the manifest's clusters only": {fn: "reconciler", action: "ecs:DescribeServices", want: []statement{
 			{Actions: []string{"ecs:DescribeServices"}, Resources: services}}},
 	}

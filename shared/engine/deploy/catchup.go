@@ -96,7 +96,7 @@ func (e *Engine) catchUp(ctx context.Context, b *manifest.Service, deploy map[st
 		if err != nil || newer <= 0 {
 			continue
 		}
-		if cand.Digest == run.digest(c) || rolledBack(run.serviceTags(), c, Push{Digest: cand.Digest}) {
+		if _, back := run.rolledBack(c, Push{Digest: cand.Digest}); cand.Digest == run.digest(c) || back {
 			continue
 		}
 		notes = append(notes, fmt.Sprintf("%s caught up from %s to %s (pushed %s), found in ECR while waiting for register capacity",

@@ -66,12 +66,17 @@ func newWorld() *world {
 	w.src = &fakeSource{manifest: testManifest, templates: map[string]string{"templates/web.json": webTemplate, "templates/api.json": apiTemplate}}
 	w.ecs.addService("prod", "web", "web", map[string]string{"web": registry + "/web:0.9.0", "proxy": registry + "/proxy@" + digestP})
 	w.ecs.addService("prod", "api", "api", map[string]string{"api": registry + "/api:1"})
-	w.engine = &Engine{
+	w.engine = w.freshEngine()
+	return w
+}
+
+// freshEngine is a new (cold) engine over the world's fakes.
+func (w *world) freshEngine() *Engine {
+	return &Engine{
 		ECS: w.ecs, Source: w.src, Events: w.events, Account: account, Region: region,
 		RegisterLimit: rate.NewLimiter(rate.Inf, 1), UpdateLimit: rate.NewLimiter(rate.Inf, 1),
 		Sleep: noSleep, Now: func() time.Time { return t0.Add(2 * time.Hour) },
 	}
-	return w
 }
 
 func push(repo, tag, digest string, at time.Duration) Push {

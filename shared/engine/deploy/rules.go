@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -190,6 +192,24 @@ func rolledBack(service revision.Tags, c string, p Push) bool {
 	return service[revision.TagRolledBack+c] == p.Digest && !p.Force
 }
 
+// rolledBack is the rolled-back check on what runs: the service's
+// rolled-back mark (rolledBack), or, when the tracker could not write it,
+// ECS's own state: the service was moved back off Deckhand's newest
+// revision, which deployed this digest (revision.MovedBackFrom). It returns
+// how the digest was found rolled back.
+func (r *running) rolledBack(c string, p Push) (string, bool) {
+	switch {
+	case p.Force:
+		return "", false
+	case rolledBack(r.serviceTags(), c, p):
+		return "was rolled back by the circuit breaker", true
+	case r.movedBack[revision.TagRolledBack+c] == p.Digest && p.Digest != "":
+		return fmt.Sprintf("was rolled back: Deckhand's newest revision %s deployed it and the service was moved back to %s (no %s mark yet)",
+			aws.ToString(r.latest.TaskDefinition.TaskDefinitionArn), aws.ToString(r.service.TaskDefinition), revision.TagRolledBack+c), true
+	}
+	return "", false
+}
+
 // triage applies rules 4 and 5 and the rolled-back check to every pushed
 // container. It returns the pushes left to deploy or, when none is left,
 // the outcome's status and reason; an error when ECR could not order
@@ -221,9 +241,9 @@ func (e *Engine) triage(ctx context.Context, run *running, pl plan, templateVers
 			strings.Join(slices.Sorted(slices.Values(already)), ", ")), nil
 	}
 	for c, p := range deploy {
-		if rolledBack(run.serviceTags(), c, p) {
+		if why, ok := run.rolledBack(c, p); ok {
 			delete(deploy, c)
-			older = append(older, fmt.Sprintf("%s: image %s was rolled back by the circuit breaker; push a new image or deploy --force", c, shortDigest(p.Digest)))
+			older = append(older, fmt.Sprintf("%s: image %s %s; push a new image or deploy --force", c, shortDigest(p.Digest), why))
 		}
 	}
 	if len(deploy) == 0 {

@@ -1,10 +1,13 @@
 package deploy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/events"
@@ -83,5 +86,87 @@ func TestSameSecondPushesUnderGlobEndOnTheLater(t *testing.T) {
 				t.Errorf("DescribeImages calls = %d, want 1 (only for the tie)", f.calls)
 			}
 		})
+	}
+}
+
+// rollBack moves service api back to revision to as the circuit breaker
+// does, without the tracker's rolled-back mark; failedListed keeps the
+// failed deployment listed.
+func (w *world) rollBack(to string, failedListed bool) {
+	w.ecs.mu.Lock()
+	defer w.ecs.mu.Unlock()
+	s := w.ecs.services["prod/api"]
+	failed := s.Deployments[0]
+	failed.Status, failed.RolloutState = aws.String("ACTIVE"), types.DeploymentRolloutStateFailed
+	s.TaskDefinition = aws.String(to)
+	s.Deployments = []types.Deployment{{Id: aws.String("ecs-svc/rollback"), Status: aws.String("PRIMARY"), TaskDefinition: aws.String(to),
+		RolloutState: types.DeploymentRolloutStateInProgress, CreatedAt: aws.Time(w.ecs.tick())}}
+	if failedListed {
+		s.Deployments = append(s.Deployments, failed)
+	}
+}
+
+// TestARolledBackDigestIsNotRedeployedWithoutItsMark is issue 10 item 2
+// (b): the tracker could not tag the service, yet a redelivered push of the
+// rolled-back image is SKIPPED, from ECS's own state, while the failed
+// deployment is listed and after it is gone; a new image deploys.
+func TestARolledBackDigestIsNotRedeployedWithoutItsMark(t *testing.T) {
+	for _, tc := range []struct{ listed, cold bool }{{true, true}, {false, true}, {true, false}, {false, false}} {
+		listed := tc.listed
+		t.Run(fmt.Sprintf("failed deployment listed %v, cold deployer %v", tc.listed, tc.cold), func(t *testing.T) {
+			w := newWorld()
+			w.deploy(t, push("api", "1", digestA, 0))
+			good := aws.ToString(w.ecs.services["prod/api"].TaskDefinition)
+			w.deploy(t, push("api", "2", digestB, time.Minute))
+			w.rollBack(good, listed)
+			if tc.cold {
+				w.engine = w.freshEngine() // no memory of its registrations
+			}
+			redelivered := push("api", "2", digestB, time.Minute)
+			redelivered.Receive, redelivered.Redelivered = 2, true
+			out := w.deploy(t, redelivered)
+			if diff := cmp.Diff(map[string][]events.DeploymentStatus{"api": {events.StatusSkipped}}, statuses(out)); diff != "" {
+				t.Fatalf("the rolled-back push delivered again (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(out[0].Event.Reason, "was rolled back: Deckhand's newest revision") {
+				t.Errorf("reason %q", out[0].Event.Reason)
+			}
+			if n := w.ecs.count("UpdateService"); n != 2 {
+				t.Errorf("UpdateService calls = %d, want 2 (nothing redeployed)", n)
+			}
+			out = w.deploy(t, push("api", "3", digestC, 2*time.Minute))
+			if diff := cmp.Diff(map[string][]events.DeploymentStatus{"api": {events.StatusStarted}}, statuses(out)); diff != "" {
+				t.Errorf("a new image after the rollback (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestARegisterWhoseUpdateFailedIsNoRollback: a revision registered
+// whose UpdateService never happened is not evidence of a rollback; the
+// push delivered again deploys it (rule 7 reuses the revision).
+func TestARegisterWhoseUpdateFailedIsNoRollback(t *testing.T) {
+	w := newWorld()
+	w.deploy(t, push("api", "1", digestA, 0))
+	w.ecs.fail = func(op string, n int) error {
+		if op == "UpdateService" {
+			return apiErr("ServiceUnavailableException")
+		}
+		return nil
+	}
+	first := w.deploy(t, push("api", "2", digestB, time.Minute))
+	if !first[0].Retry {
+		t.Fatalf("first delivery: %+v, want a retryable failure", first[0])
+	}
+	w.ecs.fail = nil
+	revs := len(w.ecs.defs["api"])
+	w.engine = w.freshEngine()
+	again := push("api", "2", digestB, time.Minute)
+	again.Receive, again.Redelivered = 2, true
+	if diff := cmp.Diff(map[string][]events.DeploymentStatus{"api": {events.StatusStarted}}, statuses(w.deploy(t, again))); diff != "" {
+		t.Errorf("the push delivered again (-want +got):\n%s", diff)
+	}
+	if n := len(w.ecs.defs["api"]); n != revs {
+		t.Errorf("revisions %d -> %d: the retry registered again instead of reusing", revs, n)
 	}
 }

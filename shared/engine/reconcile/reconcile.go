@@ -32,6 +32,7 @@ import (
 type ecsAPI interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	TagResource(ctx context.Context, in *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
 }
 
 type ecrAPI interface {
@@ -171,6 +172,7 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 	}
 	tags := revision.TagsOf(td.Tags)
 	var pushes []Push
+	var moved *rollbackEvidence
 	for _, c := range slices.Sorted(maps.Keys(b.Images)) {
 		src := b.Images[c]
 		key := src.Repository + "\x00" + src.Tags
@@ -204,6 +206,13 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		}
 		if !behind(cur, lr.img) {
 			log.DebugContext(ctx, "up to date", "container", c, "digest", cur.Digest, "outcome", "up to date")
+			continue
+		}
+		if why, err := r.movedBack(ctx, &svc, b, c, lr.img.Digest, &moved); err != nil {
+			return nil, err
+		} else if why != "" {
+			rep.Skipped[b.Name] = why
+			log.InfoContext(ctx, "newest image was rolled back", "container", c, "digest", lr.img.Digest, "outcome", "skipped", "reason", why)
 			continue
 		}
 		rep.Behind[b.Name] = append(rep.Behind[b.Name], c)
