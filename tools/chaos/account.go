@@ -18,6 +18,7 @@ const (
 	ResAsyncFail  = "async retries exhausted (on-failure destination)"
 	ResJobStarted = "runner result"
 	ResUnresolved = "UNRESOLVED"
+	ResTracker    = "handed to the tracker (invariant 9)"
 )
 
 // final statuses decide an input at a binding; FAILED is a reason, not a
@@ -111,6 +112,8 @@ func (c *checker) accounted(rep *Report) Row {
 				continue
 			}
 			resolve(in, ResJobStarted)
+		case in.Route == RouteTracker:
+			resolve(in, ResTracker)
 		case in.Route == RouteDirect:
 			if in.Err != nil {
 				resolve(in, ResAsyncFail)

@@ -71,6 +71,9 @@ type Report struct {
 	// CaughtUp counts STARTED deployments that caught up to a newer image
 	// through ECR (shared/engine/deploy/catchup.go).
 	CaughtUp int
+	// TrackerDLQ counts tracker events dead-lettered after Lambda's
+	// retries; TagOutages the TagResource outages injected.
+	TrackerDLQ, TagOutages int
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -135,7 +138,14 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.Rows = []Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep), jobsRow}
+	tmpl, err := c.templates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	truth := c.truth()
+	rep.Rows = []Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep), jobsRow,
+		c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes()}
+	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.RepeatedEvents = c.repeats
 	return rep, nil
 }
@@ -148,6 +158,8 @@ type checker struct {
 	resolved map[*Input]bool
 	// repeats counts identical events emitted again by PutEvents retries.
 	repeats int
+	// deployed caches deployedDigests.
+	deployed map[string]bool
 }
 
 // deletingReceive is the receive after which the message was deleted.
@@ -205,11 +217,16 @@ func (c *checker) running(name string) (string, map[string]string) {
 func (c *checker) newest(repo string) *Input {
 	var best *Input
 	for _, in := range c.res.Inputs {
-		if in.Of != nil || in.Repo != repo || !c.resolved[in] {
+		if in.Of != nil || in.Repo != repo {
 			continue
 		}
-		switch in.Kind {
-		case KindPush, KindBroken, KindRelease:
+		switch {
+		case in.Kind == KindFuture && c.deployedDigests()[in.Digest]:
+			// Its event was refused, but catch-up found the image in ECR
+			// and deployed it with ECR's own push time.
+		case !c.resolved[in]:
+			continue
+		case in.Kind == KindPush, in.Kind == KindBroken, in.Kind == KindRelease, in.Kind == KindTie, in.Kind == KindSkew:
 		default:
 			continue
 		}
@@ -243,8 +260,8 @@ func (c *checker) converged() Row {
 			switch {
 			case got == want.Digest:
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s still runs the broken image %s", s.name, cn, short(want.Digest)))
-			case rb == nil:
-				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s: no ROLLED_BACK event for the broken image %s", s.name, cn, short(want.Digest)))
+			case rb == nil && !c.trackerDeadLettered(s.name):
+				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s: no ROLLED_BACK event for the broken image %s (and no failed verdict in the tracker's DLQ)", s.name, cn, short(want.Digest)))
 			case c.revisionHasDigest(s.name, arn, cn, want.Digest):
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s runs %s, a revision with the broken image", s.name, cn, arn))
 			}
@@ -331,9 +348,10 @@ func (c *checker) noBackward() Row {
 	row := Row{Name: InvNoBackward}
 	pushedAt := map[string]map[string]string{} // ARN → container → pushed-at
 	imageTag := map[string]map[string]string{} // ARN → container → image tag
+	digestOf := map[string]map[string]string{} // ARN → container → digest
 	for _, s := range c.w.services {
 		for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
-			m, tags := map[string]string{}, map[string]string{}
+			m, tags, ds := map[string]string{}, map[string]string{}, map[string]string{}
 			for k, v := range td.Tags {
 				if cn, ok := strings.CutPrefix(k, revision.TagPushedAt); ok {
 					m[cn] = v
@@ -341,10 +359,21 @@ func (c *checker) noBackward() Row {
 				if cn, ok := strings.CutPrefix(k, revision.TagImageTag); ok {
 					tags[cn] = v
 				}
+				if cn, ok := strings.CutPrefix(k, revision.TagDigest); ok {
+					ds[cn] = v
+				}
 			}
-			pushedAt[td.ARN], imageTag[td.ARN] = m, tags
+			pushedAt[td.ARN], imageTag[td.ARN], digestOf[td.ARN] = m, tags, ds
 		}
 	}
+	// ECR's precise push times of the pushes made in one second (ties).
+	precise := map[string]time.Time{}
+	for _, in := range c.res.Inputs {
+		if in.Kind == KindTie {
+			precise[in.Digest] = in.PushedAt
+		}
+	}
+	lastDigest := map[string]map[string]string{}
 	// Every repository of the world has a semver:* policy; pushes in one
 	// second are ordered by version, as the engine orders them.
 	versions, _ := tagpolicy.Parse("semver:*")
@@ -356,8 +385,8 @@ func (c *checker) noBackward() Row {
 	parse := func(arn string) map[string]time.Time {
 		out := map[string]time.Time{}
 		for cn, v := range pushedAt[arn] {
-			if at, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				out[cn] = at
+			if at, err := time.Parse(time.RFC3339Nano, v); err == nil && at.Before(futureTime) {
+				out[cn] = at // a poisoned mark (2099) orders nothing
 			}
 		}
 		return out
@@ -370,14 +399,14 @@ func (c *checker) noBackward() Row {
 		}
 		row.Checked++
 		if to, ok := rolledBackTo[lastDeployment[u.Service]]; ok {
-			last[u.Service], lastTag[u.Service] = parse(to), maps.Clone(imageTag[to])
+			last[u.Service], lastTag[u.Service], lastDigest[u.Service] = parse(to), maps.Clone(imageTag[to]), maps.Clone(digestOf[to])
 		}
-		if lastTag[u.Service] == nil {
-			lastTag[u.Service] = map[string]string{}
+		if lastTag[u.Service] == nil || lastDigest[u.Service] == nil {
+			lastTag[u.Service], lastDigest[u.Service] = map[string]string{}, map[string]string{}
 		}
 		lastDeployment[u.Service] = u.DeploymentID
 		if last[u.Service] == nil {
-			last[u.Service], lastTag[u.Service] = map[string]time.Time{}, map[string]string{}
+			last[u.Service], lastTag[u.Service], lastDigest[u.Service] = map[string]time.Time{}, map[string]string{}, map[string]string{}
 		}
 		for cn, v := range pushedAt[u.TaskDefinition] {
 			at, err := time.Parse(time.RFC3339Nano, v)
@@ -385,14 +414,30 @@ func (c *checker) noBackward() Row {
 				row.Violations = append(row.Violations, fmt.Sprintf("%s: revision %s has pushed-at %q: %v", u.Service, u.TaskDefinition, v, err))
 				continue
 			}
+			if !at.Before(futureTime) {
+				// A mark poisoned by an event time in 2099 (trust.go's poison)
+				// orders nothing.
+				delete(last[u.Service], cn)
+				continue
+			}
+			// Event times have whole seconds; in one second the policy's
+			// version order, else ECR's precise times, order the pushes.
 			tag, prevTag := imageTag[u.TaskDefinition][cn], lastTag[u.Service][cn]
-			if prev, ok := last[u.Service][cn]; ok && at.Before(prev) {
+			d, prevD := digestOf[u.TaskDefinition][cn], lastDigest[u.Service][cn]
+			sec := at.Truncate(time.Second)
+			pa, pok := precise[d]
+			pb, pbok := precise[prevD]
+			if prev, ok := last[u.Service][cn]; ok && sec.Before(prev.Truncate(time.Second)) {
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s moved from an image pushed %s to one pushed %s (%s)",
 					u.Service, cn, prev.Format(time.RFC3339), at.Format(time.RFC3339), u.TaskDefinition))
-			} else if ok && at.Equal(prev) && prevTag != "" && versions.Compare(tag, prevTag) < 0 {
+			} else if ok && sec.Equal(prev.Truncate(time.Second)) && prevTag != "" && versions.Compare(tag, prevTag) < 0 {
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s moved from %s to the lower %s pushed in the same instant %s (%s)",
 					u.Service, cn, prevTag, tag, at.Format(time.RFC3339), u.TaskDefinition))
+			} else if ok && sec.Equal(prev.Truncate(time.Second)) && pok && pbok && pa.Before(pb) {
+				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s moved from %s to %s, which ECR says was pushed earlier in the same second %s (%s)",
+					u.Service, cn, prevTag, tag, sec.Format(time.RFC3339), u.TaskDefinition))
 			}
+			lastDigest[u.Service][cn] = d
 			last[u.Service][cn], lastTag[u.Service][cn] = at, tag
 		}
 	}

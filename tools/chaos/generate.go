@@ -31,7 +31,21 @@ func (r *runner) generate(ctx context.Context) error {
 		if r.rnd.Float64() < 0.02 {
 			r.toggleHold(ctx)
 		}
+		if step == r.cfg.Events/2 {
+			if err := r.changeTemplate(ctx); err != nil {
+				return err
+			}
+		}
 		in := r.next()
+		for _, p := range r.pre {
+			if err := r.deliver(ctx, p); err != nil {
+				return err
+			}
+		}
+		if len(r.pre) > 0 {
+			r.pre = nil
+			r.pump(ctx)
+		}
 		delay := 0
 		if r.rnd.Float64() < 0.3 {
 			delay = 1 + r.rnd.IntN(30)
@@ -91,8 +105,10 @@ func (r *runner) next() *Input {
 		return r.deletion()
 	case x < 0.73:
 		return r.malformed()
-	case x < 0.86:
+	case x < 0.84:
 		return r.duplicate()
+	case x < 0.86:
+		return r.trust()
 	case x < 0.94 || len(r.sched) == 0:
 		return r.job(false)
 	default:
@@ -120,7 +136,7 @@ func (r *runner) push(kind, repo string, tagged bool) *Input {
 	tag := ""
 	if tagged {
 		r.tags[repo]++
-		tag = fmt.Sprintf("1.0.%d", r.tags[repo])
+		tag = fmt.Sprintf(r.w.tagOf(repo), r.tags[repo])
 	}
 	if kind == KindNoMatch {
 		tag = fmt.Sprintf("latest-%d", len(r.res.Inputs))
@@ -139,14 +155,10 @@ func (r *runner) push(kind, repo string, tagged bool) *Input {
 	return in
 }
 
+// imageEvent is the ECR Image Action event of a push, with EventBridge's
+// whole-second time.
 func (r *runner) imageEvent(in *Input, action string) []byte {
-	raw, _ := json.Marshal(events.ImageActionEvent{
-		Version: "0", ID: in.ID, DetailType: events.DetailTypeImageAction, Source: events.SourceECR,
-		Account: r.sb.Account(), Region: r.sb.Region(), Time: in.PushedAt, Resources: []string{},
-		Detail: events.ECRImageAction{Result: events.ResultSuccess, ActionType: action, RepositoryName: in.Repo,
-			ImageDigest: in.Digest, ImageTag: in.Tag},
-	})
-	return raw
+	return r.imageEventAt(in, action, in.PushedAt)
 }
 
 // deletion is an image deletion event for an earlier push.
@@ -212,6 +224,8 @@ func (r *runner) deliver(ctx context.Context, in *Input) error {
 	case in.Route == RouteDirect:
 		r.invokeDirect(ctx, in)
 		return nil
+	case in.Route == RouteTracker:
+		return r.router.Deliver(in.Raw)
 	}
 	group, ok := r.st.Manifest.GroupOf(in.push().Repo)
 	if !ok {
@@ -331,6 +345,11 @@ func (r *runner) finish(ctx context.Context) error {
 	}
 	r.sb.ClearFaults()
 	r.pump(ctx)
+	// Lambda's retries of failed tracker invocations come due.
+	for i := 0; len(r.trackerRetries) > 0 && i < 10; i++ {
+		r.sb.Clock().Advance(time.Minute)
+		r.pump(ctx)
+	}
 	r.res.Deployments = r.st.Deployments()
 	r.res.DLQ = r.router.DLQ()
 	r.res.Calls = r.sb.Calls()

@@ -41,6 +41,16 @@ type Result struct {
 	Virtual time.Duration
 	// HarnessErrors are problems of the run itself (routing, pumping).
 	HarnessErrors []error
+	// TrackerDLQ are tracker events whose invocation failed its last
+	// asynchronous retry; TagOutages counts the TagResource outages.
+	TrackerDLQ []DeadEvent
+	TagOutages int
+	// Templates maps the shared template's versions (as the deckhand:template
+	// tag writes them) to whether the version is the changed one.
+	Templates map[string]bool
+	// Poisoned is the service started on a revision with a pushed-at mark
+	// in 2099.
+	Poisoned string
 
 	sb *sandbox.Sandbox
 	st *local.Stack
@@ -63,6 +73,10 @@ type runner struct {
 	held   map[string]bool
 	sched  []time.Time // job scheduled times invoked so far
 	seq    int
+	// pre are inputs to deliver, and pump, before the one drawn (trust.go).
+	pre []*Input
+	// trackerRetries are failed tracker invocations Lambda retries later.
+	trackerRetries []trackerRetry
 }
 
 // Run generates and delivers cfg.Events inputs against sb (a fresh,
@@ -79,6 +93,9 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (*Res
 		return nil, err
 	}
 	start := sb.Clock().Now()
+	if err := r.poison(ctx); err != nil {
+		return nil, err
+	}
 	r.faults()
 	if err := r.generate(ctx); err != nil {
 		return nil, err
@@ -97,8 +114,8 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 		}
 	}
 	initial := map[string]string{jobRepo: "1.0.0"}
-	for _, repo := range append(append([]string{}, r.w.appRepos...), r.w.side...) {
-		initial[repo] = "1.0.0"
+	for _, repo := range append(append(append([]string{}, r.w.appRepos...), r.w.side...), r.w.ties...) {
+		initial[repo] = fmt.Sprintf(r.w.tagOf(repo), 0)
 	}
 	st, err := local.New(ctx, r.sb, local.Options{
 		Dir: dir, Manifest: []byte(r.w.manifest()), InitialTags: initial, DesiredCount: 1,
@@ -117,6 +134,9 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	// AWS. Its waits are not slept: the sandbox's clock moves on its own.
 	st.Deployer.RegisterLimit = rate.NewLimiter(revision.RegisterRate, revision.RegisterBurst)
 	st.Deployer.Events = &recordingEmitter{inner: st.Deployer.Events, r: r.rec}
+	// The sandbox does not serve ECS's service-deployment records yet; the
+	// tracker reads them from its deployment state (records.go).
+	st.Tracker.Deployments.ECS = sandboxRecords{Client: st.ECS, sb: r.sb}
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
@@ -165,14 +185,13 @@ func (r *runner) deployer(ctx context.Context, payload json.RawMessage) (any, er
 	return out, err
 }
 
-// tracker is the tracker with Lambda's asynchronous retries.
+// tracker is the tracker with Lambda's asynchronous retries: a failed
+// invocation is tried again one and then two minutes later on the virtual
+// clock (retryTrackers), then dead-lettered.
 func (r *runner) tracker(ctx context.Context, payload json.RawMessage) (any, error) {
-	var out any
-	var err error
-	for range trackerAttempts {
-		if out, err = r.st.Tracker.Handle(ctx, payload); err == nil {
-			return out, nil
-		}
+	out, err := r.st.Tracker.Handle(ctx, payload)
+	if err != nil {
+		r.scheduleTracker(payload, 2, err)
 	}
 	return out, err
 }
@@ -208,6 +227,7 @@ func (r *runner) lambdaCtx(ctx context.Context, fn string) context.Context {
 // pump delivers everything due: the chaos queue, then the stack's router
 // (its copy of the ECS events).
 func (r *runner) pump(ctx context.Context) {
+	r.retryTrackers(ctx)
 	if _, err := r.router.Pump(ctx); err != nil {
 		r.res.HarnessErrors = append(r.res.HarnessErrors, fmt.Errorf("pump chaos router: %w", err))
 	}

@@ -70,11 +70,18 @@ type world struct {
 	// byRepo maps a repository to the services (and their container) it
 	// feeds.
 	byRepo map[string][]feed
+	// ties are repositories of services whose policy has no version order
+	// (glob, regex, *): pushes in one second go there (trust.go).
+	ties []string
+	// tagFormat is each repository's tag format (default 1.0.%d).
+	tagFormat map[string]string
 }
 
 type service struct {
 	name   string
 	images map[string]string // container → repository
+	// policy is the app container's tag policy (default semver:*).
+	policy string
 }
 
 type feed struct {
@@ -110,6 +117,7 @@ func newWorld(n int) *world {
 			w.breakable = append(w.breakable, r)
 		}
 	}
+	w.addTieServices()
 	return w
 }
 
@@ -119,7 +127,11 @@ func (w *world) manifest() string {
 	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\nservices:\n", executionR)
 	for _, s := range w.services {
 		tmpl := "single.json"
-		imgs := fmt.Sprintf("%s: {repository: %s, tags: \"semver:*\"}", appC, s.images[appC])
+		policy := s.policy
+		if policy == "" {
+			policy = "semver:*"
+		}
+		imgs := fmt.Sprintf("%s: {repository: %s, tags: %q}", appC, s.images[appC], policy)
 		if r, ok := s.images[sideC]; ok {
 			tmpl = "multi.json"
 			imgs += fmt.Sprintf(", %s: {repository: %s, tags: \"semver:*\"}", sideC, r)

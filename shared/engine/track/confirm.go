@@ -107,7 +107,9 @@ func (d *Deployments) confirm(ctx context.Context, cluster, service, id string) 
 		if st.rollout == rolloutFailed {
 			cb := st.service.DeploymentConfiguration
 			st.rolledBack = cb != nil && cb.DeploymentCircuitBreaker != nil && cb.DeploymentCircuitBreaker.Rollback
-			if target := rollbackOf(st.service, id, st.taskDefinition, aws.ToTime(dep.UpdatedAt)); target != nil {
+			// ECS creates the rollback after the failed deployment; the
+			// event's time is input, and the deployment's updatedAt moves on.
+			if target := rollbackOf(st.service, id, st.taskDefinition, aws.ToTime(dep.CreatedAt)); target != nil {
 				st.rollbackTo = aws.ToString(target.TaskDefinition)
 			}
 		}

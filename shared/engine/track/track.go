@@ -205,27 +205,37 @@ func (d *Deployments) logger() *slog.Logger {
 }
 
 // rollbackOf finds the deployment ECS started to roll the failed one back:
-// the first one created at or after the failure that runs an older revision
-// of the family (ECS rolls back to a deployment that completed before, so
-// to a revision registered before the failed one). A deployment Deckhand
-// started later runs a newer revision and is never taken for it. When the
-// rollback deployment is no longer listed, no target is named rather than a
-// wrong one.
-func rollbackOf(svc *types.Service, failedID, failedRev string, failedAt time.Time) *types.Deployment {
+// the first one created after the failed one (since) that runs an
+// older revision of the family (ECS rolls back to a deployment that
+// completed before, so to a revision registered before the failed one). A
+// deployment Deckhand started later runs a newer revision and is never
+// taken for it. When the rollback deployment is no longer listed, no target
+// is named rather than a wrong one.
+func rollbackOf(svc *types.Service, failedID, failedRev string, since time.Time) *types.Deployment {
 	family, rev := taskdef.SplitARN(failedRev)
 	var best *types.Deployment
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
 		f, r := taskdef.SplitARN(aws.ToString(d.TaskDefinition))
 		if aws.ToString(d.Id) == failedID || f != family || r >= rev ||
-			d.CreatedAt == nil || d.CreatedAt.Before(failedAt.Add(-time.Second)) {
+			d.CreatedAt == nil || !d.CreatedAt.After(since) {
 			continue
 		}
-		if best == nil || d.CreatedAt.Before(*best.CreatedAt) {
+		// In one instant (a clock without sub-second ticks), the lower
+		// revision: ECS rolls back to the last one that completed.
+		if _, br := taskdef.SplitARN(aws.ToString(bestTD(best))); best == nil || d.CreatedAt.Before(*best.CreatedAt) ||
+			d.CreatedAt.Equal(*best.CreatedAt) && r < br {
 			best = d
 		}
 	}
 	return best
+}
+
+func bestTD(d *types.Deployment) *string {
+	if d == nil {
+		return nil
+	}
+	return d.TaskDefinition
 }
 
 // serviceOf splits arn:aws:ecs:region:account:service/cluster/service.
