@@ -74,6 +74,9 @@ type Report struct {
 	// TrackerDLQ counts tracker events dead-lettered after Lambda's
 	// retries; TagOutages the TagResource outages injected.
 	TrackerDLQ, TagOutages int
+	// Redelivered counts rolled-back pushes delivered again at the end;
+	// ReconcileEnqueued the final reconcile pass's synthetic pushes.
+	Redelivered, ReconcileEnqueued int
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -146,6 +149,7 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	rep.Rows = []Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep), jobsRow,
 		c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes()}
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
+	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats
 	return rep, nil
 }

@@ -105,7 +105,7 @@ func (r *runner) next() *Input {
 		return r.deletion()
 	case x < 0.73:
 		return r.malformed()
-	case x < 0.84:
+	case x < 0.86-r.cfg.TrustShare:
 		return r.duplicate()
 	case x < 0.86:
 		return r.trust()
@@ -141,6 +141,11 @@ func (r *runner) push(kind, repo string, tagged bool) *Input {
 	if kind == KindNoMatch {
 		tag = fmt.Sprintf("latest-%d", len(r.res.Inputs))
 	}
+	return r.pushTag(kind, repo, tag)
+}
+
+// pushTag is push with the tag given.
+func (r *runner) pushTag(kind, repo, tag string) *Input {
 	digest := r.sb.PushImageSilently(repo, tag)
 	if kind == KindBroken {
 		r.sb.ECS().SetImageHealth(digest, false)
@@ -331,17 +336,13 @@ func (r *runner) finish(ctx context.Context) error {
 			return err
 		}
 	}
-	quiet := 0
-	for round := 0; round < 200 && quiet < 20; round++ {
-		r.pump(ctx)
-		depth, err := r.queueDepth(ctx)
-		if err != nil {
-			return err
-		}
-		if depth == 0 {
-			quiet++
-		}
-		r.sb.Clock().Advance(31 * time.Second)
+	if err := r.drain(ctx); err != nil {
+		return err
+	}
+	// A broken image pushed last to every breakable repository is rolled
+	// back while the tracker cannot tag, then delivered again (trust.go).
+	if err := r.finale(ctx); err != nil {
+		return err
 	}
 	r.sb.ClearFaults()
 	r.pump(ctx)
@@ -354,5 +355,23 @@ func (r *runner) finish(ctx context.Context) error {
 	r.res.DLQ = r.router.DLQ()
 	r.res.Calls = r.sb.Calls()
 	r.res.Invocations = r.rec.all
+	return nil
+}
+
+// drain pumps until the chaos queue stays empty, moving the clock on so
+// retries, rollouts and rollbacks progress.
+func (r *runner) drain(ctx context.Context) error {
+	quiet := 0
+	for round := 0; round < 200 && quiet < 20; round++ {
+		r.pump(ctx)
+		depth, err := r.queueDepth(ctx)
+		if err != nil {
+			return err
+		}
+		if depth == 0 {
+			quiet++
+		}
+		r.sb.Clock().Advance(31 * time.Second)
+	}
 	return nil
 }

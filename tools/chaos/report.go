@@ -55,7 +55,8 @@ func (r *Report) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d (%d deployments caught up to a newer image through ECR during bursts); DLQ: %d; identical events put again by PutEvents retries: %d\n",
 		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.CaughtUp, r.DLQ, r.RepeatedEvents)
-	fmt.Fprintf(w, "TagResource outages: %d; tracker events dead-lettered after Lambda's retries: %d\n\n", r.TagOutages, r.TrackerDLQ)
+	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n\n",
+		r.TagOutages, r.TrackerDLQ, r.Redelivered, r.ReconcileEnqueued)
 
 	if len(r.DLQReasons) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -45,6 +45,12 @@ type Result struct {
 	// asynchronous retry; TagOutages counts the TagResource outages.
 	TrackerDLQ []DeadEvent
 	TagOutages int
+	// Redelivered counts rolled-back pushes delivered again at the end;
+	// ReconcileEnqueued the synthetic pushes the final reconcile pass sent
+	// (ReconcileErrors, its errors: AWS faults, retried by the next pass).
+	Redelivered       int
+	ReconcileEnqueued int
+	ReconcileErrors   []string
 	// Templates maps the shared template's versions (as the deckhand:template
 	// tag writes them) to whether the version is the changed one.
 	Templates map[string]bool
@@ -140,6 +146,7 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
+	r.breakStack()
 	r.jobs = lambda.NewHandler(st.Jobs.Run)
 	r.sb.Subscribe(r.rec.onEvent)
 	// A second router owns the chaos deploy queue so every deployer

@@ -96,9 +96,16 @@ func (r *runner) trust() *Input {
 // returned to arrive after it, in another batch.
 func (r *runner) tie() *Input {
 	repo := r.pick(r.w.ties)
-	earlier := r.push(KindTie, repo, true)
+	r.tags[repo] += 2
+	a, b := fmt.Sprintf(r.w.tagOf(repo), r.tags[repo]-1), fmt.Sprintf(r.w.tagOf(repo), r.tags[repo])
+	if r.rnd.IntN(2) == 0 {
+		// The later push's tag sorts first half the time: only ECR's times
+		// can order them.
+		a, b = b+"0", a
+	}
+	earlier := r.pushTag(KindTie, repo, a)
 	r.sb.Clock().Advance(300 * time.Millisecond)
-	later := r.push(KindTie, repo, true)
+	later := r.pushTag(KindTie, repo, b)
 	r.sb.Clock().Advance(700 * time.Millisecond)
 	r.pre = append(r.pre, later)
 	return earlier
@@ -134,16 +141,84 @@ func (r *runner) forged() *Input {
 }
 
 // late delivers a broken push again after FIFO's five-minute
-// deduplication window, as EventBridge's at-least-once delivery may.
+// deduplication window, as EventBridge's at-least-once delivery may: the
+// last push to its repository when there is one (only the rolled-back
+// check stands between it and a redeploy), else any.
 func (r *runner) late() *Input {
-	for range 10 {
-		of := r.res.Inputs[r.rnd.IntN(len(r.res.Inputs))]
-		if of.Kind == KindBroken && r.sb.Clock().Now().Sub(of.PushedAt) > 6*time.Minute {
-			return r.add(&Input{Kind: KindLate, Route: of.Route, ID: of.ID, Of: of, Raw: of.Raw,
-				Repo: of.Repo, Tag: of.Tag, Digest: of.Digest, PushedAt: of.PushedAt})
+	last := map[string]*Input{}
+	for _, in := range r.res.Inputs {
+		if in.Of == nil && in.Repo != "" && in.Tag != "" {
+			last[in.Repo] = in
 		}
 	}
-	return nil
+	var last1, any []*Input
+	for _, in := range r.res.Inputs {
+		if in.Kind != KindBroken || r.sb.Clock().Now().Sub(in.PushedAt) <= 5*time.Minute+10*time.Second {
+			continue
+		}
+		if any = append(any, in); last[in.Repo] == in {
+			last1 = append(last1, in)
+		}
+	}
+	if len(last1) > 0 {
+		any = last1
+	}
+	if len(any) == 0 {
+		return nil
+	}
+	pick := any[r.rnd.IntN(len(any))]
+	return r.add(&Input{Kind: KindLate, Route: pick.Route, ID: pick.ID, Of: pick, Raw: pick.Raw,
+		Repo: pick.Repo, Tag: pick.Tag, Digest: pick.Digest, PushedAt: pick.PushedAt})
+}
+
+// finale is issue 10 item 2 played out: a broken image is pushed last to
+// every breakable repository while TagResource fails throughout, so the
+// tracker cannot record the rollbacks (its events end in its DLQ after
+// Lambda's retries); then every such push is delivered again, as
+// at-least-once delivery may, and a reconcile pass runs. Only ECS's own
+// state stands between the broken images and a redeploy (invariant 8).
+func (r *runner) finale(ctx context.Context) error {
+	r.sb.InjectFault(sandbox.Fault{Service: sandbox.ServiceECS, Op: "TagResource", Kind: sandbox.FaultThrottle})
+	var last []*Input
+	for _, repo := range r.w.breakable {
+		in := r.push(KindBroken, repo, true)
+		in.Route = RouteQueue
+		if err := r.deliver(ctx, in); err != nil {
+			return err
+		}
+		last = append(last, in)
+	}
+	if err := r.drain(ctx); err != nil {
+		return err
+	}
+	for i := 0; len(r.trackerRetries) > 0 && i < 10; i++ {
+		r.sb.Clock().Advance(time.Minute)
+		r.pump(ctx)
+	}
+	r.sb.ClearFaults()
+	r.faults()
+	r.sb.Clock().Advance(5 * time.Minute) // past FIFO's deduplication window
+	for _, of := range last {
+		in := r.add(&Input{Kind: KindLate, ID: of.ID, Of: of, Raw: of.Raw, Repo: of.Repo, Tag: of.Tag, Digest: of.Digest, PushedAt: of.PushedAt})
+		if err := r.deliver(ctx, in); err != nil {
+			return err
+		}
+		r.res.Redelivered++
+	}
+	if err := r.drain(ctx); err != nil {
+		return err
+	}
+	// The reconciler sees the services behind ECR's newest images (the
+	// broken ones) and must not enqueue them; it repairs the marks.
+	rep, err := r.st.Reconciler.Run(ctx)
+	if err != nil {
+		r.res.ReconcileErrors = append(r.res.ReconcileErrors, err.Error())
+	}
+	r.res.ReconcileEnqueued += len(rep.Enqueued)
+	if _, err := r.st.Pump(ctx); err != nil {
+		r.res.HarnessErrors = append(r.res.HarnessErrors, fmt.Errorf("pump stack router: %w", err))
+	}
+	return r.drain(ctx)
 }
 
 // imageEventAt is imageEvent with the event's time set (whole seconds, as

@@ -28,6 +28,12 @@ type Config struct {
 	// WrapECS, when set, wraps the deployer engine's ECS client. Tests use
 	// it to break an engine rule on purpose and prove the suite notices.
 	WrapECS func(ECSAPI) ECSAPI
+	// TrustShare is the share of inputs drawn from the trust classes
+	// (trust.go; default 0.03).
+	TrustShare float64
+	// Break breaks a trust promise on purpose (trust_break.go), to prove
+	// invariants 1 and 8 to 11 notice.
+	Break Breakage
 }
 
 func (c Config) withDefaults() Config {
@@ -43,6 +49,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FaultRate < 0 {
 		c.FaultRate = 0
+	}
+	if c.TrustShare <= 0 {
+		c.TrustShare = 0.03
 	}
 	return c
 }
