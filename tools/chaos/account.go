@@ -37,7 +37,7 @@ func (c *checker) keys(in *Input) []string {
 	switch p.Kind {
 	case KindMalformed:
 		return []string{"malformed"}
-	case KindUntagged, KindDelete, KindStray:
+	case KindUntagged, KindDelete, KindStray, KindForeign:
 		return []string{"id=" + p.ID}
 	}
 	var out []string

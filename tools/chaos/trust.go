@@ -22,11 +22,12 @@ import (
 
 // Input kinds of the trust classes.
 const (
-	KindTie    = "tie"          // one of two pushes in one second, policy without version order
-	KindFuture = "future-time"  // a push whose event time is in 2099
-	KindSkew   = "skewed-time"  // a push whose event time is a few seconds ahead
-	KindForged = "forged-event" // a forged or stale ECS deployment event for the tracker
-	KindLate   = "late-redelivery"
+	KindTie     = "tie"          // one of two pushes in one second, policy without version order
+	KindFuture  = "future-time"  // a push whose event time is in 2099
+	KindSkew    = "skewed-time"  // a push whose event time is a few seconds ahead
+	KindForged  = "forged-event" // a forged or stale ECS deployment event for the tracker
+	KindLate    = "late-redelivery"
+	KindForeign = "foreign-account" // a push from an account the manifest does not trust
 	// RouteTracker delivers an input to the tracker (not the deploy queue).
 	RouteTracker = "tracker"
 )
@@ -78,10 +79,17 @@ func (r *runner) trust() *Input {
 		if in := r.forged(); in != nil {
 			return in
 		}
-	case x < 0.90:
+	case x < 0.85:
 		if in := r.late(); in != nil {
 			return in
 		}
+	case x < 0.90:
+		in := r.push(KindForeign, r.pick(r.w.appRepos), true)
+		var ev events.ImageActionEvent
+		_ = json.Unmarshal(in.Raw, &ev)
+		ev.Account = "999999999999"
+		in.Raw, _ = json.Marshal(ev)
+		return in
 	default:
 		// A TagResource outage: the next calls fail, so the tracker cannot
 		// record the rollbacks that happen meanwhile.

@@ -21,7 +21,7 @@ const (
 	InvStaysRolledBack = "8 no digest rolled back is deployed again on its own"
 	InvVerdictsAgree   = "9 every verdict and rolled-back mark agrees with what ECS did"
 	InvTemplates       = "10 every revision renders the template version it names"
-	InvEventTimes      = "11 far-future pushes refused and never deployed; a few seconds of skew deployed"
+	InvEventTimes      = "11 far-future pushes refused, skew of seconds deployed, foreign pushes SKIPPED (no DLQ)"
 )
 
 // ecsTruth is what ECS did, from the ECS deployment events the sandbox
@@ -221,7 +221,7 @@ func (c *checker) eventTimes() Row {
 		}
 	}
 	for _, in := range c.res.Inputs {
-		if in.Kind != KindFuture && in.Kind != KindSkew || in.Deduped {
+		if in.Kind != KindFuture && in.Kind != KindSkew && in.Kind != KindForeign || in.Deduped {
 			continue
 		}
 		row.Checked++
@@ -238,6 +238,8 @@ func (c *checker) eventTimes() Row {
 			row.Violations = append(row.Violations, fmt.Sprintf("input %d dated 2099 was dead-lettered for another reason: %s", in.N, inv.DeadLettered[m.ID]))
 		case in.Kind == KindSkew && dead:
 			row.Violations = append(row.Violations, fmt.Sprintf("input %d, a few seconds ahead, was dead-lettered", in.N))
+		case in.Kind == KindForeign && (dead || inv == nil || !skippedIn(inv, in.ID)):
+			row.Violations = append(row.Violations, fmt.Sprintf("input %d from a foreign account was not SKIPPED with no DLQ", in.N))
 		}
 	}
 	return row
@@ -248,6 +250,16 @@ func (c *checker) eventTimes() Row {
 func (c *checker) trackerDeadLettered(service string) bool {
 	for _, d := range c.res.TrackerDLQ {
 		if strings.Contains(d.Raw, ":service/"+cluster+"/"+service+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// skippedIn reports whether inv emitted SKIPPED for event id.
+func skippedIn(inv *Invocation, id string) bool {
+	for _, ev := range inv.Events {
+		if ev.EventID == id && ev.Status == events.StatusSkipped && strings.HasPrefix(ev.Reason, "ForeignAccount") {
 			return true
 		}
 	}
