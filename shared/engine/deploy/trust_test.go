@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
@@ -168,5 +171,41 @@ func TestARegisterWhoseUpdateFailedIsNoRollback(t *testing.T) {
 	}
 	if n := len(w.ecs.defs["api"]); n != revs {
 		t.Errorf("revisions %d -> %d: the retry registered again instead of reusing", revs, n)
+	}
+}
+
+// flakySource fails every template read with a transport error.
+type flakySource struct{ *fakeSource }
+
+func (s flakySource) Template(context.Context, string) (store.Template, error) {
+	return store.Template{}, errors.New("read tcp 127.0.0.1:4566: connection reset by peer")
+}
+
+// TestATemplateReadFailureRetriesTheWholePush is issue 17's second rule:
+// two bindings share a template; a transport error reading it is retryable
+// for both (the message is retried), and no FAILED is reported for either.
+func TestATemplateReadFailureRetriesTheWholePush(t *testing.T) {
+	w := newWorld()
+	w.src.manifest = strings.Replace(testManifest, "template: templates/api.json", "template: templates/web.json", 1) +
+		`  - name: api2
+    cluster: prod
+    service: api2
+    template: templates/web.json
+    images:
+      api: { repository: api, tags: "*" }
+`
+	w.ecs.addService("prod", "api2", "api2", map[string]string{"api": registry + "/api:1"})
+	w.engine.Source = flakySource{w.src}
+	out := w.deploy(t, push("api", "7", digestA, 0))
+	if len(out) != 2 {
+		t.Fatalf("outcomes %+v, want one per binding", out)
+	}
+	for _, o := range out {
+		if !o.Retry || o.Event.Status != events.StatusFailed {
+			t.Errorf("%s: retry %v status %s, want a retryable failure", o.Event.Binding, o.Retry, o.Event.Status)
+		}
+	}
+	if len(w.events.evs) != 0 {
+		t.Errorf("emitted %d events for a retryable read failure, want none", len(w.events.evs))
 	}
 }
