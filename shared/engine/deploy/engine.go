@@ -128,9 +128,9 @@ type Outcome struct {
 	Retry bool
 }
 
-// Failed reports whether the outcome should fail its SQS messages: a
-// retryable error (retried in order) or a permanent one (which reaches the
-// DLQ after maxReceiveCount instead of vanishing).
+// Failed reports whether the outcome failed its SQS messages: a retryable
+// error (retried in order) or a permanent one (dead-lettered by the handler
+// at once, or failed so the queue's redrive dead-letters it).
 func (o Outcome) Failed() bool { return o.Err != nil }
 
 // Deploy runs the rules for a batch of pushes and emits one event per
