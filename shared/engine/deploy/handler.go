@@ -146,7 +146,7 @@ func (h *Handler) deadLetter(ctx context.Context, r record, reasons []string) bo
 type record struct {
 	messageID string
 	body      []byte
-	// receive is the queue's ApproximateReceiveCount (1 for a direct
+	// receive is the queue's ApproximateReceiveCount (0 for a direct
 	// invocation); group is the message group.
 	receive int
 	group   string
