@@ -12,8 +12,9 @@ import (
 )
 
 // deployMaxReceiveCount is how often a push is tried before it lands in the
-// deploy DLQ. Permanent errors emit FAILED at once; this bounds retryable
-// ones (DESIGN §5 rule 9).
+// deploy DLQ. A permanent error emits FAILED and the deployer puts the push
+// on the DLQ itself at once (DECKHAND_DLQ_URL); this bounds retryable ones
+// and a DLQ send that failed (DESIGN §5 rule 9).
 const deployMaxReceiveCount = 5
 
 // Retry policy of the EventBridge targets: EventBridge retries delivery
@@ -43,6 +44,7 @@ func (s *stack) newDLQ(id string, fifo bool) awssqs.Queue {
 // (MessageGroupId = group) → deployer (DESIGN §1).
 func (s *stack) addDeployPath() {
 	dlq := s.newDLQ("DeployDLQ", true)
+	s.deployDLQ = dlq
 	s.deployQueue = awssqs.NewQueue(s.Stack, jsii.String("DeployQueue"), &awssqs.QueueProps{
 		Fifo:                      jsii.Bool(true),
 		ContentBasedDeduplication: jsii.Bool(true),
@@ -70,6 +72,9 @@ func (s *stack) addDeployPath() {
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
 	s.fns["reconciler"].AddEnvironment(jsii.String("DECKHAND_QUEUE_URL"), s.deployQueue.QueueUrl(), nil)
+	// One bad push, one alert: the deployer dead-letters a push that failed
+	// for good at once (issue 10 item 7).
+	s.fns["deployer"].AddEnvironment(jsii.String("DECKHAND_DLQ_URL"), dlq.QueueUrl(), nil)
 }
 
 // pushPattern is a push rule's event pattern for repositories.

@@ -39,6 +39,7 @@ func (s *stack) grantAll() {
 			p.passRole(),
 			p.putEvents(),
 			p.describeImages(), // catch-up during bursts (shared/engine/deploy/catchup.go)
+			p.sendToDeployDLQ(),
 		},
 		"runner": {
 			p.assumeTargetRoles(),
@@ -62,6 +63,7 @@ func (s *stack) grantAll() {
 			p.listTags(),
 			p.tasks("ecs:DescribeTasks"),
 			p.markRolledBack(),
+			p.serviceDeploymentRecords(),
 			p.putEvents(),
 			p.sendToJobQueue(), // re-runs; the runner starts them
 		},
@@ -76,6 +78,7 @@ func (s *stack) grantAll() {
 			p.describeImages(),
 			p.putEvents(),
 			p.sendToDeployQueue(),
+			p.markRolledBack(), // repairs a mark the tracker could not write
 		},
 	} {
 		for _, st := range stmts {
@@ -192,13 +195,26 @@ func (p policies) tagOnCreate(actions ...string) awsiam.PolicyStatement {
 
 // markRolledBack: the tracker records a digest the circuit breaker rolled
 // back as a tag on the service (deckhand:rolled-back:<container>), so the
-// deployer and the reconciler do not deploy it again on their own. This is
-// the one ecs:TagResource on an existing resource: services of the
+// deployer and the reconciler do not deploy it again on their own; the
+// reconciler repairs a mark the tracker could not write (issue 10 item 2).
+// This is the one ecs:TagResource on an existing resource: services of the
 // manifest's clusters only, and only keys under deckhand:rolled-back:.
 func (p policies) markRolledBack() awsiam.PolicyStatement {
 	return allow([]string{"ecs:TagResource"}, p.ecs.inClusters("service"), map[string]any{
 		"ForAllValues:StringLike": map[string]any{"aws:TagKeys": []string{revision.TagRolledBack + "*"}},
 	})
+}
+
+// serviceDeploymentRecords: the tracker confirms a verdict with ECS's
+// record of a service deployment once the service no longer lists it
+// (DESIGN §10): ListServiceDeployments on the manifest's services,
+// DescribeServiceDeployments and DescribeServiceRevisions on those
+// services' deployment and revision records, read-only.
+func (p policies) serviceDeploymentRecords() awsiam.PolicyStatement {
+	resources := p.ecs.inClusters("service")
+	resources = append(resources, p.ecs.inClusters("service-deployment")...)
+	resources = append(resources, p.ecs.inClusters("service-revision")...)
+	return allow([]string{"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions"}, resources, nil)
 }
 
 // runTask: any task definition, but only on the manifest's clusters.
@@ -242,6 +258,12 @@ func (p policies) putEvents() awsiam.PolicyStatement {
 // describeImages: the manifest's repositories only.
 func (p policies) describeImages() awsiam.PolicyStatement {
 	return allow([]string{"ecr:DescribeImages"}, p.s.repositoryARNs(), nil)
+}
+
+// sendToDeployDLQ: the deployer's pushes that failed for good, put on the
+// deploy queue's DLQ at once; that queue only.
+func (p policies) sendToDeployDLQ() awsiam.PolicyStatement {
+	return allow([]string{"sqs:SendMessage"}, []*string{p.s.deployDLQ.QueueArn()}, nil)
 }
 
 // sendToDeployQueue: the reconciler's synthetic pushes.

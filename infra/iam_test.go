@@ -105,7 +105,7 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
 			"ecs:UpdateService", "ecs:TagResource", "iam:PassRole",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-			"ecr:DescribeImages",
+			"ecr:DescribeImages", "sqs:SendMessage",
 		}, common...)},
 		"the runner consumes the job queue, registers and runs job tasks": {fn: "runner", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
@@ -113,11 +113,12 @@ func TestFunctionActions(t *testing.T) {
 			"iam:PassRole", "ecr:DescribeImages",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
 		}, common...), asyncDLQ...)},
-		"the tracker judges job tasks and queues their re-runs": {fn: "tracker", want: append(append([]string{
+		"the tracker judges job tasks, queues their re-runs and reads deployment records": {fn: "tracker", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:TagResource",
+			"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions",
 		}, common...), asyncDLQ...)},
 		"the reconciler reads and enqueues synthetic pushes": {fn: "reconciler", want: append(append([]string{
-			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages",
+			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages", "ecs:TagResource",
 		}, common...), asyncDLQ...)},
 	}
 	s := synth(t, "example")
@@ -230,9 +231,17 @@ func TestScopedResources(t *testing.T) {
 		"tracker sends re-runs to the job queue": {fn: "tracker", action: "sqs:SendMessage", want: []statement{
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "TrackerAsyncDLQ") + ".Arn}"}},
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "JobQueue") + ".Arn}"}}}},
+		"deployer sends to the deploy DLQ only (dead letters at once)": {fn: "deployer", action: "sqs:SendMessage", want: []statement{
+			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "DeployDLQ") + ".Arn}"}}}},
+		"tracker reads service-deployment records of the manifest's clusters only": {fn: "tracker", action: "ecs:ListServiceDeployments", want: []statement{
+			{Actions: []string{"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions"},
+				Resources: append(append(append([]string{}, services...), ecsARN("service-deployment", "prod/*")), ecsARN("service-revision", "prod/*"))}}},
 		"reconciler sends to the deploy queue": {fn: "reconciler", action: "sqs:SendMessage", want: []statement{
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + s.logicalID(t, "AWS::SQS::Queue", "ReconcilerAsyncDLQ") + ".Arn}"}},
 			{Actions: []string{"sqs:SendMessage"}, Resources: []string{"${" + queue + ".Arn}"}}}},
+		"reconciler tags services only with rolled-back marks (repairs)": {fn: "reconciler", action: "ecs:TagResource", want: []statement{
+			{Actions: []string{"ecs:TagResource"}, Resources: services,
+				Conditions: map[string]map[string][]string{"ForAllValues:StringLike": {"aws:TagKeys": {"deckhand:rolled-back:*"}}}}}},
 		"reconciler describes services of the manifest's clusters only": {fn: "reconciler", action: "ecs:DescribeServices", want: []statement{
 			{Actions: []string{"ecs:DescribeServices"}, Resources: services}}},
 	}

@@ -35,8 +35,10 @@ func (s *stack) suppressNag() {
 		s.ecsARNFinding("task-definition", "*"),
 	}
 	for _, c := range s.m.ClustersIn("") {
-		// Services and tasks of the manifest's clusters only.
-		wildcards = append(wildcards, s.ecsARNFinding("service", c+"/*"), s.ecsARNFinding("task", c+"/*"))
+		// Services and tasks of the manifest's clusters only, and the
+		// deployment records of those services (read by the tracker).
+		wildcards = append(wildcards, s.ecsARNFinding("service", c+"/*"), s.ecsARNFinding("task", c+"/*"),
+			s.ecsARNFinding("service-deployment", c+"/*"), s.ecsARNFinding("service-revision", c+"/*"))
 	}
 	for _, name := range Functions {
 		appliesTo := []any{
@@ -51,7 +53,7 @@ func (s *stack) suppressNag() {
 		}
 		cdknag.NagSuppressions_AddResourceSuppressions(s.fns[name].Role(), &[]*cdknag.NagPackSuppression{{
 			Id:        jsii.String("AwsSolutions-IAM5"),
-			Reason:    jsii.String("Least privilege per DESIGN §9: objects of the Deckhand bucket; ECS services and tasks of the manifest's clusters; task-definition revisions (families come from templates); \"*\" only for ECS actions without resource-level permissions and for ListTasks scoped by ecs:cluster."),
+			Reason:    jsii.String("Least privilege per DESIGN §9: objects of the Deckhand bucket; ECS services, tasks and service-deployment records of the manifest's clusters; task-definition revisions (families come from templates); \"*\" only for ECS actions without resource-level permissions and for ListTasks scoped by ecs:cluster."),
 			AppliesTo: &appliesTo,
 		}}, jsii.Bool(true))
 	}

@@ -39,6 +39,7 @@ type stack struct {
 
 	deployQueue awssqs.Queue
 	jobQueue    awssqs.Queue
+	deployDLQ   awssqs.Queue
 	topic       awssns.Topic
 	// dlqs are every dead-letter queue, by construct id, for the alarms.
 	dlqs []awssqs.Queue

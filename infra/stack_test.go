@@ -170,6 +170,9 @@ func TestFunctions(t *testing.T) {
 				case "tracker":
 					wantEnv["DECKHAND_JOB_QUEUE_URL"] = jobQueueURL
 				}
+				if fn == "deployer" {
+					wantEnv["DECKHAND_DLQ_URL"] = "${" + s.logicalID(t, "AWS::SQS::Queue", "DeployDLQ") + "}"
+				}
 				if diff := cmp.Diff(wantEnv, env); diff != "" {
 					t.Errorf("environment (-want +got):\n%s", diff)
 				}

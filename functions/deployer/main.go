@@ -1,6 +1,7 @@
 // Command deployer is the deploy-on-push Lambda function: ECR push events,
 // delivered through the per-group SQS FIFO queue (or directly), go through
-// the deploy engine in shared/engine/deploy.
+// the deploy engine in shared/engine/deploy; a push that fails for good goes
+// to the queue's DLQ at once (DECKHAND_DLQ_URL).
 package main
 
 import (
@@ -9,7 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
+	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
@@ -19,6 +20,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	engine := wire.Deployer(p)
-	lambda.Start(wire.Handler(&engine.Account, (&deploy.Handler{Engine: engine}).Handle))
+	if p.Config.DLQURL != "" {
+		p.DLQ = queue.New(p.AWS, p.Config.DLQURL)
+	}
+	h := wire.DeployHandler(p)
+	lambda.Start(wire.Handler(&h.Engine.Account, h.Handle))
 }

@@ -139,6 +139,10 @@ func trimFIFO(name string) string {
 // QueueURL returns the deploy queue's URL (what DECKHAND_QUEUE_URL names).
 func (r *Router) QueueURL() string { return r.queueURL }
 
+// DLQURL returns the deploy queue's DLQ URL (what DECKHAND_DLQ_URL names):
+// the deployer sends a message that failed for good there at once.
+func (r *Router) DLQURL() string { return r.dlqURL }
+
 // QueueARN returns the deploy queue's ARN.
 func (r *Router) QueueARN() string { return r.queueARN }
 

@@ -33,6 +33,16 @@ func Deployer(p *Parts) *deploy.Engine {
 	return e
 }
 
+// DeployHandler builds the deployer's Lambda handler over the deploy
+// engine (functions/deployer): messages that fail for good go to p.DLQ.
+func DeployHandler(p *Parts) *deploy.Handler {
+	h := &deploy.Handler{Engine: Deployer(p)}
+	if p.DLQ != nil {
+		h.DLQ = p.DLQ
+	}
+	return h
+}
+
 // Jobs builds the job engine (functions/runner; the tracker's and the
 // reconciler's job halves). With p.JobQueue its re-runs go into the job
 // queue.
@@ -59,7 +69,7 @@ func Runner(j *jobs.Engine) *jobs.Handler { return &jobs.Handler{Engine: j} }
 // Tracker builds the tracker (functions/tracker): deployment verdicts, and
 // job verdicts and retries through jobs.
 func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
-	d := &track.Deployments{ECS: p.ECS, Logger: p.logger()}
+	d := &track.Deployments{ECS: p.ECS, Logger: p.logger(), Pacer: revision.Pacer{Sleep: p.Sleep, Now: p.Now}}
 	if bus := p.bus(); bus != nil {
 		d.Events = bus
 	}
@@ -69,7 +79,7 @@ func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
 // Reconciler builds the reconciler (functions/reconciler): it sends to
 // p.Queue and stops overdue runs through j (nil: it does not).
 func Reconciler(p *Parts, j *jobs.Engine) *reconcile.Reconciler {
-	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger()}
+	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger(), Now: p.Now}
 	if j != nil {
 		r.Jobs = j
 	}

@@ -33,6 +33,11 @@ type ECS interface {
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	StopTask(ctx context.Context, in *ecs.StopTaskInput, optFns ...func(*ecs.Options)) (*ecs.StopTaskOutput, error)
+	// ECS's service-deployment records, which the tracker confirms a
+	// verdict with once a service no longer lists the deployment.
+	ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error)
+	DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error)
+	DescribeServiceRevisions(ctx context.Context, in *ecs.DescribeServiceRevisionsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceRevisionsOutput, error)
 }
 
 // ECR is the part of the ECR client the engines use.
@@ -46,10 +51,17 @@ type Events interface {
 }
 
 // Queue sends to an SQS FIFO queue; *queue.FIFO implements it. Only the
-// reconciler (the deploy queue) and the tracker (the job queue) build one,
-// so only their binaries link the SQS client.
+// reconciler (the deploy queue), the tracker (the job queue) and the
+// deployer (the deploy queue's DLQ) build one, so only their binaries link
+// the SQS client.
 type Queue interface {
 	Send(ctx context.Context, group, id string, body []byte) error
+}
+
+// DeadLetters takes the deployer's messages that failed for good (the
+// deploy queue's DLQ); *queue.FIFO implements it.
+type DeadLetters interface {
+	DeadLetter(ctx context.Context, group, id string, body []byte, reason string) error
 }
 
 var (
@@ -70,7 +82,10 @@ type Parts struct {
 	// JobQueue is the job queue the tracker sends re-runs to (queue.New;
 	// nil: re-runs run at once).
 	JobQueue Queue
-	Source   store.Source
+	// DLQ is the deploy queue's DLQ the deployer dead-letters to (nil: the
+	// queue's redrive policy does, after maxReceiveCount receives).
+	DLQ    DeadLetters
+	Source store.Source
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config
 	// Config gives the account, Region and event bus.

@@ -18,6 +18,7 @@ const (
 	ResAsyncFail  = "async retries exhausted (on-failure destination)"
 	ResJobStarted = "runner result"
 	ResUnresolved = "UNRESOLVED"
+	ResTracker    = "handed to the tracker (invariant 9)"
 )
 
 // final statuses decide an input at a binding; FAILED is a reason, not a
@@ -36,7 +37,7 @@ func (c *checker) keys(in *Input) []string {
 	switch p.Kind {
 	case KindMalformed:
 		return []string{"malformed"}
-	case KindUntagged, KindDelete, KindStray:
+	case KindUntagged, KindDelete, KindStray, KindForeign:
 		return []string{"id=" + p.ID}
 	}
 	var out []string
@@ -107,6 +108,8 @@ func (c *checker) accounted(rep *Report) Row {
 		switch {
 		case in.isJob():
 			c.accountJob(in, resolve, bad, rep, deadJobs)
+		case in.Route == RouteTracker:
+			resolve(in, ResTracker)
 		case in.Route == RouteDirect:
 			if in.Err != nil {
 				resolve(in, ResAsyncFail)
@@ -130,6 +133,23 @@ func (c *checker) accounted(rep *Report) Row {
 			case inv != nil && idx < len(m.Receives)-1:
 				bad("input %d (%s): received again after it was deleted", in.N, in.Kind)
 				resolve(in, ResUnresolved)
+			case inv != nil && deadLettered(inv, m.ID):
+				// The deployer dead-lettered it at once (a permanent failure):
+				// the receive holds the reason, and FAILED was emitted on the
+				// message's first receive.
+				dead[string(in.Raw)]++
+				resolve(in, ResDLQ)
+				why := c.reason(inv, in)
+				if why == "" {
+					why = inv.DeadLettered[m.ID]
+				}
+				if why == "" {
+					bad("input %d (%s): dead-lettered by the deployer with no reason", in.N, in.Kind)
+				}
+				if c.reason(m.Receives[0], in) == "" {
+					bad("input %d (%s): dead-lettered with no FAILED event or error decision on its first receive", in.N, in.Kind)
+				}
+				rep.DLQReasons[reasonClass(why)]++
 			case inv != nil:
 				resolve(in, ResDecided)
 			case len(m.Receives) >= 3:
@@ -168,6 +188,21 @@ func (c *checker) accounted(rep *Report) Row {
 			bad("%d dead-lettered message(s) missing from the DLQ: %.80s", n, body)
 		}
 	}
+	// One bad push, one alert: at most one FAILED per push and binding.
+	failedFor := map[string]int{}
+	for _, inv := range c.res.Invocations {
+		seen := map[string]bool{}
+		for _, ev := range inv.Events {
+			k := ev.EventID + "|" + ev.Binding
+			if ev.Status != events.StatusFailed || ev.EventID == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			if failedFor[k]++; failedFor[k] == 2 {
+				bad("push %s, binding %q: FAILED reported more than once", ev.EventID, ev.Binding)
+			}
+		}
+	}
 	// Each receive decides each of its messages once per binding.
 	for _, inv := range c.res.Invocations {
 		finals, deleted, total := map[string]int{}, map[string]int{}, map[string]int{}
@@ -196,7 +231,7 @@ func (c *checker) accounted(rep *Report) Row {
 			}
 		}
 		for _, in := range ins {
-			ok := inv.Err == nil && (inv.Direct != nil || !inv.Failed[in.MessageID])
+			ok := inv.Err == nil && (inv.Direct != nil || !inv.Failed[in.MessageID] && !deadLettered(inv, in.MessageID))
 			for _, k := range c.keys(in) {
 				total[k]++
 				if ok {

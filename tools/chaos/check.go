@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
-	"github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
 )
 
 // Invariant names, in table order.
@@ -74,6 +72,12 @@ type Report struct {
 	JobOutcomes map[string]int
 	// JobEvents counts Deckhand Job State Change events by status.
 	JobEvents map[string]int
+	// TrackerDLQ counts tracker events dead-lettered after Lambda's
+	// retries; TagOutages the TagResource outages injected.
+	TrackerDLQ, TagOutages int
+	// Redelivered counts rolled-back pushes delivered again at the end;
+	// ReconcileEnqueued the final reconcile pass's synthetic pushes.
+	Redelivered, ReconcileEnqueued int
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -138,7 +142,15 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	tmpl, err := c.templates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	truth := c.truth()
 	rep.Rows = append([]Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep)}, jobRows...)
+	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes())
+	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
+	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats
 	rep.JobEvents = map[string]int{}
 	for _, ev := range res.sb.Events() {
@@ -172,6 +184,8 @@ type checker struct {
 	resolved map[*Input]bool
 	// repeats counts identical events emitted again by PutEvents retries.
 	repeats int
+	// deployed caches deployedDigests.
+	deployed map[string]bool
 }
 
 // deletingReceive is the receive after which the message was deleted.
@@ -184,11 +198,18 @@ func deletingReceive(m *Message) (*Invocation, int) {
 	return nil, -1
 }
 
+// deadLettered reports whether the deployer put the message on the DLQ
+// itself in inv (and acknowledged it).
+func deadLettered(inv *Invocation, id string) bool {
+	_, ok := inv.DeadLettered[id]
+	return ok
+}
+
 func (c *checker) index() {
 	c.indexJobs()
 	c.resolved = map[*Input]bool{}
 	for _, m := range c.res.Messages {
-		if inv, _ := deletingReceive(m); inv != nil {
+		if inv, _ := deletingReceive(m); inv != nil && !deadLettered(inv, m.ID) {
 			c.resolved[m.Input.push()] = true
 		}
 	}
@@ -223,11 +244,16 @@ func (c *checker) running(name string) (string, map[string]string) {
 func (c *checker) newest(repo string) *Input {
 	var best *Input
 	for _, in := range c.res.Inputs {
-		if in.Of != nil || in.Repo != repo || !c.resolved[in] {
+		if in.Of != nil || in.Repo != repo {
 			continue
 		}
-		switch in.Kind {
-		case KindPush, KindBroken, KindRelease:
+		switch {
+		case in.Kind == KindFuture && c.deployedDigests()[in.Digest]:
+			// Its event was refused, but catch-up found the image in ECR
+			// and deployed it with ECR's own push time.
+		case !c.resolved[in]:
+			continue
+		case in.Kind == KindPush, in.Kind == KindBroken, in.Kind == KindRelease, in.Kind == KindTie, in.Kind == KindSkew:
 		default:
 			continue
 		}
@@ -261,8 +287,8 @@ func (c *checker) converged() Row {
 			switch {
 			case got == want.Digest:
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s still runs the broken image %s", s.name, cn, short(want.Digest)))
-			case rb == nil:
-				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s: no ROLLED_BACK event for the broken image %s", s.name, cn, short(want.Digest)))
+			case rb == nil && !c.trackerDeadLettered(s.name):
+				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s: no ROLLED_BACK event for the broken image %s (and no failed verdict in the tracker's DLQ)", s.name, cn, short(want.Digest)))
 			case c.revisionHasDigest(s.name, arn, cn, want.Digest):
 				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s runs %s, a revision with the broken image", s.name, cn, arn))
 			}
@@ -343,78 +369,6 @@ func (c *checker) rolledBack(svc, container, digest string) *events.DeploymentSt
 		}
 	}
 	return nil
-}
-
-func (c *checker) noBackward() Row {
-	row := Row{Name: InvNoBackward}
-	pushedAt := map[string]map[string]string{} // ARN → container → pushed-at
-	imageTag := map[string]map[string]string{} // ARN → container → image tag
-	for _, s := range c.w.services {
-		for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
-			m, tags := map[string]string{}, map[string]string{}
-			for k, v := range td.Tags {
-				if cn, ok := strings.CutPrefix(k, revision.TagPushedAt); ok {
-					m[cn] = v
-				}
-				if cn, ok := strings.CutPrefix(k, revision.TagImageTag); ok {
-					tags[cn] = v
-				}
-			}
-			pushedAt[td.ARN], imageTag[td.ARN] = m, tags
-		}
-	}
-	// Every repository of the world has a semver:* policy; pushes in one
-	// second are ordered by version, as the engine orders them.
-	versions, _ := tagpolicy.Parse("semver:*")
-	lastTag := map[string]map[string]string{}
-	// A circuit-breaker rollback moves a service back without an
-	// UpdateService; the next update is compared with what the service ran
-	// after the rollback, by ECS's own record.
-	rolledBackTo := c.rollbackTargets()
-	parse := func(arn string) map[string]time.Time {
-		out := map[string]time.Time{}
-		for cn, v := range pushedAt[arn] {
-			if at, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				out[cn] = at
-			}
-		}
-		return out
-	}
-	last := map[string]map[string]time.Time{}
-	lastDeployment := map[string]string{}
-	for _, u := range c.res.sb.ECS().UpdateHistory() {
-		if u.Cluster != cluster {
-			continue
-		}
-		row.Checked++
-		if to, ok := rolledBackTo[lastDeployment[u.Service]]; ok {
-			last[u.Service], lastTag[u.Service] = parse(to), maps.Clone(imageTag[to])
-		}
-		if lastTag[u.Service] == nil {
-			lastTag[u.Service] = map[string]string{}
-		}
-		lastDeployment[u.Service] = u.DeploymentID
-		if last[u.Service] == nil {
-			last[u.Service], lastTag[u.Service] = map[string]time.Time{}, map[string]string{}
-		}
-		for cn, v := range pushedAt[u.TaskDefinition] {
-			at, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				row.Violations = append(row.Violations, fmt.Sprintf("%s: revision %s has pushed-at %q: %v", u.Service, u.TaskDefinition, v, err))
-				continue
-			}
-			tag, prevTag := imageTag[u.TaskDefinition][cn], lastTag[u.Service][cn]
-			if prev, ok := last[u.Service][cn]; ok && at.Before(prev) {
-				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s moved from an image pushed %s to one pushed %s (%s)",
-					u.Service, cn, prev.Format(time.RFC3339), at.Format(time.RFC3339), u.TaskDefinition))
-			} else if ok && at.Equal(prev) && prevTag != "" && versions.Compare(tag, prevTag) < 0 {
-				row.Violations = append(row.Violations, fmt.Sprintf("%s/%s moved from %s to the lower %s pushed in the same instant %s (%s)",
-					u.Service, cn, prevTag, tag, at.Format(time.RFC3339), u.TaskDefinition))
-			}
-			last[u.Service][cn], lastTag[u.Service][cn] = at, tag
-		}
-	}
-	return row
 }
 
 func (c *checker) uniqueHash() Row {

@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -33,7 +32,21 @@ func (r *runner) generate(ctx context.Context) error {
 		if r.rnd.Float64() < 0.01 {
 			r.toggleJobFailure()
 		}
+		if step == r.cfg.Events/2 {
+			if err := r.changeTemplate(ctx); err != nil {
+				return err
+			}
+		}
 		in := r.next()
+		for _, p := range r.pre {
+			if err := r.deliver(ctx, p); err != nil {
+				return err
+			}
+		}
+		if len(r.pre) > 0 {
+			r.pre = nil
+			r.pump(ctx)
+		}
 		delay := 0
 		if r.rnd.Float64() < 0.3 {
 			delay = 1 + r.rnd.IntN(30)
@@ -93,8 +106,10 @@ func (r *runner) next() *Input {
 		return r.deletion()
 	case x < 0.73:
 		return r.malformed()
-	case x < 0.86:
+	case x < 0.86-r.cfg.TrustShare:
 		return r.duplicate()
+	case x < 0.86:
+		return r.trust()
 	case x < 0.94:
 		return r.job(false)
 	default:
@@ -122,11 +137,16 @@ func (r *runner) push(kind, repo string, tagged bool) *Input {
 	tag := ""
 	if tagged {
 		r.tags[repo]++
-		tag = fmt.Sprintf("1.0.%d", r.tags[repo])
+		tag = fmt.Sprintf(r.w.tagOf(repo), r.tags[repo])
 	}
 	if kind == KindNoMatch {
 		tag = fmt.Sprintf("latest-%d", len(r.res.Inputs))
 	}
+	return r.pushTag(kind, repo, tag)
+}
+
+// pushTag is push with the tag given.
+func (r *runner) pushTag(kind, repo, tag string) *Input {
 	digest := r.sb.PushImageSilently(repo, tag)
 	if kind == KindBroken {
 		r.sb.ECS().SetImageHealth(digest, false)
@@ -141,14 +161,10 @@ func (r *runner) push(kind, repo string, tagged bool) *Input {
 	return in
 }
 
+// imageEvent is the ECR Image Action event of a push, with EventBridge's
+// whole-second time.
 func (r *runner) imageEvent(in *Input, action string) []byte {
-	raw, _ := json.Marshal(events.ImageActionEvent{
-		Version: "0", ID: in.ID, DetailType: events.DetailTypeImageAction, Source: events.SourceECR,
-		Account: r.sb.Account(), Region: r.sb.Region(), Time: in.PushedAt, Resources: []string{},
-		Detail: events.ECRImageAction{Result: events.ResultSuccess, ActionType: action, RepositoryName: in.Repo,
-			ImageDigest: in.Digest, ImageTag: in.Tag},
-	})
-	return raw
+	return r.imageEventAt(in, action, in.PushedAt)
 }
 
 // deletion is an image deletion event for an earlier push.
@@ -201,6 +217,8 @@ func (r *runner) deliver(ctx context.Context, in *Input) error {
 	case in.Route == RouteDirect:
 		r.invokeDirect(ctx, in)
 		return nil
+	case in.Route == RouteTracker:
+		return r.router.Deliver(in.Raw)
 	}
 	group, ok := r.st.Manifest.GroupOf(in.push().Repo)
 	if !ok {
@@ -285,6 +303,42 @@ func (r *runner) finish(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := r.drain(ctx); err != nil {
+		return err
+	}
+	// A broken image pushed last to every breakable repository is rolled
+	// back while the tracker cannot tag, then delivered again (trust.go).
+	if err := r.finale(ctx); err != nil {
+		return err
+	}
+	// Scheduler's late retries: past the queue's deduplication window,
+	// they reach the runner, which must start nothing new.
+	r.lateJobs()
+	for range 10 {
+		r.pump(ctx)
+		r.sb.Clock().Advance(31 * time.Second)
+	}
+	r.sb.ClearFaults()
+	r.pump(ctx)
+	// Lambda's retries of failed tracker invocations come due.
+	for i := 0; len(r.trackerRetries) > 0 && i < 10; i++ {
+		r.sb.Clock().Advance(time.Minute)
+		r.pump(ctx)
+	}
+	r.res.Deployments = r.st.Deployments()
+	r.res.DLQ = r.router.DLQ()
+	r.res.JobDLQ = r.st.Router.JobDLQ()
+	r.rec.mu.Lock()
+	r.res.JobRuns = r.rec.runs
+	r.rec.mu.Unlock()
+	r.res.Calls = r.sb.Calls()
+	r.res.Invocations = r.rec.all
+	return nil
+}
+
+// drain pumps until the chaos queue stays empty, moving the clock on so
+// retries, rollouts and rollbacks progress.
+func (r *runner) drain(ctx context.Context) error {
 	quiet := 0
 	for round := 0; round < 200 && quiet < 20; round++ {
 		r.pump(ctx)
@@ -297,22 +351,5 @@ func (r *runner) finish(ctx context.Context) error {
 		}
 		r.sb.Clock().Advance(31 * time.Second)
 	}
-	// Scheduler's late retries: past the queue's deduplication window,
-	// they reach the runner, which must start nothing new.
-	r.lateJobs()
-	for range 10 {
-		r.pump(ctx)
-		r.sb.Clock().Advance(31 * time.Second)
-	}
-	r.sb.ClearFaults()
-	r.pump(ctx)
-	r.res.Deployments = r.st.Deployments()
-	r.res.DLQ = r.router.DLQ()
-	r.res.JobDLQ = r.st.Router.JobDLQ()
-	r.rec.mu.Lock()
-	r.res.JobRuns = r.rec.runs
-	r.rec.mu.Unlock()
-	r.res.Calls = r.sb.Calls()
-	r.res.Invocations = r.rec.all
 	return nil
 }

@@ -105,6 +105,9 @@ type Invocation struct {
 	Err      error
 	Events   []events.DeploymentStateChange // Deckhand events published during it
 	Logs     []decision                     // the engine's decision log lines
+	// DeadLettered maps the messages the deployer put on the DLQ itself
+	// (and acknowledged) to the reason it logged.
+	DeadLettered map[string]string
 	// EmitErr is the error the engine's event emission returned, if any.
 	EmitErr error
 }
@@ -239,6 +242,27 @@ func (h *logHandler) Enabled(context.Context, slog.Level) bool { return true }
 func (h *logHandler) Handle(_ context.Context, rec slog.Record) error {
 	if rec.Message == "job run" {
 		h.r.jobRun(h.attrs, rec)
+		return nil
+	}
+	if rec.Message == "message dead-lettered" {
+		var id, reason string
+		rec.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "message_id":
+				id = a.Value.String()
+			case "reason":
+				reason = a.Value.String()
+			}
+			return true
+		})
+		h.r.mu.Lock()
+		defer h.r.mu.Unlock()
+		if h.r.cur != nil {
+			if h.r.cur.DeadLettered == nil {
+				h.r.cur.DeadLettered = map[string]string{}
+			}
+			h.r.cur.DeadLettered[id] = reason
+		}
 		return nil
 	}
 	if rec.Message != "deploy decision" {

@@ -53,8 +53,10 @@ func (r *Report) Write(w io.Writer) {
 	if r.Calls > 0 {
 		rate = float64(failed) / float64(r.Calls) * 100
 	}
-	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d (%d deployments caught up to a newer image through ECR during bursts); DLQ: %d; identical events put again by PutEvents retries: %d\n\n",
+	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d (%d deployments caught up to a newer image through ECR during bursts); DLQ: %d; identical events put again by PutEvents retries: %d\n",
 		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.CaughtUp, r.DLQ, r.RepeatedEvents)
+	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n\n",
+		r.TagOutages, r.TrackerDLQ, r.Redelivered, r.ReconcileEnqueued)
 
 	if len(r.JobOutcomes) > 0 {
 		var parts []string

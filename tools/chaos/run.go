@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
@@ -45,6 +46,22 @@ type Result struct {
 	Virtual time.Duration
 	// HarnessErrors are problems of the run itself (routing, pumping).
 	HarnessErrors []error
+	// TrackerDLQ are tracker events whose invocation failed its last
+	// asynchronous retry; TagOutages counts the TagResource outages.
+	TrackerDLQ []DeadEvent
+	TagOutages int
+	// Redelivered counts rolled-back pushes delivered again at the end;
+	// ReconcileEnqueued the synthetic pushes the final reconcile pass sent
+	// (ReconcileErrors, its errors: AWS faults, retried by the next pass).
+	Redelivered       int
+	ReconcileEnqueued int
+	ReconcileErrors   []string
+	// Templates maps the shared template's versions (as the deckhand:template
+	// tag writes them) to whether the version is the changed one.
+	Templates map[string]bool
+	// Poisoned is the service started on a revision with a pushed-at mark
+	// in 2099.
+	Poisoned string
 
 	sb *sandbox.Sandbox
 	st *local.Stack
@@ -74,6 +91,10 @@ type runner struct {
 	jobDigests map[string]string
 	mu         sync.Mutex // seq, for concurrent job deliveries
 	seq        int
+	// pre are inputs to deliver, and pump, before the one drawn (trust.go).
+	pre []*Input
+	// trackerRetries are failed tracker invocations Lambda retries later.
+	trackerRetries []trackerRetry
 }
 
 // Run generates and delivers cfg.Events inputs against sb (a fresh,
@@ -90,6 +111,9 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (*Res
 		return nil, err
 	}
 	start := sb.Clock().Now()
+	if err := r.poison(ctx); err != nil {
+		return nil, err
+	}
 	r.faults()
 	if err := r.generate(ctx); err != nil {
 		return nil, err
@@ -111,8 +135,8 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	for _, j := range chaosJobs {
 		initial[j.repo] = "1.0.0"
 	}
-	for _, repo := range append(append([]string{}, r.w.appRepos...), r.w.side...) {
-		initial[repo] = "1.0.0"
+	for _, repo := range append(append(append([]string{}, r.w.appRepos...), r.w.side...), r.w.ties...) {
+		initial[repo] = fmt.Sprintf(r.w.tagOf(repo), 0)
 	}
 	st, err := local.New(ctx, r.sb, local.Options{
 		Dir: dir, Manifest: []byte(r.w.manifest()), InitialTags: initial, DesiredCount: 1,
@@ -131,10 +155,13 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	// AWS. Its waits are not slept: the sandbox's clock moves on its own.
 	st.Deployer.RegisterLimit = rate.NewLimiter(revision.RegisterRate, revision.RegisterBurst)
 	st.Deployer.Events = &recordingEmitter{inner: st.Deployer.Events, r: r.rec}
+	// The sandbox does not serve ECS's service-deployment records yet; the
+	// tracker reads them from its deployment state (records.go).
+	st.Tracker.Deployments.ECS = sandboxRecords{Client: st.ECS, sb: r.sb}
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
-	r.dh = &deploy.Handler{Engine: st.Deployer}
+	r.breakStack()
 	if err := r.setupJobs(ctx); err != nil {
 		return err
 	}
@@ -151,6 +178,9 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 		return fmt.Errorf("create chaos router: %w", err)
 	}
 	r.sqs = sqs.NewFromConfig(r.sb.AWSConfig())
+	// The deployer dead-letters to the chaos queue's DLQ, as the CDK app
+	// wires DECKHAND_DLQ_URL.
+	r.dh = &deploy.Handler{Engine: st.Deployer, DLQ: queue.New(r.sb.AWSConfig(), r.router.DLQURL())}
 	return nil
 }
 
@@ -179,14 +209,13 @@ func (r *runner) deployer(ctx context.Context, payload json.RawMessage) (any, er
 	return out, err
 }
 
-// tracker is the tracker with Lambda's asynchronous retries.
+// tracker is the tracker with Lambda's asynchronous retries: a failed
+// invocation is tried again one and then two minutes later on the virtual
+// clock (retryTrackers), then dead-lettered.
 func (r *runner) tracker(ctx context.Context, payload json.RawMessage) (any, error) {
-	var out any
-	var err error
-	for range trackerAttempts {
-		if out, err = r.st.Tracker.Handle(ctx, payload); err == nil {
-			return out, nil
-		}
+	out, err := r.st.Tracker.Handle(ctx, payload)
+	if err != nil {
+		r.scheduleTracker(payload, 2, err)
 	}
 	return out, err
 }
@@ -226,6 +255,7 @@ func (r *runner) lambdaCtx(ctx context.Context, fn string) context.Context {
 // job queue, then the stack's router (its copy of the ECS events, and the
 // job queue again for re-runs the tracker sent).
 func (r *runner) pump(ctx context.Context) {
+	r.retryTrackers(ctx)
 	r.pumpJobs(ctx)
 	if _, err := r.router.Pump(ctx); err != nil {
 		r.res.HarnessErrors = append(r.res.HarnessErrors, fmt.Errorf("pump chaos router: %w", err))

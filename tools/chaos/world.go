@@ -34,6 +34,12 @@ type Config struct {
 	// at once run concurrently), instead of through the job FIFO queue.
 	// Tests use it to prove the suite notices overlapping runs.
 	JobsDirect bool
+	// TrustShare is the share of inputs drawn from the trust classes
+	// (trust.go; default 0.03).
+	TrustShare float64
+	// Break breaks a trust promise on purpose (trust_break.go), to prove
+	// invariants 1 and 8 to 11 notice.
+	Break Breakage
 }
 
 func (c Config) withDefaults() Config {
@@ -49,6 +55,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FaultRate < 0 {
 		c.FaultRate = 0
+	}
+	if c.TrustShare <= 0 {
+		c.TrustShare = 0.03
 	}
 	return c
 }
@@ -91,11 +100,18 @@ type world struct {
 	// byRepo maps a repository to the services (and their container) it
 	// feeds.
 	byRepo map[string][]feed
+	// ties are repositories of services whose policy has no version order
+	// (glob, regex, *): pushes in one second go there (trust.go).
+	ties []string
+	// tagFormat is each repository's tag format (default 1.0.%d).
+	tagFormat map[string]string
 }
 
 type service struct {
 	name   string
 	images map[string]string // container → repository
+	// policy is the app container's tag policy (default semver:*).
+	policy string
 }
 
 type feed struct {
@@ -131,6 +147,7 @@ func newWorld(n int) *world {
 			w.breakable = append(w.breakable, r)
 		}
 	}
+	w.addTieServices()
 	return w
 }
 
@@ -140,7 +157,11 @@ func (w *world) manifest() string {
 	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\nservices:\n", executionR)
 	for _, s := range w.services {
 		tmpl := "single.json"
-		imgs := fmt.Sprintf("%s: {repository: %s, tags: \"semver:*\"}", appC, s.images[appC])
+		policy := s.policy
+		if policy == "" {
+			policy = "semver:*"
+		}
+		imgs := fmt.Sprintf("%s: {repository: %s, tags: %q}", appC, s.images[appC], policy)
 		if r, ok := s.images[sideC]; ok {
 			tmpl = "multi.json"
 			imgs += fmt.Sprintf(", %s: {repository: %s, tags: \"semver:*\"}", sideC, r)

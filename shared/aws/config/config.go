@@ -18,6 +18,7 @@ type Config struct {
 	EventBus    string // DECKHAND_EVENT_BUS (default "default")
 	QueueURL    string // DECKHAND_QUEUE_URL (the reconciler's deploy queue)
 	JobQueueURL string // DECKHAND_JOB_QUEUE_URL (the tracker's job queue, for re-runs)
+	DLQURL      string // DECKHAND_DLQ_URL (the deployer's dead letters; optional)
 	Account     string // DECKHAND_ACCOUNT (optional; else from the invoked function ARN)
 	ExternalID  string // DECKHAND_EXTERNAL_ID (the sts:ExternalId for the targets' roles, DESIGN §12; set by the CDK app when the manifest has targets)
 	Region      string // AWS_REGION
@@ -42,6 +43,7 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 		EventBus:    or(getenv("DECKHAND_EVENT_BUS"), "default"),
 		QueueURL:    getenv("DECKHAND_QUEUE_URL"),
 		JobQueueURL: getenv("DECKHAND_JOB_QUEUE_URL"),
+		DLQURL:      getenv("DECKHAND_DLQ_URL"),
 		Account:     getenv("DECKHAND_ACCOUNT"),
 		ExternalID:  getenv("DECKHAND_EXTERNAL_ID"),
 		Region:      or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
@@ -94,4 +96,49 @@ func Digest(ctx context.Context, api ecrAPI, img taskdef.Image) (string, error) 
 		return "", fmt.Errorf("image %s:%s not found", img.Repository, img.Tag)
 	}
 	return aws.ToString(out.ImageDetails[0].ImageDigest), nil
+}
+
+// PushedAt returns ECR's push times of the images with the given digests
+// in repository (of registry, when not ""), which are precise to the
+// millisecond where an ECR Image Action event's time has whole seconds. An
+// image ECR does not have (deleted since) is left out of the answer.
+func PushedAt(ctx context.Context, api ecrAPI, registry, repository string, digests ...string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	ask := func(ds []string) error {
+		in := &ecr.DescribeImagesInput{RepositoryName: aws.String(repository)}
+		if registry != "" {
+			in.RegistryId = aws.String(registry)
+		}
+		for _, d := range ds {
+			in.ImageIds = append(in.ImageIds, ecrtypes.ImageIdentifier{ImageDigest: aws.String(d)})
+		}
+		res, err := api.DescribeImages(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, d := range res.ImageDetails {
+			if d.ImagePushedAt != nil {
+				out[aws.ToString(d.ImageDigest)] = *d.ImagePushedAt
+			}
+		}
+		return nil
+	}
+	err := ask(digests)
+	if awserr.ImageNotFound(err) && len(digests) > 1 {
+		// ECR refuses the whole request when one image is missing: ask for
+		// each on its own.
+		err = nil
+		for _, d := range digests {
+			if e := ask([]string{d}); e != nil && !awserr.ImageNotFound(e) {
+				err = e
+				break
+			}
+		}
+	} else if awserr.ImageNotFound(err) {
+		err = nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe images %s of %s: %w", strings.Join(digests, ", "), repository, err)
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/shared/spec/tagpolicy"
@@ -129,5 +130,50 @@ func TestNewestReadsEveryPage(t *testing.T) {
 	none, _ := tagpolicy.Parse("glob:stable-*")
 	if _, err := Newest(context.Background(), f, "us-east-1", "r", none); !errors.Is(err, ErrNoEligibleImage) {
 		t.Errorf("no eligible tag: err = %v, want ErrNoEligibleImage", err)
+	}
+}
+
+// byDigest answers DescribeImages for image ids as ECR does: the whole
+// request fails when one image is missing.
+type byDigest struct {
+	images map[string]time.Time
+	calls  int
+}
+
+func (f *byDigest) DescribeImages(_ context.Context, in *ecr.DescribeImagesInput, _ ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error) {
+	f.calls++
+	out := &ecr.DescribeImagesOutput{}
+	for _, id := range in.ImageIds {
+		at, ok := f.images[aws.ToString(id.ImageDigest)]
+		if !ok {
+			return nil, &smithy.GenericAPIError{Code: "ImageNotFoundException"}
+		}
+		out.ImageDetails = append(out.ImageDetails, ecrtypes.ImageDetail{ImageDigest: id.ImageDigest, ImagePushedAt: aws.Time(at)})
+	}
+	return out, nil
+}
+
+func TestPushedAt(t *testing.T) {
+	early, late := now.Add(100*time.Millisecond), now.Add(900*time.Millisecond)
+	tests := map[string]struct {
+		digests   []string
+		want      map[string]time.Time
+		wantCalls int
+	}{
+		"two images in one call, to the millisecond": {[]string{"sha256:a", "sha256:b"}, map[string]time.Time{"sha256:a": early, "sha256:b": late}, 1},
+		"a deleted image is left out":                {[]string{"sha256:a", "sha256:gone"}, map[string]time.Time{"sha256:a": early}, 3},
+		"only deleted images find nothing":           {[]string{"sha256:gone"}, map[string]time.Time{}, 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := &byDigest{images: map[string]time.Time{"sha256:a": early, "sha256:b": late}}
+			got, err := PushedAt(context.Background(), f, "", "r", tc.digests...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" || f.calls != tc.wantCalls {
+				t.Errorf("PushedAt (-want +got):\n%s; calls %d, want %d", diff, f.calls, tc.wantCalls)
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -42,12 +43,17 @@ type s3API interface {
 
 var _ s3API = (*s3.Client)(nil)
 
-// S3 is a Source backed by an S3 bucket. It is safe for concurrent use.
+// S3 is a Source backed by an S3 bucket. It is safe for concurrent use:
+// concurrent reads of one key share one GET, whatever the cache state, so
+// bindings that share a template never send two conditional GETs of it at
+// once (issue 17). Within one invocation, wrap it in Once so that later
+// reads of a key do not fetch it again either.
 type S3 struct {
 	Client      s3API
 	Bucket      string
 	ManifestKey string
 
+	flight   singleflight.Group
 	mu       sync.Mutex
 	objects  map[string]object
 	manifest *manifest.Manifest
@@ -103,7 +109,17 @@ var ErrNotFound = errors.New("object not found")
 
 // get fetches key, sending If-None-Match when cached. A 304 surfaces from
 // the SDK as an API error with code NotModified: that is the cache hit.
+// Concurrent gets of one key share one request.
 func (s *S3) get(ctx context.Context, key string) (object, error) {
+	v, err, _ := s.flight.Do(key, func() (any, error) { return s.fetch(ctx, key) })
+	if err != nil {
+		return object{}, err
+	}
+	return v.(object), nil
+}
+
+// fetch sends one (conditional) GET of key and caches the answer.
+func (s *S3) fetch(ctx context.Context, key string) (object, error) {
 	s.mu.Lock()
 	cached, ok := s.objects[key]
 	s.mu.Unlock()

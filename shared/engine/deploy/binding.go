@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -19,12 +20,12 @@ import (
 // deployBinding applies rules 3 to 8 to one binding (rules.go). rd holds
 // the binding's reads when they were started already (nil: start them
 // now).
-func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl plan, rd *reads) Outcome {
+func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifest.Manifest, pl plan, rd *reads) Outcome {
 	b := pl.binding
 	lead := leadPush(pl.pushes)
 	o := e.started(pl, lead)
 	if rd == nil {
-		rd = e.startReads(ctx, b)
+		rd = e.startReads(ctx, src, b)
 	}
 	rd.wait()
 	run, tmpl := rd.run, rd.tmpl
@@ -40,11 +41,14 @@ func (e *Engine) deployBinding(ctx context.Context, m *manifest.Manifest, pl pla
 	if reason, held := hold(run.serviceTags(), lead); held {
 		return decided(o, events.StatusHeld, reason)
 	}
-	deploy, status, reason := triage(run, pl, tmpl.Version)
+	deploy, status, reason, err := e.triage(ctx, run, pl, tmpl.Version)
+	if err != nil {
+		return failed(o, err)
+	}
 	if deploy == nil {
 		return decided(o, status, reason)
 	}
-	caught, paced, err := e.catchUpInBurst(ctx, b, deploy, run, &o.Event)
+	caught, paced, err := e.catchUpInBurst(ctx, b, deploy, run, &o.Event, pl.times)
 	if err != nil {
 		return failed(o, err)
 	}
@@ -114,7 +118,7 @@ func (e *Engine) content(b *manifest.Service, lead Push, deploy map[string]Push,
 			tags[revision.TagPushedAt+c] = p.PushedAt.UTC().Format(time.RFC3339Nano)
 			continue
 		}
-		img, kept, err := keepOther(b, c, run)
+		img, kept, err := keepOther(b, c, run, e.Now())
 		if err != nil {
 			return taskdef.Data{}, nil, err
 		}

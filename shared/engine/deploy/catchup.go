@@ -53,14 +53,14 @@ func (e *Engine) bursting() bool {
 // catchUpInBurst, in a burst, takes the register token (paced) and catches
 // deploy up to newer eligible images, recording each replaced push in ev's
 // containers. It returns a note per replaced container for the reason.
-func (e *Engine) catchUpInBurst(ctx context.Context, b *manifest.Service, deploy map[string]Push, run *running, ev *events.DeploymentStateChange) (notes []string, paced bool, err error) {
+func (e *Engine) catchUpInBurst(ctx context.Context, b *manifest.Service, deploy map[string]Push, run *running, ev *events.DeploymentStateChange, times *pushTimes) (notes []string, paced bool, err error) {
 	if e.ECR == nil || !e.bursting() {
 		return nil, false, nil
 	}
 	if err := e.pacer().Wait(ctx, e.RegisterLimit); err != nil {
 		return nil, false, fmt.Errorf("wait for register rate: %w", err)
 	}
-	notes = e.catchUp(ctx, b, deploy, run)
+	notes = e.catchUp(ctx, b, deploy, run, times)
 	for c, p := range deploy {
 		if ch := ev.Containers[c]; ch.NewDigest != p.Digest {
 			ch.PushedDigest, ch.PushedTag = ch.NewDigest, ch.NewTag
@@ -73,7 +73,7 @@ func (e *Engine) catchUpInBurst(ctx context.Context, b *manifest.Service, deploy
 
 // catchUp replaces pushes in deploy by newer eligible images from ECR and
 // returns a note per replaced container for the event's reason.
-func (e *Engine) catchUp(ctx context.Context, b *manifest.Service, deploy map[string]Push, run *running) []string {
+func (e *Engine) catchUp(ctx context.Context, b *manifest.Service, deploy map[string]Push, run *running, times *pushTimes) []string {
 	var notes []string
 	for _, c := range slices.Sorted(maps.Keys(deploy)) {
 		p := deploy[c]
@@ -87,10 +87,16 @@ func (e *Engine) catchUp(ctx context.Context, b *manifest.Service, deploy map[st
 			}
 			continue
 		}
-		if cand.Digest == p.Digest || !cand.PushedAt.After(p.PushedAt) {
+		if cand.Digest == p.Digest {
 			continue
 		}
-		if cand.Digest == run.digest(c) || rolledBack(run.serviceTags(), c, Push{Digest: cand.Digest}) {
+		// ECR's time is precise, the event's has whole seconds: rule 5's
+		// order tells which push came last.
+		newer, err := times.order(ctx, b.Images[c].Policy(), stamp{Repository: p.Repository, Tag: cand.Tag, Digest: cand.Digest, At: cand.PushedAt}, stampOf(p, e.Account))
+		if err != nil || newer <= 0 {
+			continue
+		}
+		if _, back := run.rolledBack(c, Push{Digest: cand.Digest}); cand.Digest == run.digest(c) || back {
 			continue
 		}
 		notes = append(notes, fmt.Sprintf("%s caught up from %s to %s (pushed %s), found in ECR while waiting for register capacity",

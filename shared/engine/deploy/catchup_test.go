@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +34,19 @@ func (f *fakeECR) DescribeImages(_ context.Context, in *ecr.DescribeImagesInput,
 	if f.err != nil {
 		return nil, f.err
 	}
-	return &ecr.DescribeImagesOutput{ImageDetails: f.images[aws.ToString(in.RepositoryName)]}, nil
+	all := f.images[aws.ToString(in.RepositoryName)]
+	if len(in.ImageIds) == 0 {
+		return &ecr.DescribeImagesOutput{ImageDetails: all}, nil
+	}
+	out := &ecr.DescribeImagesOutput{}
+	for _, id := range in.ImageIds {
+		i := slices.IndexFunc(all, func(d ecrtypes.ImageDetail) bool { return aws.ToString(d.ImageDigest) == aws.ToString(id.ImageDigest) })
+		if i < 0 {
+			return nil, apiErr("ImageNotFoundException")
+		}
+		out.ImageDetails = append(out.ImageDetails, all[i])
+	}
+	return out, nil
 }
 
 func (f *fakeECR) add(repo, tag, digest string, at time.Duration) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,10 @@ type Engine struct {
 	// memory remembers, per family, the last revision this engine
 	// registered (revision.Memory).
 	memory revision.Memory
+	// reported are the permanent failures this process emitted, by push
+	// and binding (reportOnce).
+	reportedMu sync.Mutex
+	reported   map[string]bool
 }
 
 func (e *Engine) init() {
@@ -123,9 +128,9 @@ type Outcome struct {
 	Retry bool
 }
 
-// Failed reports whether the outcome should fail its SQS messages: a
-// retryable error (retried in order) or a permanent one (which reaches the
-// DLQ after maxReceiveCount instead of vanishing).
+// Failed reports whether the outcome failed its SQS messages: a retryable
+// error (retried in order) or a permanent one (dead-lettered by the handler
+// at once, or failed so the queue's redrive dead-letters it).
 func (o Outcome) Failed() bool { return o.Err != nil }
 
 // Deploy runs the rules for a batch of pushes and emits one event per
@@ -133,12 +138,18 @@ func (o Outcome) Failed() bool { return o.Err != nil }
 // manifest could not be loaded); every other failure is an outcome.
 func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 	e.init()
+	// One invocation reads each object once (issue 17): bindings that share
+	// a template, and reads started ahead under the previous manifest, share
+	// one GET and one answer.
+	src := store.Once(e.Source)
+	times := e.newPushTimes()
+	pushes, unordered := e.resolveTies(ctx, times, pushes)
 	var spec map[string]*reads
 	prev := e.manifest.Load()
 	if prev != nil {
-		spec = e.speculate(ctx, prev, pushes)
+		spec = e.speculate(ctx, src, prev, pushes, times)
 	}
-	m, err := e.Source.Manifest(ctx)
+	m, err := src.Manifest(ctx)
 	if err != nil {
 		waitAll(spec)
 		return nil, fmt.Errorf("load manifest: %w", err)
@@ -148,7 +159,8 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 		spec = nil
 	}
 	e.manifest.Store(m)
-	plans, outcomes := e.plan(m, pushes)
+	plans, outcomes := e.plan(m, pushes, times)
+	outcomes = append(unordered, outcomes...)
 	results := make([]Outcome, len(plans))
 	sem := make(chan struct{}, e.Concurrency)
 	var wg sync.WaitGroup
@@ -158,7 +170,7 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = e.deployBinding(ctx, m, p, spec[p.binding.Name])
+			results[i] = e.deployBinding(ctx, src, m, p, spec[p.binding.Name])
 		}()
 	}
 	wg.Wait()
@@ -192,16 +204,66 @@ func (e *Engine) emit(ctx context.Context, outcomes []Outcome) error {
 	}
 	// A retryable failure is not an outcome yet: its message is retried and
 	// ends as another outcome or in the DLQ, so it is logged, not emitted.
+	// A permanent one is emitted once per push (reportOnce).
 	var details []events.DeploymentStateChange
+	var keys []string
 	for _, o := range outcomes {
-		if !o.Retry {
-			details = append(details, o.Event)
+		if o.Retry {
+			continue
 		}
+		if o.Err != nil {
+			k, first := e.firstReport(o)
+			if !first {
+				continue
+			}
+			keys = append(keys, k)
+		}
+		details = append(details, o.Event)
+	}
+	if len(details) == 0 {
+		return nil
 	}
 	if err := e.pacer().Retry(ctx, func() error { return e.Events.Put(ctx, emit.Deployments(details...)...) }); err != nil {
 		return fmt.Errorf("emit deployment events: %w", err)
 	}
+	e.reportedMu.Lock()
+	defer e.reportedMu.Unlock()
+	if e.reported == nil || len(e.reported) >= maxReported {
+		e.reported = map[string]bool{}
+	}
+	for _, k := range keys {
+		e.reported[k] = true
+	}
 	return nil
+}
+
+// maxReported bounds the memory of reported failures.
+const maxReported = 4096
+
+// firstReport is "one bad push, one alert" (issue 10 item 7) for an
+// outcome that failed for good: its FAILED event is emitted on the first
+// receive of its message only (the queue's ApproximateReceiveCount; a later
+// receive follows a DLQ send that failed, or a retryable failure, and is
+// logged), and once per process for a push without a receive count (a
+// direct invocation Lambda retries, or the same event delivered again).
+// It returns the outcome's key, by event id, for the memory of reported
+// failures.
+func (e *Engine) firstReport(o Outcome) (string, bool) {
+	var key strings.Builder
+	for _, p := range o.Pushes {
+		if p.Receive > 1 {
+			return "", false
+		}
+		id := p.EventID
+		if id == "" {
+			id = "message " + p.MessageID // a body that did not decode
+		}
+		key.WriteString(id + ";")
+	}
+	key.WriteString(o.Event.Binding)
+	e.reportedMu.Lock()
+	defer e.reportedMu.Unlock()
+	return key.String(), !e.reported[key.String()]
 }
 
 func (e *Engine) log(ctx context.Context, o Outcome) {

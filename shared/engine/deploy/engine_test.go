@@ -66,12 +66,17 @@ func newWorld() *world {
 	w.src = &fakeSource{manifest: testManifest, templates: map[string]string{"templates/web.json": webTemplate, "templates/api.json": apiTemplate}}
 	w.ecs.addService("prod", "web", "web", map[string]string{"web": registry + "/web:0.9.0", "proxy": registry + "/proxy@" + digestP})
 	w.ecs.addService("prod", "api", "api", map[string]string{"api": registry + "/api:1"})
-	w.engine = &Engine{
+	w.engine = w.freshEngine()
+	return w
+}
+
+// freshEngine is a new (cold) engine over the world's fakes.
+func (w *world) freshEngine() *Engine {
+	return &Engine{
 		ECS: w.ecs, Source: w.src, Events: w.events, Account: account, Region: region,
 		RegisterLimit: rate.NewLimiter(rate.Inf, 1), UpdateLimit: rate.NewLimiter(rate.Inf, 1),
-		Sleep: noSleep, Now: func() time.Time { return t0.Add(time.Hour) },
+		Sleep: noSleep, Now: func() time.Time { return t0.Add(2 * time.Hour) },
 	}
-	return w
 }
 
 func push(repo, tag, digest string, at time.Duration) Push {
@@ -257,30 +262,30 @@ func TestRules(t *testing.T) {
 				}
 			},
 		},
-		"a push from a foreign account is refused with no call": {
+		"a push from a foreign account is SKIPPED with no call (rule 1: ignored and logged)": {
 			pushes: []Push{func() Push { p := push("web", "1.4.0", digestA, 0); p.Account = "999999999999"; return p }()},
-			want:   map[string][]events.DeploymentStatus{"": {events.StatusFailed}},
+			want:   map[string][]events.DeploymentStatus{"": {events.StatusSkipped}},
 			check: func(t *testing.T, w *world, out []Outcome) {
-				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") {
-					t.Errorf("reason %q, calls %v", out[0].Event.Reason, w.ecs.calls)
+				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") || out[0].Err != nil {
+					t.Errorf("reason %q, err %v, calls %v", out[0].Event.Reason, out[0].Err, w.ecs.calls)
 				}
 			},
 		},
 		"a push with an empty account is not taken for our own": {
 			pushes: []Push{func() Push { p := push("web", "1.4.0", digestA, 0); p.Account = ""; return p }()},
-			want:   map[string][]events.DeploymentStatus{"": {events.StatusFailed}},
+			want:   map[string][]events.DeploymentStatus{"": {events.StatusSkipped}},
 			check: func(t *testing.T, w *world, out []Outcome) {
-				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") {
-					t.Errorf("reason %q, calls %v", out[0].Event.Reason, w.ecs.calls)
+				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.account") || out[0].Err != nil {
+					t.Errorf("reason %q, err %v, calls %v", out[0].Event.Reason, out[0].Err, w.ecs.calls)
 				}
 			},
 		},
 		"a push with an empty region is not taken for our own": {
 			pushes: []Push{func() Push { p := push("web", "1.4.0", digestA, 0); p.Region = ""; return p }()},
-			want:   map[string][]events.DeploymentStatus{"": {events.StatusFailed}},
+			want:   map[string][]events.DeploymentStatus{"": {events.StatusSkipped}},
 			check: func(t *testing.T, w *world, out []Outcome) {
-				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.region") {
-					t.Errorf("reason %q, calls %v", out[0].Event.Reason, w.ecs.calls)
+				if w.ecs.count("DescribeServices") != 0 || !strings.Contains(out[0].Event.Reason, "$.region") || out[0].Err != nil {
+					t.Errorf("reason %q, err %v, calls %v", out[0].Event.Reason, out[0].Err, w.ecs.calls)
 				}
 			},
 		},

@@ -34,6 +34,17 @@ type fakeECS struct {
 	// failAfter returns an error after an operation ran (a crash after a
 	// successful write).
 	failAfter func(op string) error
+	// clock moves one second per write: revisions' registeredAt and
+	// deployments' createdAt.
+	clock time.Time
+}
+
+func (f *fakeECS) tick() time.Time {
+	if f.clock.IsZero() {
+		f.clock = time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
+	}
+	f.clock = f.clock.Add(time.Second)
+	return f.clock
 }
 
 func newFakeECS() *fakeECS {
@@ -156,6 +167,7 @@ func (f *fakeECS) register(in *ecs.RegisterTaskDefinitionInput) *ecs.DescribeTas
 			Family:               in.Family,
 			Revision:             rev,
 			ContainerDefinitions: in.ContainerDefinitions,
+			RegisteredAt:         aws.Time(f.tick()),
 		},
 		Tags: in.Tags,
 	}
@@ -176,7 +188,8 @@ func (f *fakeECS) UpdateService(_ context.Context, in *ecs.UpdateServiceInput, _
 	f.deps++
 	s.TaskDefinition = in.TaskDefinition
 	s.DeploymentConfiguration = in.DeploymentConfiguration
-	s.Deployments = []types.Deployment{{Id: aws.String(fmt.Sprintf("ecs-svc/%019d", f.deps)), Status: aws.String("PRIMARY"), TaskDefinition: in.TaskDefinition}}
+	s.Deployments = []types.Deployment{{Id: aws.String(fmt.Sprintf("ecs-svc/%019d", f.deps)), Status: aws.String("PRIMARY"), TaskDefinition: in.TaskDefinition,
+		RolloutState: types.DeploymentRolloutStateInProgress, CreatedAt: aws.Time(f.tick())}}
 	return &ecs.UpdateServiceOutput{Service: s}, nil
 }
 

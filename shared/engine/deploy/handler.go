@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
@@ -18,6 +20,17 @@ import (
 // be retried or dead-lettered).
 type Handler struct {
 	Engine *Engine
+	// DLQ is the deploy queue's dead-letter queue (DECKHAND_DLQ_URL). A
+	// message that failed for good goes there at once, with its reason,
+	// instead of being received maxReceiveCount times; nil leaves it to the
+	// queue's redrive policy.
+	DLQ deadLetters
+}
+
+// deadLetters takes messages that failed for good; *queue.FIFO implements
+// it.
+type deadLetters interface {
+	DeadLetter(ctx context.Context, group, id string, body []byte, reason string) error
 }
 
 // Handle is the function passed to lambda.Start / lambda.NewHandler.
@@ -39,7 +52,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	if head.DetailType == "" {
 		return nil, &events.DecodeError{What: "deployer input", Path: "$", Err: errors.New("neither an SQS batch (Records) nor an EventBridge event (detail-type)")}
 	}
-	outcomes, err := h.run(ctx, []record{{body: payload}})
+	outcomes, err := h.run(ctx, []record{{body: payload, receive: 0}})
 	if err != nil {
 		return nil, err
 	}
@@ -52,13 +65,19 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 }
 
 // HandleSQS deploys an SQS batch and reports the messages to retry: those
-// with a retryable failure (retried in order) and those with a permanent one
-// (which reach the DLQ after maxReceiveCount instead of vanishing).
+// with a retryable failure (retried in order). A message whose failures are
+// all permanent goes to the DLQ at once with its reason (its FAILED event
+// was emitted on its first receive) and is acknowledged; when that send
+// fails, or without a DLQ, it is failed too and reaches the DLQ after the
+// queue's maxReceiveCount instead of vanishing.
 func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	recs := make([]record, len(ev.Records))
 	for i, r := range ev.Records {
-		recs[i] = record{messageID: r.MessageId, body: []byte(r.Body),
-			redelivered: r.Attributes["ApproximateReceiveCount"] != "" && r.Attributes["ApproximateReceiveCount"] != "1"}
+		n, err := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+		if err != nil || n < 1 {
+			n = 1
+		}
+		recs[i] = record{messageID: r.MessageId, body: []byte(r.Body), receive: n, group: r.Attributes["MessageGroupId"]}
 	}
 	var resp events.SQSEventResponse
 	outcomes, err := h.run(ctx, recs)
@@ -76,28 +95,61 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		h.Engine.Logger.ErrorContext(ctx, "batch failed; every message will be retried", "error", err,
 			"outcome", "batch_failed", "reason", revision.Reason(err), "message_ids", ids)
 	}
+	retry, permanent := map[string]bool{}, map[string][]string{}
 	for _, o := range outcomes {
 		if o.Err == nil {
 			continue
 		}
 		for _, p := range o.Pushes {
-			if p.MessageID != "" {
-				failedIDs[p.MessageID] = true
+			switch {
+			case p.MessageID == "":
+			case o.Retry:
+				retry[p.MessageID] = true
+			default:
+				permanent[p.MessageID] = append(permanent[p.MessageID], o.Event.Reason)
 			}
 		}
 	}
 	for _, r := range recs {
-		if failedIDs[r.messageID] {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: r.messageID})
+		switch {
+		case failedIDs[r.messageID] || retry[r.messageID]:
+		case len(permanent[r.messageID]) > 0:
+			if h.deadLetter(ctx, r, permanent[r.messageID]) {
+				continue
+			}
+		default:
+			continue
 		}
+		resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: r.messageID})
 	}
 	return resp, nil
 }
 
+// deadLetter puts a message that failed for good on the DLQ with its
+// reasons, and reports whether it may be acknowledged.
+func (h *Handler) deadLetter(ctx context.Context, r record, reasons []string) bool {
+	if h.DLQ == nil {
+		return false
+	}
+	h.Engine.init()
+	reason := strings.Join(reasons, "; ")
+	if err := h.DLQ.DeadLetter(ctx, r.group, r.messageID, r.body, reason); err != nil {
+		h.Engine.Logger.ErrorContext(ctx, "dead-letter send failed; the message will be retried", "message_id", r.messageID,
+			"outcome", "dead_letter_failed", "reason", reason, "error", err)
+		return false
+	}
+	h.Engine.Logger.ErrorContext(ctx, "message dead-lettered", "message_id", r.messageID, "receive", r.receive,
+		"outcome", "dead_lettered", "reason", reason)
+	return true
+}
+
 type record struct {
-	messageID   string
-	body        []byte
-	redelivered bool
+	messageID string
+	body      []byte
+	// receive is the queue's ApproximateReceiveCount (0 for a direct
+	// invocation); group is the message group.
+	receive int
+	group   string
 }
 
 // run decodes the records, deploys the pushes and records the rest.
@@ -107,7 +159,9 @@ func (h *Handler) run(ctx context.Context, recs []record) ([]Outcome, error) {
 	for _, r := range recs {
 		ev, err := events.DecodeImageAction(r.body)
 		if err != nil {
-			pre = append(pre, Malformed(r.messageID, err))
+			o := Malformed(r.messageID, err)
+			o.Pushes[0].Receive = r.receive
+			pre = append(pre, o)
 			continue
 		}
 		p, ok, reason := PushFromEvent(ev)
@@ -115,7 +169,7 @@ func (h *Handler) run(ctx context.Context, recs []record) ([]Outcome, error) {
 			pre = append(pre, Ignored(ev.ID, ev.Detail.RepositoryName, reason))
 			continue
 		}
-		p.MessageID, p.Redelivered = r.messageID, r.redelivered
+		p.MessageID, p.Receive, p.Redelivered = r.messageID, r.receive, r.receive > 1
 		pushes = append(pushes, p)
 	}
 	recordErr := h.Engine.Record(ctx, pre)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
@@ -39,6 +38,10 @@ type Push struct {
 	// engine then looks further back for a revision it may have registered
 	// before a crash.
 	Redelivered bool
+	// Receive is the queue's ApproximateReceiveCount for the message (0:
+	// not from a queue). A permanent failure is reported (FAILED) on the
+	// first receive only: one bad push, one alert.
+	Receive int
 }
 
 // ReconcileIDPrefix marks synthetic pushes enqueued by the reconciler; the
@@ -70,9 +73,12 @@ func PushFromEvent(ev events.ImageActionEvent) (p Push, ok bool, reason string) 
 	}, true, ""
 }
 
-// trusted reports whether a push's account and Region are Deckhand's own or
-// allowed by the manifest's sources:. An empty one is nobody's.
-func (e *Engine) trusted(m *manifest.Manifest, p Push) error {
+// trusted is rule 1 for a push's origin: its account and Region are
+// Deckhand's own or allowed by the manifest's sources:. An empty one is
+// nobody's. A foreign push is ignored and logged with the reason (DESIGN
+// §5 rule 1): SKIPPED, an event, and no DLQ, since retrying it can never
+// make it ours. It returns the reason when the push is not trusted.
+func (e *Engine) trusted(m *manifest.Manifest, p Push) (string, bool) {
 	accountOK := p.Account != "" && p.Account == e.Account
 	regionOK := p.Region != "" && p.Region == e.Region
 	if s := m.Sources; s != nil {
@@ -80,10 +86,10 @@ func (e *Engine) trusted(m *manifest.Manifest, p Push) error {
 		regionOK = regionOK || slices.Contains(s.Regions, p.Region)
 	}
 	if !accountOK {
-		return &revision.PermanentError{Reason: "ForeignAccount", Err: fmt.Errorf("$.account: push from account %s; this is %s and the manifest's sources.accounts does not list it", p.Account, e.Account)}
+		return fmt.Sprintf("ForeignAccount: $.account: push from account %s; this is %s and the manifest's sources.accounts does not list it", p.Account, e.Account), false
 	}
 	if !regionOK {
-		return &revision.PermanentError{Reason: "ForeignRegion", Err: fmt.Errorf("$.region: push from Region %s; this is %s and the manifest's sources.regions does not list it", p.Region, e.Region)}
+		return fmt.Sprintf("ForeignRegion: $.region: push from Region %s; this is %s and the manifest's sources.regions does not list it", p.Region, e.Region), false
 	}
-	return nil
+	return "", true
 }

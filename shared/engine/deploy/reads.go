@@ -25,7 +25,7 @@ type reads struct {
 }
 
 // startReads starts a binding's reads and returns at once.
-func (e *Engine) startReads(ctx context.Context, b *manifest.Service) *reads {
+func (e *Engine) startReads(ctx context.Context, src store.Source, b *manifest.Service) *reads {
 	r := &reads{done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
@@ -33,7 +33,7 @@ func (e *Engine) startReads(ctx context.Context, b *manifest.Service) *reads {
 		family, known := e.families.Load(b.Name)
 		side := make(chan struct{}, 2)
 		go func() {
-			r.tmpl, r.tmplErr = e.Source.Template(ctx, b.Template)
+			r.tmpl, r.tmplErr = src.Template(ctx, b.Template)
 			side <- struct{}{}
 		}()
 		go func() {
@@ -61,14 +61,14 @@ func (r *reads) wait() { <-r.done }
 //
 // Only the first Concurrency bindings are read ahead, so reads in flight stay
 // bounded (at most twice Concurrency) and fan-out stays paced.
-func (e *Engine) speculate(ctx context.Context, prev *manifest.Manifest, pushes []Push) map[string]*reads {
-	plans, _ := e.plan(prev, pushes)
+func (e *Engine) speculate(ctx context.Context, src store.Source, prev *manifest.Manifest, pushes []Push, times *pushTimes) map[string]*reads {
+	plans, _ := e.plan(prev, pushes, times)
 	if len(plans) > e.Concurrency {
 		plans = plans[:e.Concurrency]
 	}
 	out := make(map[string]*reads, len(plans))
 	for _, p := range plans {
-		out[p.binding.Name] = e.startReads(ctx, p.binding)
+		out[p.binding.Name] = e.startReads(ctx, src, p.binding)
 	}
 	return out
 }

@@ -83,7 +83,7 @@ func TestCoalesce(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			pl := &plan{binding: binding(t, "web"), pushes: map[string]Push{}}
+			pl := &plan{binding: binding(t, "web"), pushes: map[string]Push{}, times: &pushTimes{at: map[string]time.Time{}}}
 			if _, lost := pl.coalesce("web", tc.first); lost {
 				t.Fatal("the first push lost to nothing")
 			}
@@ -149,27 +149,90 @@ func TestDedupe(t *testing.T) {
 
 func TestOrder(t *testing.T) {
 	manual := func(p Push, force bool) Push { p.Trigger, p.Force = events.TriggerManual, force; return p }
+	at := func(p Push, d time.Duration) Push { p.PushedAt = t0.Add(d); return p }
+	poisoned := runningWeb()
+	poisoned.tags[revision.TagPushedAt+"web"] = "2099-01-01T00:00:00Z"
+	glob := runningWeb()
+	glob.tags[revision.TagImageTag+"proxy"] = "stable-7"
+	glob.tags[revision.TagDigest+"proxy"] = digestP
+	glob.tags[revision.TagPushedAt+"proxy"] = t0.Add(400 * time.Millisecond).Format(time.RFC3339Nano)
 	tests := map[string]struct {
+		run       *running
 		push      Push
+		ecr       map[string]time.Duration // digest → ECR's precise push time after t0
 		wantOlder bool
+		wantCalls int // DescribeImages
 	}{
-		"a push before the running image's is older":             {push("web", "1.5.0", digestB, -time.Minute), true},
-		"a push after it is not":                                 {push("web", "1.3.0", digestB, time.Minute), false},
-		"in the same instant a lower version is older":           {push("web", "1.3.9", digestB, 0), true},
-		"in the same instant a higher version is not":            {push("web", "1.4.1", digestB, 0), false},
-		"a manual deploy without force is held to the order":     {manual(push("web", "1.3.0", digestB, -time.Minute), false), true},
-		"a forced manual deploy may go to an older image":        {manual(push("web", "1.3.0", digestB, -time.Minute), true), false},
-		"a container without a pushed-at mark has nothing older": {push("proxy", "stable-1", digestB, -time.Hour), false},
+		"a push before the running image's is older":             {push: push("web", "1.5.0", digestB, -time.Minute), wantOlder: true},
+		"a push after it is not":                                 {push: push("web", "1.3.0", digestB, time.Minute)},
+		"in the same instant a lower version is older":           {push: push("web", "1.3.9", digestB, 0), wantOlder: true},
+		"in the same instant a higher version is not":            {push: push("web", "1.4.1", digestB, 0)},
+		"in the same second a lower version is older":            {push: at(push("web", "1.3.9", digestB, 0), 900*time.Millisecond), wantOlder: true},
+		"a manual deploy without force is held to the order":     {push: manual(push("web", "1.3.0", digestB, -time.Minute), false), wantOlder: true},
+		"a forced manual deploy may go to an older image":        {push: manual(push("web", "1.3.0", digestB, -time.Minute), true)},
+		"a container without a pushed-at mark has nothing older": {push: push("proxy", "stable-1", digestB, -time.Hour)},
+		"a pushed-at mark far in the future is not trusted (issue 10.3)": {
+			run: poisoned, push: push("web", "1.3.0", digestB, time.Minute)},
+		"in one second under glob, ECR's earlier push is older (issue 10.4)": {
+			run: glob, push: push("proxy", "stable-6", digestB, 0), ecr: map[string]time.Duration{digestB: 100 * time.Millisecond, digestP: 400 * time.Millisecond},
+			wantOlder: true, wantCalls: 1},
+		"in one second under glob, ECR's later push is not": {
+			run: glob, push: push("proxy", "stable-6", digestB, 0), ecr: map[string]time.Duration{digestB: 700 * time.Millisecond, digestP: 400 * time.Millisecond},
+			wantCalls: 1},
+		"the running image pushed again is no tie to resolve": {
+			run: glob, push: push("proxy", "stable-7", digestP, 0)},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
+			w := newWorld()
+			f := &fakeECR{}
+			for d, after := range tc.ecr {
+				f.add("proxy", "x", d, after)
+			}
+			w.engine.ECR = f
+			w.engine.init()
+			run := tc.run
+			if run == nil {
+				run = runningWeb()
+			}
 			c := tc.push.Repository
-			why, older := order(runningWeb(), c, tc.push, binding(t, "web").Images[c])
-			if older != tc.wantOlder {
-				t.Errorf("order = %v (%s), want older %v", older, why, tc.wantOlder)
+			why, older, err := w.engine.order(context.Background(), run, c, tc.push, binding(t, "web").Images[c], w.engine.newPushTimes())
+			if err != nil || older != tc.wantOlder {
+				t.Errorf("order = %v (%s, %v), want older %v", older, why, err, tc.wantOlder)
 			}
 			if older && !strings.Contains(why, "running image pushed 2026-11-16T01:00:00Z") {
 				t.Errorf("reason %q does not name the running image's push time", why)
+			}
+			if f.calls != tc.wantCalls {
+				t.Errorf("DescribeImages calls = %d, want %d", f.calls, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestTimely(t *testing.T) {
+	tests := map[string]struct {
+		after time.Duration // push time after the engine's clock
+		ok    bool
+	}{
+		"a push in the past is taken":               {-time.Hour, true},
+		"a few seconds of clock skew are taken":     {5 * time.Second, true},
+		"up to MaxClockSkew ahead is taken":         {revision.MaxClockSkew, true},
+		"further ahead is refused":                  {revision.MaxClockSkew + time.Second, false},
+		"a time in 2099 is refused with the reason": {time.Until(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)), false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld()
+			w.engine.init()
+			p := push("web", "1.5.0", digestB, 0)
+			p.PushedAt = w.engine.Now().Add(tc.after)
+			err := w.engine.timely(p)
+			if (err == nil) != tc.ok {
+				t.Fatalf("timely = %v, want ok %v", err, tc.ok)
+			}
+			if err != nil && (revision.Retryable(err) || revision.Reason(err) != "EventTimeInFuture" || !strings.Contains(err.Error(), "$.time")) {
+				t.Errorf("err = %v (retryable %v), want a permanent EventTimeInFuture naming $.time", err, revision.Retryable(err))
 			}
 		})
 	}
@@ -226,7 +289,7 @@ func TestKeepOther(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			img, tags, err := keepOther(binding(t, "web"), tc.c, tc.run)
+			img, tags, err := keepOther(binding(t, "web"), tc.c, tc.run, t0.Add(time.Hour))
 			if tc.wantErr != "" {
 				var perm *revision.PermanentError
 				if !errors.As(err, &perm) || perm.Reason != tc.wantErr {

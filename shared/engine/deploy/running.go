@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -20,6 +21,10 @@ type running struct {
 	tags    revision.Tags
 	// latest is the family's latest revision when it was read in parallel.
 	latest *ecs.DescribeTaskDefinitionOutput
+	// movedBack are the rolled-back marks ECS's state implies when the
+	// service was moved back off Deckhand's newest revision
+	// (revision.MovedBackFrom); nil otherwise.
+	movedBack revision.Tags
 }
 
 // describe reads the service (with its tags) and its running revision. When
@@ -47,21 +52,43 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 	}
 	svc := out.Services[0]
 	run := &running{service: &svc, latest: l}
-	if l != nil && aws.ToString(l.TaskDefinition.TaskDefinitionArn) == aws.ToString(svc.TaskDefinition) {
+	serving := aws.ToString(svc.TaskDefinition)
+	if l != nil && aws.ToString(l.TaskDefinition.TaskDefinitionArn) == serving {
 		run.def, run.tags = l.TaskDefinition, revision.TagsOf(l.Tags)
 		return run, nil
 	}
-	if remembered {
-		// The service runs something this engine did not deploy last:
-		// someone else changed it, so the family's latest is not known
-		// either; findRevision reads it before registering.
+	// The service runs something else than the revision read as the
+	// family's latest (or none was read): read the serving revision and,
+	// in parallel, the family's latest from ECS, which the rolled-back
+	// check and rule 7 need. A remembered latest is not trusted here:
+	// someone else changed the service.
+	var fresh *ecs.DescribeTaskDefinitionOutput
+	var freshErr error
+	done := make(chan struct{})
+	needLatest := l == nil || remembered
+	if needLatest {
 		run.latest = nil
+		go func() {
+			defer close(done)
+			family, _ := taskdef.SplitARN(serving)
+			fresh, freshErr = e.registrar().Describe(ctx, family)
+		}()
+	} else {
+		close(done)
 	}
-	td, err := e.registrar().Describe(ctx, aws.ToString(svc.TaskDefinition))
+	td, err := e.registrar().Describe(ctx, serving)
+	<-done
 	if err != nil {
-		return nil, fmt.Errorf("describe running task definition %s: %w", aws.ToString(svc.TaskDefinition), err)
+		return nil, fmt.Errorf("describe running task definition %s: %w", serving, err)
 	}
 	run.def, run.tags = td.TaskDefinition, revision.TagsOf(td.Tags)
+	if needLatest {
+		if freshErr != nil && !awserr.TaskDefinitionNotFound(freshErr) {
+			return nil, fmt.Errorf("describe latest revision of %s: %w", aws.ToString(td.TaskDefinition.Family), freshErr)
+		}
+		run.latest = fresh
+	}
+	run.movedBack, _ = revision.MovedBackFrom(&svc, run.latest, b.Name)
 	return run, nil
 }
 

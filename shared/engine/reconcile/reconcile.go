@@ -32,6 +32,7 @@ import (
 type ecsAPI interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	TagResource(ctx context.Context, in *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
 }
 
 type ecrAPI interface {
@@ -67,6 +68,8 @@ type Reconciler struct {
 	Region string
 	// Logger receives one line per decision (default: discard).
 	Logger *slog.Logger
+	// Now is the clock pushed-at marks are judged on (default time.Now).
+	Now func() time.Time
 }
 
 // Report says what one pass did.
@@ -169,6 +172,7 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 	}
 	tags := revision.TagsOf(td.Tags)
 	var pushes []Push
+	var moved *rollbackEvidence
 	for _, c := range slices.Sorted(maps.Keys(b.Images)) {
 		src := b.Images[c]
 		key := src.Repository + "\x00" + src.Tags
@@ -189,6 +193,11 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 			rep.Skipped[b.Name] = fmt.Sprintf("container %s is not in the running revision %s", c, tdARN)
 			continue
 		}
+		if _, _, poisoned := tags.PushedAtAsOf(c, r.now()); poisoned {
+			// A mark from an event time that was not true orders nothing
+			// (issue 10 item 3): the running image's push time is unknown.
+			cur.PushedAt = time.Time{}
+		}
 		if serviceTags[revision.TagRolledBack+c] == lr.img.Digest {
 			// The circuit breaker rolled this image back: the deployer would
 			// skip it, so enqueuing it again would only repeat that.
@@ -197,6 +206,13 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		}
 		if !behind(cur, lr.img) {
 			log.DebugContext(ctx, "up to date", "container", c, "digest", cur.Digest, "outcome", "up to date")
+			continue
+		}
+		if why, err := r.movedBack(ctx, &svc, b, c, lr.img.Digest, &moved); err != nil {
+			return nil, err
+		} else if why != "" {
+			rep.Skipped[b.Name] = why
+			log.InfoContext(ctx, "newest image was rolled back", "container", c, "digest", lr.img.Digest, "outcome", "skipped", "reason", why)
 			continue
 		}
 		rep.Behind[b.Name] = append(rep.Behind[b.Name], c)
@@ -218,6 +234,13 @@ func behind(running, newest taskdef.Image) bool {
 		return true
 	}
 	return newest.PushedAt.Truncate(time.Second).After(running.PushedAt.Truncate(time.Second))
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r *Reconciler) logger() *slog.Logger {

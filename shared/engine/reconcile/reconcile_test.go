@@ -58,7 +58,19 @@ func (s fakeSource) Template(context.Context, string) (store.Template, error) {
 // fakeECS serves services and their revisions from maps.
 type fakeECS struct {
 	services map[string]ecstypes.Service                  // by service name
-	revs     map[string]*ecs.DescribeTaskDefinitionOutput // by task definition
+	revs     map[string]*ecs.DescribeTaskDefinitionOutput // by task definition (a family: its latest)
+	tagged   []ecstypes.Tag
+}
+
+func (f *fakeECS) TagResource(_ context.Context, in *ecs.TagResourceInput, _ ...func(*ecs.Options)) (*ecs.TagResourceOutput, error) {
+	f.tagged = append(f.tagged, in.Tags...)
+	for name, s := range f.services {
+		if aws.ToString(s.ServiceArn) == aws.ToString(in.ResourceArn) {
+			s.Tags = append(s.Tags, in.Tags...)
+			f.services[name] = s
+		}
+	}
+	return &ecs.TagResourceOutput{}, nil
 }
 
 func (f *fakeECS) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput, _ ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
@@ -202,6 +214,16 @@ func TestRun(t *testing.T) {
 			},
 			wantEnqueued: []string{"web:1.4.1"}, wantBehind: map[string][]string{"web": {"web"}},
 		},
+		"a pushed-at mark in 2099 does not hide a newer image (issue 10.3)": {
+			ecs: &fakeECS{
+				services: map[string]ecstypes.Service{"web": service("web", "web:9"), "api": service("api", "api:2")},
+				revs: map[string]*ecs.DescribeTaskDefinitionOutput{
+					"web:9": registered(map[string]string{"web": dg("web140"), "proxy": dg("proxy1")}, time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)),
+					"api:2": registered(map[string]string{"proxy": dg("proxy1")}, old),
+				},
+			},
+			ecr: ecrImages, wantEnqueued: []string{"web:1.5.0"}, wantBehind: map[string][]string{"web": {"web"}},
+		},
 		"a missing service is skipped and named": {
 			ecs: &fakeECS{services: map[string]ecstypes.Service{"api": service("api", "api:2")}, revs: upToDate.revs},
 			ecr: ecrImages, wantSkipped: []string{"web"},
@@ -219,7 +241,7 @@ func TestRun(t *testing.T) {
 			}
 			q := &fakeSQS{}
 			r := &Reconciler{ECS: tc.ecs, ECR: &fakeECR{images: tc.ecr}, Queue: &queue.FIFO{Client: q, URL: "https://sqs/q.fifo"}, Source: fakeSource{m}, Jobs: &fakeJobs{},
-				Region: "us-east-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+				Region: "us-east-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}
 			rep, err := r.Run(context.Background())
 			if err != nil {
 				t.Fatalf("Run: %v", err)
@@ -300,4 +322,45 @@ func TestRunStopsOverdueJobs(t *testing.T) {
 func dg(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// TestARollbackWithoutItsMarkIsNotEnqueuedAndTheMarkIsRepaired is issue 10
+// item 2 (b): the tracker could not tag the service after a rollback; the
+// reconciler sees from ECS that the service was moved back off Deckhand's
+// newest revision, does not enqueue its image again, and writes the mark.
+func TestARollbackWithoutItsMarkIsNotEnqueuedAndTheMarkIsRepaired(t *testing.T) {
+	m, _ := manifest.Parse("m.yaml", []byte(testManifest))
+	old := now.Add(-48 * time.Hour)
+	bad := registered(map[string]string{"web": dg("web150"), "proxy": dg("proxy1")}, now.Add(-time.Hour))
+	bad.TaskDefinition.TaskDefinitionArn = aws.String("web:5")
+	bad.TaskDefinition.RegisteredAt = aws.Time(now.Add(-30 * time.Minute))
+	bad.Tags = append(bad.Tags, tags(revision.TagBinding, "web", revision.TagChanged, "web")...)
+	web := service("web", "web:4")
+	web.ServiceArn = aws.String("arn:aws:ecs:us-east-1:123456789012:service/prod/web")
+	web.Deployments[0].CreatedAt = aws.Time(now.Add(-20 * time.Minute)) // the rollback, after web:5 was registered
+	f := &fakeECS{
+		services: map[string]ecstypes.Service{"web": web, "api": service("api", "api:2")},
+		revs: map[string]*ecs.DescribeTaskDefinitionOutput{
+			"web:4": registered(map[string]string{"web": dg("web140"), "proxy": dg("proxy1")}, old),
+			"web:5": bad, "web": bad,
+			"api:2": registered(map[string]string{"proxy": dg("proxy1")}, old),
+		},
+	}
+	q := &fakeSQS{}
+	r := &Reconciler{ECS: f, ECR: &fakeECR{images: map[string][]ecrtypes.ImageDetail{
+		"web": {img("web", "1.4.0", dg("web140"), old), img("web", "1.5.0", dg("web150"), now.Add(-time.Hour))}, "proxy": {img("proxy", "stable-1", dg("proxy1"), old)}}},
+		Queue: &queue.FIFO{Client: q, URL: "q"}, Source: fakeSource{m}, Region: "us-east-1", Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}
+	for pass := range 2 {
+		rep, err := r.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q.sent) != 0 || !strings.Contains(rep.Skipped["web"], "was rolled back") {
+			t.Errorf("pass %d: enqueued %d, skipped %v; want the rolled-back image skipped", pass, len(q.sent), rep.Skipped)
+		}
+	}
+	want := []ecstypes.Tag{{Key: aws.String(revision.TagRolledBack + "web"), Value: aws.String(dg("web150"))}}
+	if diff := cmp.Diff(want, f.tagged, cmpopts.IgnoreUnexported(ecstypes.Tag{})); diff != "" {
+		t.Errorf("marks written over two passes (-want +got):\n%s", diff)
+	}
 }

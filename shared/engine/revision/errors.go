@@ -14,12 +14,12 @@ import (
 
 // Error classification (DESIGN §5 rule 9): a retryable error fails only
 // its own SQS message or invocation, so it is retried in order; a permanent
-// one is reported FAILED with its cause and reaches the DLQ after the
-// queue's maxReceiveCount instead of being retried forever.
+// one is reported FAILED with its cause, once, and its message goes to the
+// DLQ at once (the deployer sends it) instead of being retried.
 
 // PermanentError is an error retrying cannot fix: a bad template or event, a
-// missing service, a forbidden role. It becomes a FAILED event and, after the
-// queue's maxReceiveCount, a DLQ entry.
+// missing service, a forbidden role. It becomes one FAILED event and a DLQ
+// entry.
 type PermanentError struct {
 	Reason string // short cause for the FAILED event, e.g. "ServiceNotFound"
 	Err    error

@@ -77,6 +77,30 @@ func (t Tags) PushedAt(container string) (time.Time, bool) {
 	return ts, err == nil
 }
 
+// MaxClockSkew is how far ahead of the reader's clock a push time may lie
+// (issue 10 item 3). Event times are input, not truth: ECR stamps a push
+// with its own clock, and the functions' clocks are NTP-synchronized like
+// it, so a few seconds either way is normal and kept as ECR wrote it (all
+// pushes are ordered on ECR's clock). A push further ahead is refused, and
+// a pushed-at mark further ahead, written before pushes were checked, is
+// not trusted.
+const MaxClockSkew = 5 * time.Minute
+
+// Future reports whether at lies more than MaxClockSkew after now.
+func Future(at, now time.Time) bool { return at.After(now.Add(MaxClockSkew)) }
+
+// PushedAtAsOf is PushedAt for ordering at time now: a mark more than
+// MaxClockSkew in the future came from an event time that was not true
+// and is treated as unrecorded, so it never makes a genuine push look
+// older (issue 10 item 3). poisoned says such a mark was found.
+func (t Tags) PushedAtAsOf(container string, now time.Time) (at time.Time, ok, poisoned bool) {
+	at, ok = t.PushedAt(container)
+	if ok && Future(at, now) {
+		return time.Time{}, false, true
+	}
+	return at, ok, false
+}
+
 // ECS converts the map to ECS tags, sorted by key so that equal maps give
 // byte-equal requests, with values ECS accepts (TagValue).
 func (t Tags) ECS() []types.Tag {
@@ -109,4 +133,31 @@ func TagValue(s string) string {
 		s = s[:256]
 	}
 	return s
+}
+
+// RolledBackMarks are the service tags that record a rolled-back
+// revision (given its tags): deckhand:rolled-back:<container>=<digest> for
+// each container its deployment changed (deckhand:changed). The tracker
+// writes them after a rollback; the deployer and the reconciler read them
+// (and the reconciler repairs them when writing failed).
+func RolledBackMarks(rev Tags) Tags {
+	out := Tags{}
+	for _, c := range strings.Fields(rev[TagChanged]) {
+		if d := rev[TagDigest+c]; d != "" {
+			out[TagRolledBack+c] = d
+		}
+	}
+	return out
+}
+
+// Missing are the tags of want that have is lacks or holds with another
+// value.
+func (want Tags) Missing(have Tags) Tags {
+	out := Tags{}
+	for k, v := range want {
+		if have[k] != v {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -1,7 +1,11 @@
 // Package track turns ECS deployment state changes into Deckhand verdicts
-// (DESIGN §5): SUCCEEDED when the deployment Deckhand started completes,
-// ROLLED_BACK or FAILED when it fails. A rollback is never reported as
-// success, and deployments Deckhand did not start are ignored with a log.
+// (DESIGN §5, §10): SUCCEEDED when the deployment Deckhand started
+// completes, ROLLED_BACK or FAILED when it fails. An event alone never
+// decides: each verdict is confirmed with ECS first (the deployment's
+// rolloutState on the service, or ECS's service-deployment record once the
+// service no longer lists it), so a forged or stale event changes nothing.
+// A rollback is never reported as success, and deployments Deckhand did not
+// start are ignored with a log.
 package track
 
 import (
@@ -26,6 +30,7 @@ type ecsAPI interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 	TagResource(ctx context.Context, in *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
+	recordsAPI
 }
 
 var _ ecsAPI = (*ecs.Client)(nil)
@@ -39,6 +44,9 @@ type Deployments struct {
 	ECS    ecsAPI
 	Events emitter
 	Logger *slog.Logger
+	// Pacer retries the service tag write and the emission with backoff on
+	// its clock (the zero value: 3 attempts in real time).
+	Pacer revision.Pacer
 
 	mu   sync.Mutex
 	seen map[string]bool // deploymentId/eventName already judged
@@ -52,7 +60,10 @@ type Verdict struct {
 	Ignored string
 }
 
-// Handle judges one ECS Deployment State Change.
+// Handle judges one ECS Deployment State Change. An error (ECS could not
+// be read, the rolled-back digest could not be recorded, the verdict could
+// not be emitted) asks for the event again: the function's asynchronous
+// retries and its DLQ keep it.
 func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Verdict, error) {
 	det := ev.Detail
 	switch det.EventName {
@@ -75,18 +86,16 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 	if err != nil {
 		return Verdict{}, fmt.Errorf("deployment event %s: %w", ev.ID, err)
 	}
-	svc, dep, err := d.deployment(ctx, cluster, service, det.DeploymentID)
+	st, err := d.confirm(ctx, cluster, service, det.DeploymentID)
 	if err != nil {
 		return Verdict{}, err
 	}
-	if dep == nil {
-		return d.ignore(ctx, ev, "deployment no longer listed on the service")
+	if why := st.contradicts(det.EventName); why != "" {
+		return d.ignore(ctx, ev, why)
 	}
-	td, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
-		TaskDefinition: dep.TaskDefinition, Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
-	})
+	td, err := d.describe(ctx, st.taskDefinition)
 	if err != nil {
-		return Verdict{}, fmt.Errorf("describe task definition %s: %w", aws.ToString(dep.TaskDefinition), err)
+		return Verdict{}, err
 	}
 	tags := revision.TagsOf(td.Tags)
 	binding, ours := tags[revision.TagBinding]
@@ -95,21 +104,19 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 	}
 	out := events.DeploymentStateChange{
 		Binding: binding, Cluster: cluster, Service: service,
-		NewRevision: aws.ToString(dep.TaskDefinition), DeploymentID: det.DeploymentID,
+		NewRevision: st.taskDefinition, DeploymentID: det.DeploymentID,
 		Trigger: events.Trigger(tags[revision.TagTrigger]), EventID: tags[revision.TagEventID],
-		Containers: containers(tags), Reason: det.Reason,
+		Containers: containers(tags), Reason: st.reason(det.Reason),
 	}
 	if reg := td.TaskDefinition.RegisteredAt; reg != nil && !det.UpdatedAt.IsZero() {
 		out.DurationMS = det.UpdatedAt.Sub(*reg).Milliseconds()
 	}
-	if det.EventName == events.DeploymentCompleted {
+	if st.rollout == rolloutCompleted {
 		// A rollback deployment completing runs an older Deckhand revision:
 		// it is not a success of anything Deckhand started.
-		latest, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
-			TaskDefinition: td.TaskDefinition.Family, Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
-		})
+		latest, err := d.describe(ctx, aws.ToString(td.TaskDefinition.Family))
 		if err != nil {
-			return Verdict{}, fmt.Errorf("describe latest revision of %s: %w", aws.ToString(td.TaskDefinition.Family), err)
+			return Verdict{}, err
 		}
 		if newer := aws.ToString(latest.TaskDefinition.TaskDefinitionArn); newer != out.NewRevision && revision.TagsOf(latest.Tags)[revision.TagBinding] == binding {
 			return d.ignore(ctx, ev, fmt.Sprintf("completed deployment runs %s, older than Deckhand's newest revision %s (a rollback is never success)", out.NewRevision, newer))
@@ -117,20 +124,23 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 		out.Status = events.StatusSucceeded
 	} else {
 		out.Status = events.StatusFailed
-		if cb := svc.DeploymentConfiguration; cb != nil && cb.DeploymentCircuitBreaker != nil && cb.DeploymentCircuitBreaker.Rollback {
+		if st.rolledBack {
 			out.Status = events.StatusRolledBack
-			if target := rollbackOf(svc, det.DeploymentID, out.NewRevision, det.UpdatedAt); target != nil && aws.ToString(target.TaskDefinition) != out.NewRevision {
-				out.OldRevision = aws.ToString(target.TaskDefinition)
+			if st.rollbackTo != "" && st.rollbackTo != out.NewRevision {
+				out.OldRevision = st.rollbackTo
 				out.Reason += " Rolled back to " + out.OldRevision + "."
 			}
-			if err := d.markRolledBack(ctx, svc, tags); err != nil {
+			// Record before reporting: a rollback must stick even when
+			// recording it fails, so a failed write asks for the event
+			// again, and no ROLLED_BACK goes out before the mark is written.
+			if err := d.markRolledBack(ctx, st.service, tags); err != nil {
 				return Verdict{}, err
 			}
 		}
 	}
 	if d.Events != nil {
-		if err := d.Events.Put(ctx, emit.Deployments(out)...); err != nil {
-			return Verdict{}, err
+		if err := d.Pacer.Retry(ctx, func() error { return d.Events.Put(ctx, emit.Deployments(out)...) }); err != nil {
+			return Verdict{}, fmt.Errorf("emit verdict: %w", err)
 		}
 	}
 	d.mu.Lock()
@@ -140,24 +150,42 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 	d.seen[key] = true
 	d.mu.Unlock()
 	d.logger().InfoContext(ctx, "deployment verdict", "binding", binding, "cluster", cluster, "service", service,
-		"outcome", string(out.Status), "deployment_id", out.DeploymentID, "revision", out.NewRevision)
+		"outcome", string(out.Status), "deployment_id", out.DeploymentID, "revision", out.NewRevision, "confirmed_by", st.source)
 	return Verdict{Emitted: true, Event: out}, nil
 }
 
-// markRolledBack tags the service with the digests the rolled-back
-// deployment changed, so neither a redelivered push nor the reconciler
-// deploys them again on their own (deckhand:rolled-back:<container>).
-func (d *Deployments) markRolledBack(ctx context.Context, svc *types.Service, tags revision.Tags) error {
-	var marks []types.Tag
-	for _, c := range strings.Fields(tags[revision.TagChanged]) {
-		if digest := tags[revision.TagDigest+c]; digest != "" {
-			marks = append(marks, types.Tag{Key: aws.String(revision.TagRolledBack + c), Value: aws.String(digest)})
-		}
+// describe reads a revision (or a family's latest) with its tags, retried.
+func (d *Deployments) describe(ctx context.Context, ref string) (*ecs.DescribeTaskDefinitionOutput, error) {
+	var out *ecs.DescribeTaskDefinitionOutput
+	err := d.Pacer.Retry(ctx, func() error {
+		var err error
+		out, err = d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+			TaskDefinition: aws.String(ref), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describe task definition %s: %w", ref, err)
 	}
+	return out, nil
+}
+
+// markRolledBack tags the service with the digests the rolled-back
+// deployment changed (revision.RolledBackMarks), so neither a redelivered
+// push nor the reconciler deploys them again on their own. Marks the
+// service carries already are not written again; a throttled or failed
+// write is retried with backoff, and an error is returned when it still
+// fails.
+func (d *Deployments) markRolledBack(ctx context.Context, svc *types.Service, rev revision.Tags) error {
+	marks := revision.RolledBackMarks(rev).Missing(revision.TagsOf(svc.Tags))
 	if len(marks) == 0 {
 		return nil
 	}
-	if _, err := d.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: marks}); err != nil {
+	err := d.Pacer.Retry(ctx, func() error {
+		_, err := d.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: marks.ECS()})
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("tag service %s with rolled-back digests: %w", aws.ToString(svc.ServiceName), err)
 	}
 	return nil
@@ -176,46 +204,38 @@ func (d *Deployments) logger() *slog.Logger {
 	return d.Logger
 }
 
-// deployment finds the service and its deployment with the given id.
-func (d *Deployments) deployment(ctx context.Context, cluster, service, id string) (*types.Service, *types.Deployment, error) {
-	out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
-	if err != nil {
-		return nil, nil, fmt.Errorf("describe service %s/%s: %w", cluster, service, err)
-	}
-	if len(out.Services) == 0 {
-		return nil, nil, nil
-	}
-	svc := &out.Services[0]
-	for i := range svc.Deployments {
-		if aws.ToString(svc.Deployments[i].Id) == id {
-			return svc, &svc.Deployments[i], nil
-		}
-	}
-	return svc, nil, nil
-}
-
 // rollbackOf finds the deployment ECS started to roll the failed one back:
-// the first one created at or after the failure that runs an older revision
-// of the family (ECS rolls back to a deployment that completed before, so
-// to a revision registered before the failed one). A deployment Deckhand
-// started later runs a newer revision and is never taken for it. When the
-// rollback deployment is no longer listed, no target is named rather than a
-// wrong one.
-func rollbackOf(svc *types.Service, failedID, failedRev string, failedAt time.Time) *types.Deployment {
+// the first one created after the failed one (since) that runs an
+// older revision of the family (ECS rolls back to a deployment that
+// completed before, so to a revision registered before the failed one). A
+// deployment Deckhand started later runs a newer revision and is never
+// taken for it. When the rollback deployment is no longer listed, no target
+// is named rather than a wrong one.
+func rollbackOf(svc *types.Service, failedID, failedRev string, since time.Time) *types.Deployment {
 	family, rev := taskdef.SplitARN(failedRev)
 	var best *types.Deployment
 	for i := range svc.Deployments {
 		d := &svc.Deployments[i]
 		f, r := taskdef.SplitARN(aws.ToString(d.TaskDefinition))
 		if aws.ToString(d.Id) == failedID || f != family || r >= rev ||
-			d.CreatedAt == nil || d.CreatedAt.Before(failedAt.Add(-time.Second)) {
+			d.CreatedAt == nil || !d.CreatedAt.After(since) {
 			continue
 		}
-		if best == nil || d.CreatedAt.Before(*best.CreatedAt) {
+		// In one instant (a clock without sub-second ticks), the lower
+		// revision: ECS rolls back to the last one that completed.
+		if _, br := taskdef.SplitARN(aws.ToString(bestTD(best))); best == nil || d.CreatedAt.Before(*best.CreatedAt) ||
+			d.CreatedAt.Equal(*best.CreatedAt) && r < br {
 			best = d
 		}
 	}
 	return best
+}
+
+func bestTD(d *types.Deployment) *string {
+	if d == nil {
+		return nil
+	}
+	return d.TaskDefinition
 }
 
 // serviceOf splits arn:aws:ecs:region:account:service/cluster/service.

@@ -2,8 +2,11 @@ package track
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/events"
@@ -34,24 +38,58 @@ type fakeECS struct {
 	redeployed bool
 	ours       bool // rev7 carries Deckhand's tags
 	latest     string
-	tagged     []types.Tag
+	// rollout is depID's rolloutState ("" derives it: FAILED with
+	// rollback, else COMPLETED); unlisted drops depID from the service.
+	rollout  types.DeploymentRolloutState
+	unlisted bool
+	// records are ECS's service-deployment records (recordsErr answers
+	// ListServiceDeployments instead).
+	records    []types.ServiceDeployment
+	recordsErr error
+	// marked: the service carries the rolled-back mark already.
+	marked bool
+	// tagFails fails that many TagResource calls (throttled).
+	tagFails int
+	tagCalls int
+	tagged   []types.Tag
 }
 
+const (
+	serviceARN = "arn:aws:ecs:us-west-2:123456789012:service/prod/web"
+	sdARN      = "arn:aws:ecs:us-west-2:123456789012:service-deployment/prod/web/Xk3kQ1"
+	srARN7     = "arn:aws:ecs:us-west-2:123456789012:service-revision/prod/web/1234567890123456789"
+	srARN6     = "arn:aws:ecs:us-west-2:123456789012:service-revision/prod/web/9876543210987654321"
+)
+
 func (f *fakeECS) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput, _ ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
-	svc := types.Service{
-		ServiceName: aws.String("web"), ServiceArn: aws.String("arn:aws:ecs:us-west-2:123456789012:service/prod/web"),
-		Deployments:             []types.Deployment{{Id: aws.String(depID), Status: aws.String("ACTIVE"), TaskDefinition: aws.String(rev7)}},
-		DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: f.rollback}},
+	rollout := f.rollout
+	if rollout == "" {
+		rollout = types.DeploymentRolloutStateCompleted
+		if f.rollback {
+			rollout = types.DeploymentRolloutStateFailed
+		}
 	}
 	failedAt := time.Date(2026, 11, 16, 2, 4, 10, 0, time.UTC) // the failed fixture's updatedAt
+	svc := types.Service{
+		ServiceName: aws.String("web"), ServiceArn: aws.String(serviceARN),
+		Deployments: []types.Deployment{{Id: aws.String(depID), Status: aws.String("ACTIVE"), TaskDefinition: aws.String(rev7),
+			RolloutState: rollout, RolloutStateReason: aws.String("ECS says: " + string(rollout)), UpdatedAt: aws.Time(failedAt)}},
+		DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: f.rollback}},
+	}
+	if f.marked {
+		svc.Tags = []types.Tag{{Key: aws.String(revision.TagRolledBack + "web"), Value: aws.String(digestWb)}}
+	}
 	if f.rollback {
 		svc.Deployments = append(svc.Deployments, types.Deployment{Id: aws.String("ecs-svc/9876543210987654321"), Status: aws.String("PRIMARY"),
-			TaskDefinition: aws.String(rev6), CreatedAt: aws.Time(failedAt)})
+			TaskDefinition: aws.String(rev6), CreatedAt: aws.Time(failedAt), RolloutState: types.DeploymentRolloutStateInProgress})
 	}
 	if f.redeployed {
 		svc.Deployments[len(svc.Deployments)-1].Status = aws.String("ACTIVE")
 		svc.Deployments = append(svc.Deployments, types.Deployment{Id: aws.String("ecs-svc/5555555555555555555"), Status: aws.String("PRIMARY"),
 			TaskDefinition: aws.String("arn:aws:ecs:us-west-2:123456789012:task-definition/web:8"), CreatedAt: aws.Time(failedAt.Add(time.Minute))})
+	}
+	if f.unlisted {
+		svc.Deployments = svc.Deployments[1:]
 	}
 	return &ecs.DescribeServicesOutput{Services: []types.Service{svc}}, nil
 }
@@ -73,8 +111,55 @@ func (f *fakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTask
 }
 
 func (f *fakeECS) TagResource(_ context.Context, in *ecs.TagResourceInput, _ ...func(*ecs.Options)) (*ecs.TagResourceOutput, error) {
+	f.tagCalls++
+	if f.tagFails > 0 {
+		f.tagFails--
+		return nil, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+	}
 	f.tagged = append(f.tagged, in.Tags...)
 	return &ecs.TagResourceOutput{}, nil
+}
+
+func (f *fakeECS) ListServiceDeployments(_ context.Context, in *ecs.ListServiceDeploymentsInput, _ ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error) {
+	if f.recordsErr != nil {
+		return nil, f.recordsErr
+	}
+	out := &ecs.ListServiceDeploymentsOutput{}
+	for _, r := range f.records {
+		out.ServiceDeployments = append(out.ServiceDeployments, types.ServiceDeploymentBrief{ServiceDeploymentArn: r.ServiceDeploymentArn,
+			Status: r.Status, TargetServiceRevisionArn: r.TargetServiceRevision.Arn})
+	}
+	return out, nil
+}
+
+func (f *fakeECS) DescribeServiceDeployments(_ context.Context, in *ecs.DescribeServiceDeploymentsInput, _ ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error) {
+	out := &ecs.DescribeServiceDeploymentsOutput{}
+	for _, r := range f.records {
+		if slices.Contains(in.ServiceDeploymentArns, aws.ToString(r.ServiceDeploymentArn)) {
+			out.ServiceDeployments = append(out.ServiceDeployments, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeECS) DescribeServiceRevisions(_ context.Context, in *ecs.DescribeServiceRevisionsInput, _ ...func(*ecs.Options)) (*ecs.DescribeServiceRevisionsOutput, error) {
+	td := map[string]string{srARN7: rev7, srARN6: rev6}
+	out := &ecs.DescribeServiceRevisionsOutput{}
+	for _, arn := range in.ServiceRevisionArns {
+		out.ServiceRevisions = append(out.ServiceRevisions, types.ServiceRevision{ServiceRevisionArn: aws.String(arn), TaskDefinition: aws.String(td[arn])})
+	}
+	return out, nil
+}
+
+// record is ECS's service-deployment record of depID (target rev7) with a
+// status; rolled-back ones name rev6's service revision.
+func record(status types.ServiceDeploymentStatus) []types.ServiceDeployment {
+	r := types.ServiceDeployment{ServiceDeploymentArn: aws.String(sdARN), Status: status, StatusReason: aws.String("record says " + string(status)),
+		TargetServiceRevision: &types.ServiceRevisionSummary{Arn: aws.String(srARN7)}}
+	if strings.HasPrefix(string(status), "ROLLBACK") {
+		r.Rollback = &types.Rollback{ServiceRevisionArn: aws.String(srARN6)}
+	}
+	return []types.ServiceDeployment{r}
 }
 
 type recorder struct {
@@ -99,11 +184,12 @@ func fixture(t *testing.T, name string) []byte {
 
 func TestVerdicts(t *testing.T) {
 	tests := map[string]struct {
-		fixture    string
-		ecs        fakeECS
-		wantStatus []events.DeploymentStatus
-		wantTagged int
-		wantOld    string
+		fixture     string
+		ecs         fakeECS
+		wantStatus  []events.DeploymentStatus
+		wantTagged  int
+		wantOld     string
+		wantIgnored string // part of the reason the event was ignored
 	}{
 		"completion of Deckhand's deployment is SUCCEEDED": {
 			fixture: "ecs-deployment-state-change-completed.json", ecs: fakeECS{ours: true, latest: rev7},
@@ -118,8 +204,50 @@ func TestVerdicts(t *testing.T) {
 			wantStatus: []events.DeploymentStatus{events.StatusRolledBack}, wantTagged: 1, wantOld: rev6,
 		},
 		"a failure without rollback is FAILED": {
-			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7},
+			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7, rollout: types.DeploymentRolloutStateFailed},
 			wantStatus: []events.DeploymentStatus{events.StatusFailed},
+		},
+		"a forged FAILED for a deployment ECS says completed decides nothing (issue 10.5)": {
+			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7, rollout: types.DeploymentRolloutStateCompleted},
+			wantIgnored: "is COMPLETED",
+		},
+		"a forged COMPLETED for a deployment ECS says failed decides nothing": {
+			fixture: "ecs-deployment-state-change-completed.json", ecs: fakeECS{ours: true, latest: rev7, rollback: true},
+			wantIgnored: "is FAILED",
+		},
+		"a FAILED event for a deployment still in progress decides nothing": {
+			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7, rollout: types.DeploymentRolloutStateInProgress},
+			wantIgnored: "is IN_PROGRESS",
+		},
+		"a stale FAILED for a deployment only ECS's record knows, and it succeeded, decides nothing": {
+			fixture:     "ecs-deployment-state-change-failed.json",
+			ecs:         fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusSuccessful)},
+			wantIgnored: "is COMPLETED (ECS's service-deployment record",
+		},
+		"a failure only ECS's record knows is ROLLED_BACK to the record's revision": {
+			fixture:    "ecs-deployment-state-change-failed.json",
+			ecs:        fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusRollbackSuccessful)},
+			wantStatus: []events.DeploymentStatus{events.StatusRolledBack}, wantTagged: 1, wantOld: rev6,
+		},
+		"a completion only ECS's record knows is SUCCEEDED": {
+			fixture:    "ecs-deployment-state-change-completed.json",
+			ecs:        fakeECS{ours: true, latest: rev7, unlisted: true, records: record(types.ServiceDeploymentStatusSuccessful)},
+			wantStatus: []events.DeploymentStatus{events.StatusSucceeded},
+		},
+		"a deployment neither listed nor recorded decides nothing": {
+			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7, unlisted: true},
+			wantIgnored: "neither listed on the service nor in ECS's service-deployment records",
+		},
+		"records ECS refuses to give leave the deployment unconfirmed": {
+			fixture: "ecs-deployment-state-change-failed.json",
+			ecs: fakeECS{ours: true, latest: rev7, unlisted: true, recordsErr: &smithyhttp.ResponseError{
+				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 400}},
+				Err:      &smithy.GenericAPIError{Code: "UnknownOperationException"}}},
+			wantIgnored: "records unreadable",
+		},
+		"a rollback the service records already is reported without writing the mark again": {
+			fixture: "ecs-deployment-state-change-failed.json", ecs: fakeECS{ours: true, latest: rev7, rollback: true, marked: true},
+			wantStatus: []events.DeploymentStatus{events.StatusRolledBack}, wantOld: rev6,
 		},
 		"completion of an older Deckhand revision (a rollback) is never success": {
 			fixture: "ecs-deployment-state-change-completed.json", ecs: fakeECS{ours: true, latest: "arn:aws:ecs:us-west-2:123456789012:task-definition/web:8"},
@@ -136,9 +264,17 @@ func TestVerdicts(t *testing.T) {
 			rec := &recorder{}
 			f := tc.ecs
 			h := lambda.NewHandler((&Handler{Deployments: &Deployments{ECS: &f, Events: rec}}).Handle)
-			for range 2 { // the second delivery is a duplicate
-				if _, err := h.Invoke(context.Background(), fixture(t, tc.fixture)); err != nil {
+			for i := range 2 { // the second delivery is a duplicate
+				out, err := h.Invoke(context.Background(), fixture(t, tc.fixture))
+				if err != nil {
 					t.Fatalf("Invoke: %v", err)
+				}
+				var v Verdict
+				if err := json.Unmarshal(out, &v); err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 && tc.wantIgnored != "" && !strings.Contains(v.Ignored, tc.wantIgnored) {
+					t.Errorf("ignored because %q, want it to say %q", v.Ignored, tc.wantIgnored)
 				}
 			}
 			var got []events.DeploymentStatus

@@ -238,21 +238,25 @@ func TestPermanentErrorIsReportedAndDeadLettered(t *testing.T) {
 	}
 	revs := len(st.SB.ECS().TaskDefinitions("worker"))
 	st.SB.PushImage("worker", "release-2")
-	for range 4 { // each receive fails; after maxReceiveCount (3) the message moves to the DLQ
-		if _, err := st.Pump(ctx); err != nil {
-			t.Fatal(err)
-		}
-		st.SB.Clock().Advance(time.Minute)
-	}
-	if _, err := st.Pump(ctx); err != nil {
+	// One bad push, one alert: the first receive reports FAILED and puts
+	// the message on the DLQ with its reason (issue 10 item 7).
+	stats, err := st.Pump(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
+	if stats.Messages != 1 || stats.ItemFailures != 0 || stats.Deleted != 1 {
+		t.Errorf("pump = %+v, want one message received once and acknowledged", stats)
+	}
 	ds := st.Deployments()
-	if len(ds) == 0 || ds[0].Status != events.StatusFailed || !strings.Contains(ds[0].Reason, "templates/worker.json: $.containerDefinitions[0].image") {
-		t.Fatalf("events = %+v, want FAILED naming the template and JSON path", ds)
+	if len(ds) != 1 || ds[0].Status != events.StatusFailed || !strings.Contains(ds[0].Reason, "templates/worker.json: $.containerDefinitions[0].image") {
+		t.Fatalf("events = %+v, want one FAILED naming the template and JSON path", ds)
 	}
 	if dlq := st.Router.DLQ(); len(dlq) != 1 || !strings.Contains(dlq[0], "release-2") {
 		t.Errorf("DLQ = %v, want the push", dlq)
+	}
+	st.SB.Clock().Advance(time.Hour)
+	if stats, err := st.Pump(ctx); err != nil || stats.Messages != 0 {
+		t.Errorf("after the DLQ send the queue delivered %d more messages (%v)", stats.Messages, err)
 	}
 	if n := len(st.SB.ECS().TaskDefinitions("worker")); n != revs {
 		t.Errorf("a broken template registered a revision (%d -> %d)", revs, n)

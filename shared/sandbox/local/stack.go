@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
@@ -58,6 +59,8 @@ type Stack struct {
 	SB       *sandbox.Sandbox
 	Router   *sandbox.Router
 	Manifest *manifest.Manifest
+	// Handler is the deployer function's handler over Deployer.
+	Handler  *deploy.Handler
 	Deployer *deploy.Engine
 	Tracker  *track.Handler
 	Jobs     *jobs.Engine
@@ -102,7 +105,12 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	// real-time limiters and waits would only slow tests down.
 	parts.Unpaced = true
 	parts.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-	st.Deployer = wire.Deployer(parts)
+	// The deployer dead-letters to the router's DLQ, whose URL exists once
+	// the router does.
+	dlq := &queue.FIFO{Client: sqs.NewFromConfig(cfg)}
+	parts.DLQ = dlq
+	st.Handler = wire.DeployHandler(parts)
+	st.Deployer = st.Handler.Engine
 	if err := st.seed(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -113,7 +121,7 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	// they send to exist.
 	st.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
 		GroupOf:  m.GroupOf,
-		Deployer: lambda.NewHandler((&deploy.Handler{Engine: st.Deployer}).Handle),
+		Deployer: lambda.NewHandler(st.Handler.Handle),
 		Tracker: lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) (any, error) {
 			return st.Tracker.Handle(ctx, raw)
 		}),
@@ -125,6 +133,7 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	if err != nil {
 		return nil, fmt.Errorf("create router: %w", err)
 	}
+	dlq.URL = st.Router.DLQURL()
 	parts.Queue = queue.New(cfg, st.Router.QueueURL())
 	parts.JobQueue = queue.New(cfg, st.Router.JobQueueURL())
 	st.Jobs = wire.Jobs(parts)

@@ -20,6 +20,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/tools/bench/clicompare"
 	"github.com/deckhand-ecs/deckhand/tools/bench/coldstart"
 	"github.com/deckhand-ecs/deckhand/tools/bench/economy"
+	"github.com/deckhand-ecs/deckhand/tools/bench/scale"
 	"github.com/deckhand-ecs/deckhand/tools/bench/size"
 )
 
@@ -58,7 +59,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		name string
 		f    func(context.Context, Options, io.Writer) error
 	}{
-		{"cold start and memory", coldStart}, {"size", sizes}, {"API economy", apiEconomy},
+		{"cold start and memory", coldStart}, {"manifest scale", manifestScale}, {"size", sizes}, {"API economy", apiEconomy},
 		{"burst convergence", burstConvergence}, {"CLI vs script", cliVsScript},
 	}
 	for _, s := range steps {
@@ -309,5 +310,56 @@ func cliVsScript(ctx context.Context, opts Options, w io.Writer) error {
 	cpu := r.Script.CPU.Seconds() / r.Deckhand.CPU.Seconds()
 	fmt.Fprintf(w, "\nCPU ratio script/deckhand: %.1f× (goal ≥ %d×: %s); wall ratio %.1f×\n\n", cpu, goalCPU,
 		verdict(cpu >= goalCPU, "%.1f×", cpu), r.Script.Wall.Seconds()/r.Deckhand.Wall.Seconds())
+	return nil
+}
+
+// scaleSizes are the manifest sizes manifestScale measures (issue 17).
+var scaleSizes = []int{10, 1000, 5000}
+
+// manifestScale is one cold deployer invocation (one push reaching five
+// bindings that share a template) against manifests of 10, 1,000 and
+// 5,000 bindings: its time and the process's peak RSS, against the
+// 10-binding figures measured in the same run.
+func manifestScale(ctx context.Context, opts Options, w io.Writer) error {
+	launches := min(opts.Launches, 7)
+	bin := filepath.Join(opts.Dir, "deployer", "bootstrap")
+	fmt.Fprintf(w, "## 1b. Manifest scale: one cold invocation, one push to a repository bound to %d of N bindings sharing one template (median of %d launches; peak RSS max)\n\n", scale.Pushed, launches)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "bindings in the manifest	invocation (first response − init)	exec → first response	peak RSS	vs 10 bindings (time, RSS)")
+	var base time.Duration
+	var baseRSS int
+	for _, n := range scaleSizes {
+		sb := sandbox.New(sandbox.Options{})
+		if _, err := sb.Listen("127.0.0.1:0"); err != nil {
+			return err
+		}
+		f, err := scale.Setup(ctx, sb, n)
+		if err != nil {
+			_ = sb.Close()
+			return err
+		}
+		var inv, first []time.Duration
+		hwm := 0
+		for range launches {
+			lctx, cancel := context.WithTimeout(ctx, launchBound)
+			l, err := scale.Measure(lctx, f, bin)
+			cancel()
+			if err != nil {
+				_ = sb.Close()
+				return err
+			}
+			inv, first = append(inv, l.Invocation), append(first, l.FirstResponse)
+			hwm = max(hwm, l.HWMKiB)
+		}
+		_ = sb.Close()
+		mi := median(inv)
+		if n == scaleSizes[0] {
+			base, baseRSS = mi, hwm
+		}
+		fmt.Fprintf(tw, "%d\t%v\t%v\t%.1f MiB\t%.2f×, %.2f×\n", n, mi.Round(100*time.Microsecond), median(first).Round(100*time.Microsecond),
+			float64(hwm)/1024, mi.Seconds()/base.Seconds(), float64(hwm)/float64(baseRSS))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n(goal of the fleet issue: within 2× of the 10-binding figures; RSS goal ≤ %d MiB)\n\n", goalRSSMiB)
 	return nil
 }

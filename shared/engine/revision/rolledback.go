@@ -1,0 +1,71 @@
+package revision
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+)
+
+// MovedBackFrom is the rolled-back check's evidence in ECS, for when the
+// tracker's rolled-back marks are missing (issue 10 item 2): the service
+// was moved back off Deckhand's newest revision of the binding. latest is
+// the family's latest revision and svc the service (whose task definition
+// is the serving one). It holds when
+//
+//   - latest is Deckhand's revision for binding, in the serving revision's
+//     family, and newer than the serving revision;
+//   - it is not in flight: no deployment of it is in progress;
+//   - the service was moved back off it: a deployment of it is listed as
+//     FAILED, or the deployment serving now was created after latest was
+//     registered (a register whose update never happened leaves the serving
+//     deployment older than the revision, and a redelivered push then
+//     deploys it).
+//
+// It returns the marks the tracker would have written
+// (RolledBackMarks of latest): the digests not to deploy again on their own.
+func MovedBackFrom(svc *types.Service, latest *ecs.DescribeTaskDefinitionOutput, binding string) (Tags, bool) {
+	if svc == nil || latest == nil || latest.TaskDefinition == nil {
+		return nil, false
+	}
+	tags := TagsOf(latest.Tags)
+	arn := aws.ToString(latest.TaskDefinition.TaskDefinitionArn)
+	serving := OfService(*svc)
+	family, rev := taskdef.SplitARN(arn)
+	servingFamily, servingRev := taskdef.SplitARN(serving)
+	if tags[TagBinding] != binding || family != servingFamily || rev <= servingRev {
+		return nil, false
+	}
+	failed := false
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.TaskDefinition) != arn {
+			continue
+		}
+		switch d.RolloutState {
+		case types.DeploymentRolloutStateInProgress:
+			return nil, false
+		case types.DeploymentRolloutStateFailed:
+			failed = true
+		}
+	}
+	if !failed {
+		reg := latest.TaskDefinition.RegisteredAt
+		primary := primaryOf(svc)
+		if reg == nil || primary == nil || primary.CreatedAt == nil || !primary.CreatedAt.After(*reg) {
+			return nil, false
+		}
+	}
+	marks := RolledBackMarks(tags)
+	return marks, len(marks) > 0
+}
+
+// primaryOf is the service's PRIMARY deployment, or nil.
+func primaryOf(svc *types.Service) *types.Deployment {
+	for i := range svc.Deployments {
+		if aws.ToString(svc.Deployments[i].Status) == "PRIMARY" {
+			return &svc.Deployments[i]
+		}
+	}
+	return nil
+}
