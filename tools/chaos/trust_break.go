@@ -72,6 +72,19 @@ func (f failingTracker) DescribeServices(ctx context.Context, in *ecs.DescribeSe
 	return out, nil
 }
 
+// DescribeServiceDeployments says every recorded deployment was stopped
+// (failed), for the deployments the service no longer lists.
+func (f failingTracker) DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, opts ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error) {
+	out, err := f.sandboxRecords.DescribeServiceDeployments(ctx, in, opts...)
+	if err != nil {
+		return out, err
+	}
+	for i := range out.ServiceDeployments {
+		out.ServiceDeployments[i].Status = ecstypes.ServiceDeploymentStatusStopped
+	}
+	return out, nil
+}
+
 // blindToRollbacks hides the rolled-back marks and the deployments' state
 // and times from the deployer.
 type blindToRollbacks struct{ ECSAPI }
