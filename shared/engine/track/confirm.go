@@ -133,4 +133,3 @@ func (d *Deployments) confirm(ctx context.Context, cluster, service, id string) 
 	}
 	return d.record(ctx, cluster, service, st)
 }
-

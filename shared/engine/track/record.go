@@ -165,6 +165,7 @@ func (d *Deployments) readRecord(ctx context.Context, cluster, service, id strin
 	}
 	return &sd.ServiceDeployments[0], "", nil
 }
+
 // record judges deployment st.id from ECS's service-deployment record
 // alone, once the service no longer lists it: the record's target
 // revision (and rollback revision) name the task definitions.
