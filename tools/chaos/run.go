@@ -155,9 +155,6 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	// AWS. Its waits are not slept: the sandbox's clock moves on its own.
 	st.Deployer.RegisterLimit = rate.NewLimiter(revision.RegisterRate, revision.RegisterBurst)
 	st.Deployer.Events = &recordingEmitter{inner: st.Deployer.Events, r: r.rec}
-	// The sandbox does not serve ECS's service-deployment records yet; the
-	// tracker reads them from its deployment state (records.go).
-	st.Tracker.Deployments.ECS = sandboxRecords{Client: st.ECS, sb: r.sb}
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
