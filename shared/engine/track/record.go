@@ -61,7 +61,7 @@ func (d *Deployments) withRecord(ctx context.Context, cluster, service string, s
 // apply takes what the record says about how the deployment ended.
 func (st *state) apply(rec *types.ServiceDeployment) {
 	st.recorded = true
-	st.cause = causeOf(rec)
+	st.cause = revision.CauseOf(rec)
 	if rec.Alarms != nil {
 		st.fired = rec.Alarms.TriggeredAlarmNames
 	}
@@ -89,41 +89,6 @@ func rolloutOfRecord(s types.ServiceDeploymentStatus) string {
 		return rolloutFailed
 	}
 	return rolloutInProgress
-}
-
-// causeOf names what failed a deployment, from its record: an alarm that
-// fired, the circuit breaker, a lifecycle hook that failed or timed out,
-// else a person (StopServiceDeployment); "" for a deployment that did not
-// fail.
-func causeOf(rec *types.ServiceDeployment) string {
-	if a := rec.Alarms; a != nil && len(a.TriggeredAlarmNames) > 0 {
-		return events.CauseAlarm(a.TriggeredAlarmNames[0])
-	}
-	if cb := rec.DeploymentCircuitBreaker; cb != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusTriggered {
-		return events.CauseCircuitBreaker
-	}
-	for _, h := range rec.LifecycleHookDetails {
-		if h.Status == types.DeploymentLifecycleHookStatusFailed || h.Status == types.DeploymentLifecycleHookStatusTimedOut {
-			return events.CauseHook(hookName(h))
-		}
-	}
-	if rolloutOfRecord(rec.Status) == rolloutFailed {
-		return events.CauseManual
-	}
-	return ""
-}
-
-// hookName is a lifecycle hook's Lambda function name, or PAUSE.
-func hookName(h types.DeploymentLifecycleHookDetail) string {
-	if h.TargetType == types.DeploymentLifecycleHookTargetTypePause {
-		return "PAUSE"
-	}
-	arn := aws.ToString(h.TargetArn)
-	if _, fn, ok := strings.Cut(arn, ":function:"); ok {
-		fn, _, _ = strings.Cut(fn, ":") // an alias or version
-		return fn
-	}
-	return lastSegment(arn)
 }
 
 // causeFromReason names the cause from ECS's reason alone, when there is
