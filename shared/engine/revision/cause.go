@@ -47,3 +47,22 @@ func hookName(h types.DeploymentLifecycleHookDetail) string {
 	return arn[strings.LastIndex(arn, "/")+1:]
 }
 
+// RecordOf returns the service-deployment record of the ECS deployment id
+// (ecs-svc/<number>) among briefs: the one whose target service revision,
+// or own id, ends with the deployment id's number. AWS documents no link
+// between a deployment id and its record; ECS's answers share the number
+// (a service's deployments[].id and currentServiceRevisions[].arn), and
+// so does the sandbox. The tracker and the CLI find records only here.
+func RecordOf(briefs []types.ServiceDeploymentBrief, id string) *types.ServiceDeploymentBrief {
+	num := id[strings.LastIndex(id, "/")+1:]
+	if num == "" {
+		return nil
+	}
+	last := func(arn *string) string { s := aws.ToString(arn); return s[strings.LastIndex(s, "/")+1:] }
+	for i := range briefs {
+		if last(briefs[i].ServiceDeploymentArn) == num || last(briefs[i].TargetServiceRevisionArn) == num {
+			return &briefs[i]
+		}
+	}
+	return nil
+}

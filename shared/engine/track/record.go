@@ -181,7 +181,6 @@ const maxRecordPages = 5
 // findRecord lists the service's deployment records for the one of
 // deployment id.
 func (d *Deployments) findRecord(ctx context.Context, cluster, service, id string) (*types.ServiceDeploymentBrief, error) {
-	num := id[strings.LastIndex(id, "/")+1:]
 	in := &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(service), MaxResults: aws.Int32(100)}
 	for range maxRecordPages {
 		var out *ecs.ListServiceDeploymentsOutput
@@ -193,11 +192,8 @@ func (d *Deployments) findRecord(ctx context.Context, cluster, service, id strin
 		if err != nil {
 			return nil, fmt.Errorf("list service deployments of %s/%s: %w", cluster, service, err)
 		}
-		for i := range out.ServiceDeployments {
-			b := &out.ServiceDeployments[i]
-			if lastSegment(aws.ToString(b.ServiceDeploymentArn)) == num || lastSegment(aws.ToString(b.TargetServiceRevisionArn)) == num {
-				return b, nil
-			}
+		if b := revision.RecordOf(out.ServiceDeployments, id); b != nil {
+			return b, nil
 		}
 		if out.NextToken == nil {
 			return nil, nil
@@ -207,4 +203,3 @@ func (d *Deployments) findRecord(ctx context.Context, cluster, service, id strin
 	return nil, nil
 }
 
-func lastSegment(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
