@@ -202,4 +202,3 @@ func (d *Deployments) findRecord(ctx context.Context, cluster, service, id strin
 	}
 	return nil, nil
 }
-
