@@ -107,7 +107,7 @@ func (e *Env) Follow(ctx context.Context, r Rollout, timeout time.Duration, repo
 		p, v, done := judge(svc, &r)
 		p.Elapsed = now.Sub(start)
 		if watched(svc) || done && v.Status != events.StatusSucceeded {
-			if p.Deployment, err = e.progressOf(ctx, svc, r.DeploymentID, now); err != nil {
+			if p.Deployment, err = e.DeploymentProgress(ctx, svc, r.DeploymentID, now); err != nil {
 				return Verdict{}, err
 			}
 			if done && p.Deployment != nil && v.Status != events.StatusSucceeded {

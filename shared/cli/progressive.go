@@ -78,11 +78,11 @@ func (p *Progressive) String() string {
 	return s
 }
 
-// progressOf reads the record of the service's deployment id (the PRIMARY
+// DeploymentProgress reads the record of the service's deployment id (the PRIMARY
 // deployment when id is empty) and says how far it got, at now. It makes
 // two calls (ListServiceDeployments, DescribeServiceDeployments); nil when
 // ECS keeps no record of it.
-func (e *Env) progressOf(ctx context.Context, svc *types.Service, id string, now time.Time) (*Progressive, error) {
+func (e *Env) DeploymentProgress(ctx context.Context, svc *types.Service, id string, now time.Time) (*Progressive, error) {
 	if id == "" {
 		for _, d := range svc.Deployments {
 			if aws.ToString(d.Status) == "PRIMARY" {

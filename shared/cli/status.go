@@ -112,7 +112,7 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 	}
 	s := ServiceStatusOf(b, svc, td.TaskDefinition, td.Tags)
 	if s.RolloutState == string(types.DeploymentRolloutStateInProgress) && watched(svc) {
-		if s.Progress, err = e.progressOf(ctx, svc, "", e.Now(ctx)); err != nil {
+		if s.Progress, err = e.DeploymentProgress(ctx, svc, "", e.Now(ctx)); err != nil {
 			return s, err
 		}
 	}

@@ -65,7 +65,11 @@ func (st *state) apply(rec *types.ServiceDeployment) {
 	if rec.Alarms != nil {
 		st.fired = rec.Alarms.TriggeredAlarmNames
 	}
-	if r := aws.ToString(rec.StatusReason); r != "" {
+	switch r := aws.ToString(rec.StatusReason); {
+	case r == "":
+	case st.ecsReason != "" && !strings.Contains(r, st.ecsReason):
+		st.ecsReason = r + " (" + st.ecsReason + ")"
+	default:
 		st.ecsReason = r
 	}
 	switch rec.Status {
