@@ -70,6 +70,10 @@ type DeploymentStateChange struct {
 	// circuitBreaker, alarm:<name>, hook:<name> or manual; empty when ECS
 	// does not say.
 	Cause string `json:"cause,omitempty"`
+	// Strategy is the binding's deployment strategy (rolling, blueGreen,
+	// linear, canary) on the STARTED of a binding with a deployment:
+	// block; empty without one (the service keeps its own).
+	Strategy string `json:"strategy,omitempty"`
 	// DurationMS is the time from the triggering push (or deployment start)
 	// to this decision, in milliseconds.
 	DurationMS int64 `json:"durationMs,omitempty"`

@@ -74,6 +74,9 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	if err != nil {
 		return failed(o, err)
 	}
+	if b.Deployment != nil {
+		o.Event.Strategy = b.Deployment.StrategyName()
+	}
 	reason = fmt.Sprintf("deploying %s", strings.Join(slices.Sorted(maps.Keys(deploy)), ", "))
 	if len(caught) > 0 {
 		reason += "; " + strings.Join(caught, "; ")
