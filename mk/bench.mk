@@ -6,6 +6,7 @@
 SEED ?= 0
 EVENTS ?= 5000
 SERVICES ?= 100
+PROGRESSIVE ?= false
 FUZZTIME ?= 5s
 BENCH_DIR := $(DIST)/bench
 BENCH_COUNT ?= 5
@@ -14,7 +15,7 @@ BENCH_COUNT ?= 5
 
 chaos: ## reliability suite: 5,000 seeded events over 100 services with 10% faults, invariants table (SEED=n replays)
 	$(GO) test -count=1 -timeout 30m -run '^TestChaos$$' ./tools/chaos -v \
-	  -chaos.seed=$(SEED) -chaos.events=$(EVENTS) -chaos.services=$(SERVICES) -chaos.strict
+	  -chaos.seed=$(SEED) -chaos.events=$(EVENTS) -chaos.services=$(SERVICES) -chaos.progressive=$(PROGRESSIVE) -chaos.strict
 
 fuzz-smoke: ## run every fuzz target for FUZZTIME (default 5s) against its testdata corpus
 	@set -e; for t in ./events:FuzzDecodeImageAction ./events:FuzzKind ./shared/spec/manifest:FuzzParse ./shared/spec/taskdef:FuzzRenderVars ./shared/spec/taskdef:FuzzExecMatchesTextTemplate ./shared/spec/taskdef:FuzzRenderBounded ./shared/spec/taskdef:FuzzRenderPrivileges; do \

@@ -78,7 +78,9 @@ func (st *state) apply(rec *types.ServiceDeployment) {
 	case types.ServiceDeploymentStatusRollbackFailed:
 		st.rolledBack, st.rollbackFailed = false, true
 	case types.ServiceDeploymentStatusStopped:
-		st.rolledBack = false
+		// A rollback a newer deployment cut short still rolled the
+		// deployment back: its digest must stick as rolled back.
+		st.rolledBack = rec.Rollback != nil
 	}
 }
 
