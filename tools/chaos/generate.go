@@ -32,10 +32,12 @@ func (r *runner) generate(ctx context.Context) error {
 		if r.rnd.Float64() < 0.01 {
 			r.toggleJobFailure()
 		}
-		if r.rnd.Float64() < 0.005 {
-			r.flipAlarm(step)
+		if len(r.w.alarms) > 0 { // only with Progressive: the stream is otherwise as before
+			if r.rnd.Float64() < 0.005 {
+				r.flipAlarm(step)
+			}
+			r.calm(step)
 		}
-		r.calm(step)
 		if step == r.cfg.Events/2 {
 			if err := r.changeTemplate(ctx); err != nil {
 				return err
