@@ -137,6 +137,7 @@ func seed(t *testing.T) *world {
 			Cluster: aws.String("prod"), ServiceName: aws.String(name), DesiredCount: aws.Int32(2),
 			TaskDefinition: td.TaskDefinition.TaskDefinitionArn, LaunchType: ecstypes.LaunchTypeFargate,
 			NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+			LoadBalancers:        blueGreenLB(name),
 		}); err != nil {
 			t.Fatalf("create service %s: %v", name, err)
 		}
@@ -172,4 +173,17 @@ func (w *world) image(t *testing.T, name, c string) string {
 	}
 	t.Fatalf("%s has no container %s", aws.ToString(svc.TaskDefinition), c)
 	return ""
+}
+
+// blueGreenLB is the load balancer ECS's blue/green, linear and canary
+// deployments need (an alternate target group, a production listener
+// rule), for the example's progressive services.
+func blueGreenLB(service string) []ecstypes.LoadBalancer {
+	if service != "checkout" && service != "search" {
+		return nil
+	}
+	elb := "arn:aws:elasticloadbalancing:us-west-2:123456789012:"
+	return []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(elb + "targetgroup/" + service + "-blue/1"), ContainerName: aws.String(service), ContainerPort: aws.Int32(80),
+		AdvancedConfiguration: &ecstypes.AdvancedConfiguration{AlternateTargetGroupArn: aws.String(elb + "targetgroup/" + service + "-green/2"),
+			ProductionListenerRule: aws.String(elb + "listener-rule/app/prod/1/2/3")}}}
 }
