@@ -1,6 +1,9 @@
 package events
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Deckhand's own events (DESIGN §6).
 const (
@@ -62,9 +65,40 @@ type DeploymentStateChange struct {
 	EventID      string                     `json:"eventId,omitempty"`
 	DeploymentID string                     `json:"deploymentId,omitempty"`
 	Reason       string                     `json:"reason,omitempty"`
+	// Cause names what rolled a ROLLED_BACK (or failed a FAILED) deployment
+	// back, as ECS's service-deployment record says (DESIGN §10):
+	// circuitBreaker, alarm:<name>, hook:<name> or manual; empty when ECS
+	// does not say.
+	Cause string `json:"cause,omitempty"`
+	// Strategy is the binding's deployment strategy (rolling, blueGreen,
+	// linear, canary) on the STARTED of a binding with a deployment:
+	// block; empty without one (the service keeps its own).
+	Strategy string `json:"strategy,omitempty"`
 	// DurationMS is the time from the triggering push (or deployment start)
 	// to this decision, in milliseconds.
 	DurationMS int64 `json:"durationMs,omitempty"`
+}
+
+// Causes of a rollback (DeploymentStateChange.Cause), DESIGN §10.
+const (
+	CauseCircuitBreaker = "circuitBreaker"
+	CauseManual         = "manual"
+	causeAlarm          = "alarm:"
+	causeHook           = "hook:"
+)
+
+// CauseAlarm is the cause of a rollback by the CloudWatch alarm name.
+func CauseAlarm(name string) string { return causeAlarm + name }
+
+// CauseHook is the cause of a rollback by the lifecycle hook name (a
+// Lambda function's name, or PAUSE).
+func CauseHook(name string) string { return causeHook + name }
+
+// CauseKind is a cause without its name: circuitBreaker, alarm, hook or
+// manual ("" for none).
+func CauseKind(cause string) string {
+	kind, _, _ := strings.Cut(cause, ":")
+	return kind
 }
 
 // JobStatus is the status of a Deckhand Job State Change.

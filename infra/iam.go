@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
@@ -40,6 +41,7 @@ func (s *stack) grantAll() {
 			p.putEvents(),
 			p.describeImages(), // catch-up during bursts (shared/engine/deploy/catchup.go)
 			p.sendToDeployDLQ(),
+			p.describeAlarms(), // deployment alarms must exist (DESIGN §10)
 		},
 		"runner": {
 			p.assumeTargetRoles(),
@@ -285,4 +287,31 @@ func (p policies) assumeTargetRoles() awsiam.PolicyStatement {
 // sendToJobQueue: the tracker's re-runs of job tasks that failed to start.
 func (p policies) sendToJobQueue() awsiam.PolicyStatement {
 	return allow([]string{"sqs:SendMessage"}, []*string{p.s.jobQueue.QueueArn()}, nil)
+}
+
+// describeAlarms: the deployer checks that the deployment alarms of the
+// manifest's services (in Deckhand's own account and Region) exist before
+// it deploys them (DESIGN §10); those alarms only. CloudWatch authorizes
+// DescribeAlarms on alarm ARNs (AWS Service Authorization Reference,
+// Amazon CloudWatch: DescribeAlarms, resource type alarm). Nothing else
+// is needed for ECS's strategies: Deckhand's UpdateService names no load
+// balancer, so it passes no infrastructure role (iam:PassRole stays on
+// the manifest's task roles), and the tracker's record reads are
+// serviceDeploymentRecords.
+func (p policies) describeAlarms() awsiam.PolicyStatement {
+	var arns []*string
+	seen := map[string]bool{}
+	for _, b := range p.s.m.Services {
+		if b.Target != "" || b.Deployment == nil {
+			continue
+		}
+		for _, a := range b.Deployment.Alarms {
+			if !seen[a] {
+				seen[a] = true
+				arns = append(arns, p.s.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"),
+					ResourceName: jsii.String(a), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME}))
+			}
+		}
+	}
+	return allow([]string{"cloudwatch:DescribeAlarms"}, arns, nil)
 }

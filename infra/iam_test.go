@@ -105,7 +105,7 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
 			"ecs:UpdateService", "ecs:TagResource", "iam:PassRole",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-			"ecr:DescribeImages", "sqs:SendMessage",
+			"ecr:DescribeImages", "sqs:SendMessage", "cloudwatch:DescribeAlarms",
 		}, common...)},
 		"the runner consumes the job queue, registers and runs job tasks": {fn: "runner", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
@@ -180,6 +180,10 @@ func TestPassRole(t *testing.T) {
 
 // TestScopedResources checks the resources and conditions of every grant
 // DESIGN §9 scopes.
+// exampleRoles are examples/deckhand.yaml's roles.
+var exampleRoles = []string{"arn:aws:iam::123456789012:role/web-task", "arn:aws:iam::123456789012:role/web-execution",
+	"arn:aws:iam::123456789012:role/api-task", "arn:aws:iam::123456789012:role/ecs-execution", "arn:aws:iam::123456789012:role/report-task"}
+
 func TestScopedResources(t *testing.T) {
 	s := synth(t, "example")
 	bucket := s.logicalID(t, "AWS::S3::Bucket", "Bucket")
@@ -189,7 +193,7 @@ func TestScopedResources(t *testing.T) {
 	tasks := []string{ecsARN("task", "prod/*")}
 	taskDefs := []string{ecsARN("task-definition", "*")}
 	var repos []string
-	for _, r := range []string{"api", "proxy", "report", "web", "worker"} {
+	for _, r := range []string{"api", "checkout", "proxy", "report", "search", "web", "worker"} {
 		repos = append(repos, "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/"+r)
 	}
 	byCluster := map[string]map[string][]string{"ArnEquals": {"ecs:cluster": {cluster}}}
@@ -242,6 +246,12 @@ func TestScopedResources(t *testing.T) {
 		"reconciler tags services only with rolled-back marks (repairs)": {fn: "reconciler", action: "ecs:TagResource", want: []statement{
 			{Actions: []string{"ecs:TagResource"}, Resources: services,
 				Conditions: map[string]map[string][]string{"ForAllValues:StringLike": {"aws:TagKeys": {"deckhand:rolled-back:*"}}}}}},
+		"deployer describes the manifest's deployment alarms only": {fn: "deployer", action: "cloudwatch:DescribeAlarms", want: []statement{
+			{Actions: []string{"cloudwatch:DescribeAlarms"}, Resources: []string{"arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:checkout-5xx"}}}},
+		"deployer passes only the manifest's task roles (no ECS infrastructure role)": {fn: "deployer", action: "iam:PassRole", want: []statement{
+			{Actions: []string{"iam:PassRole"}, Resources: exampleRoles,
+				Conditions: map[string]map[string][]string{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}}}}},
+		"no function stops service deployments": {fn: "tracker", action: "ecs:StopServiceDeployment"},
 		"reconciler describes services of the manifest's clusters only": {fn: "reconciler", action: "ecs:DescribeServices", want: []statement{
 			{Actions: []string{"ecs:DescribeServices"}, Resources: services}}},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -213,6 +214,35 @@ func (s *stack) addMetricFilters(lg awslogs.LogGroup) {
 	duration := awslogs.FilterPattern_Exists(jsii.String("$.detail.durationMs"))
 	filter("DeploymentDurationMetric", metricDeploymentDuration, "$.detail.durationMs", "$.detail.binding", awscloudwatch.Unit_MILLISECONDS, duration)
 	filter("JobDurationMetric", metricJobDuration, "$.detail.durationMs", "$.detail.job", awscloudwatch.Unit_MILLISECONDS, duration)
+	// DESIGN §10: deployments started by strategy, rollbacks by cause.
+	dimension := func(id, metric, field string, status events.DeploymentStatus) {
+		awslogs.NewMetricFilter(s.Stack, jsii.String(id), &awslogs.MetricFilterProps{
+			LogGroup: lg,
+			FilterPattern: awslogs.FilterPattern_All(fromDeckhand, awslogs.FilterPattern_Exists(jsii.String(field)),
+				awslogs.FilterPattern_StringValue(jsii.String("$.detail.status"), jsii.String("="), jsii.String(string(status)))),
+			MetricNamespace: jsii.String(metricNamespace), MetricName: jsii.String(metric), MetricValue: jsii.String("1"),
+			Dimensions: &map[string]*string{dimensionOf[metric]: jsii.String(field)}, Unit: awscloudwatch.Unit_COUNT,
+		})
+	}
+	dimension("DeploymentsByStrategyMetric", metricByStrategy, "$.detail.strategy", events.StatusStarted)
+	dimension("RollbacksByCauseMetric", metricByCause, "$.detail.cause", events.StatusRolledBack)
+}
+
+// Metrics of DESIGN §10 and the dimension each is split by.
+const (
+	metricByStrategy = "DeploymentsByStrategy"
+	metricByCause    = "RollbacksByCause"
+)
+
+var dimensionOf = map[string]string{metricByStrategy: "Strategy", metricByCause: "Cause"}
+
+// search graphs every value of a metric's dimension (a cause names its
+// alarm or hook, so the values are not known at synth time).
+func search(metric string) *[]awscloudwatch.IMetric {
+	return &[]awscloudwatch.IMetric{awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf("SEARCH('{%s,%s} MetricName=\"%s\"', 'Sum', 3600)", metricNamespace, dimensionOf[metric], metric)),
+		Label:      jsii.String(""), Period: awscdk.Duration_Hours(jsii.Number(1)),
+	})}
 }
 
 // addDashboard shows deployments and job runs by outcome, durations, DLQ
@@ -278,6 +308,8 @@ func (s *stack) addDashboard() {
 				graph("Job runs by outcome", byStatus(metricJobRuns, jobStats), true)},
 			{graph("Deployment duration (ms)", durations(metricDeploymentDuration, string(events.StatusSucceeded)), false),
 				graph("Job duration (ms)", durations(metricJobDuration, string(events.JobSucceeded)), false)},
+			{graph("Deployments by strategy", search(metricByStrategy), true),
+				graph("Rollbacks by cause", search(metricByCause), true)},
 			{graph("DLQ depth", &dlqDepth, false),
 				graph("Function errors and throttles", concatMetrics(errs, throttles), false)},
 		},

@@ -110,7 +110,8 @@ func TestBucket(t *testing.T) {
 	for _, u := range (&stack{cfg: s.cfg, m: mustLoad(t, s.cfg)}).uploads() {
 		got = append(got, u.key)
 	}
-	want := []string{"deckhand.yaml", "templates/api.json", "templates/cache-warm.json", "templates/report.json", "templates/web.json", "templates/worker.json"}
+	want := []string{"deckhand.yaml", "templates/api.json", "templates/cache-warm.json", "templates/checkout.json", "templates/report.json",
+		"templates/search.json", "templates/web.json", "templates/worker.json"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("uploaded keys (-want +got):\n%s", diff)
 	}
@@ -376,11 +377,13 @@ func TestPushRulesPerRepositoryGroup(t *testing.T) {
 				}
 			},
 		},
-		"the example: web and api share proxy; worker stands alone": {
+		"the example: web and api share proxy; worker, checkout and search stand alone": {
 			variant: "example",
 			want: func(s *synthesized) []pushRule {
 				return []pushRule{
 					rule(s, "api", "api", "proxy", "web"),
+					rule(s, "checkout", "checkout"),
+					rule(s, "search", "search"),
 					rule(s, "worker", "worker"),
 				}
 			},
@@ -634,18 +637,36 @@ func TestOperations(t *testing.T) {
 		t.Errorf("notification target %s, want %s", got, topic)
 	}
 	var metrics []string
+	dims := map[string]any{}
 	for _, r := range s.resources("AWS::Logs::MetricFilter") {
 		for _, mt := range props(r)["MetricTransformations"].([]any) {
 			mt := mt.(map[string]any)
 			metrics = append(metrics, mt["MetricNamespace"].(string)+"/"+mt["MetricName"].(string))
+			dims[mt["MetricName"].(string)] = mt["Dimensions"]
 		}
 	}
-	if diff := cmp.Diff([]string{"Deckhand/DeploymentDuration", "Deckhand/Deployments", "Deckhand/JobDuration", "Deckhand/JobRuns"}, sorted(metrics)); diff != "" {
+	if diff := cmp.Diff([]string{"Deckhand/DeploymentDuration", "Deckhand/Deployments", "Deckhand/DeploymentsByStrategy", "Deckhand/JobDuration",
+		"Deckhand/JobRuns", "Deckhand/RollbacksByCause"}, sorted(metrics)); diff != "" {
 		t.Errorf("metric filters (-want +got):\n%s", diff)
+	}
+	wantDims := map[string]any{
+		"DeploymentsByStrategy": []any{map[string]any{"Key": "Strategy", "Value": "$.detail.strategy"}},
+		"RollbacksByCause":      []any{map[string]any{"Key": "Cause", "Value": "$.detail.cause"}},
+	}
+	for m, want := range wantDims {
+		if diff := cmp.Diff(want, dims[m]); diff != "" {
+			t.Errorf("%s's dimensions (-want +got):\n%s", m, diff)
+		}
 	}
 	check(t, "dashboard", func() {
 		s.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
 	})
+	body, _ := json.Marshal(props(s.resources("AWS::CloudWatch::Dashboard")[s.logicalID(t, "AWS::CloudWatch::Dashboard", "Dashboard")])["DashboardBody"])
+	for _, want := range []string{`Deployments by strategy`, `Rollbacks by cause`, `SEARCH('{Deckhand,Strategy} MetricName=\\\"DeploymentsByStrategy\\\"'`, `SEARCH('{Deckhand,Cause} MetricName=\\\"RollbacksByCause\\\"'`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("dashboard lacks %s:\n%s", want, body)
+		}
+	}
 	check(t, "topic encrypted and TLS-only", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{
 			"KmsMasterKeyId": assertions.Match_AnyValue(),

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -107,7 +108,7 @@ func (a *app) env(ctx context.Context) (*cli.Env, error) {
 		return nil, err
 	}
 	e := &cli.Env{
-		ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg),
+		ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg), Alarms: cloudwatch.NewFromConfig(cfg),
 		EventBus: a.eventBus, Source: src, Account: a.account, Region: cfg.Region, Logger: a.logger(),
 	}
 	if sandbox {

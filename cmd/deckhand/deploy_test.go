@@ -25,6 +25,22 @@ func TestDeployWaitSucceeds(t *testing.T) {
 	}
 }
 
+// TestDeployWaitShowsTheStepsOfALinearDeployment: --wait shows the
+// strategy, the traffic and the step as ECS shifts them, live.
+func TestDeployWaitShowsTheStepsOfALinearDeployment(t *testing.T) {
+	w := seed(t)
+	w.push("search", "1.1.0")
+	r := deckhand(t, w.args("deploy", "search", "--image", "search:1.1.0", "--wait")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "verdict: SUCCEEDED") {
+		t.Fatalf("exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+	for _, step := range []string{"LINEAR 25% (step 1/4)", "LINEAR 50% (step 2/4)", "LINEAR 75% (step 3/4)", "LINEAR 100% (step 4/4) BAKE_TIME, bake"} {
+		if !strings.Contains(r.stderr, step) {
+			t.Errorf("the live progress lacks %q:\n%s", step, r.stderr)
+		}
+	}
+}
+
 func TestDeployWaitRolledBack(t *testing.T) {
 	w := seed(t)
 	before := w.image(t, "web", "web")

@@ -110,7 +110,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		"an unknown binding exits 3 and lists the known ones": {
 			args: []string{"render", "nope", "--manifest", example, "--image", "web:1.0.0"}, wantCode: 3,
-			wantStderr: `binding or job "nope" not found; known bindings and jobs: web, api, worker, nightly-report (job), cache-warm (job)`},
+			wantStderr: `binding or job "nope" not found; known bindings and jobs: web, api, worker, checkout, search, nightly-report (job), cache-warm (job)`},
 		"an unknown flag exits 2": {
 			args: []string{"render", "web", "--bogus"}, wantCode: 2, wantStderr: "unknown flag: --bogus"},
 		"a missing argument exits 2": {

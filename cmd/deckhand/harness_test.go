@@ -37,8 +37,8 @@ func deckhand(t *testing.T, args ...string) result {
 }
 
 // world is a sandbox seeded from examples/: the bucket with the manifest
-// and templates, cluster prod, images pushed, and services web, api and
-// worker running a bootstrap revision (not Deckhand's).
+// and templates, cluster prod, images pushed, and services web, api,
+// worker, checkout and search running a bootstrap revision (not Deckhand's).
 type world struct {
 	sb      *sandbox.Sandbox
 	ecs     *ecs.Client
@@ -106,12 +106,13 @@ func seed(t *testing.T) *world {
 	if _, err := w.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}); err != nil {
 		t.Fatalf("create cluster: %v", err)
 	}
-	for _, ref := range []string{"web:1.0.0", "proxy:stable-1", "api:2.0.0", "worker:release-1", "report:1.0.0"} {
+	for _, ref := range []string{"web:1.0.0", "proxy:stable-1", "api:2.0.0", "worker:release-1", "report:1.0.0", "checkout:1.0.0", "search:1.0.0"} {
 		repo, tag, _ := strings.Cut(ref, ":")
 		w.push(repo, tag)
 	}
 	src := store.Dir{ManifestPath: filepath.Join(examples, "deckhand.yaml")}
-	for name, imgs := range map[string][]string{"web": {"web:1.0.0", "proxy:stable-1"}, "api": {"api:2.0.0", "proxy:stable-1"}, "worker": {"worker:release-1"}} {
+	for name, imgs := range map[string][]string{"web": {"web:1.0.0", "proxy:stable-1"}, "api": {"api:2.0.0", "proxy:stable-1"}, "worker": {"worker:release-1"},
+		"checkout": {"checkout:1.0.0"}, "search": {"search:1.0.0"}} {
 		req := cli.RenderRequest{Name: name, Account: sb.Account(), Region: sb.Region()}
 		for _, ref := range imgs {
 			r, err := cli.ParseImageRef(ref)
@@ -136,6 +137,7 @@ func seed(t *testing.T) *world {
 			Cluster: aws.String("prod"), ServiceName: aws.String(name), DesiredCount: aws.Int32(2),
 			TaskDefinition: td.TaskDefinition.TaskDefinitionArn, LaunchType: ecstypes.LaunchTypeFargate,
 			NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+			LoadBalancers:        blueGreenLB(name),
 		}); err != nil {
 			t.Fatalf("create service %s: %v", name, err)
 		}
@@ -171,4 +173,17 @@ func (w *world) image(t *testing.T, name, c string) string {
 	}
 	t.Fatalf("%s has no container %s", aws.ToString(svc.TaskDefinition), c)
 	return ""
+}
+
+// blueGreenLB is the load balancer ECS's blue/green, linear and canary
+// deployments need (an alternate target group, a production listener
+// rule), for the example's progressive services.
+func blueGreenLB(service string) []ecstypes.LoadBalancer {
+	if service != "checkout" && service != "search" {
+		return nil
+	}
+	elb := "arn:aws:elasticloadbalancing:us-west-2:123456789012:"
+	return []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(elb + "targetgroup/" + service + "-blue/1"), ContainerName: aws.String(service), ContainerPort: aws.Int32(80),
+		AdvancedConfiguration: &ecstypes.AdvancedConfiguration{AlternateTargetGroupArn: aws.String(elb + "targetgroup/" + service + "-green/2"),
+			ProductionListenerRule: aws.String(elb + "listener-rule/app/prod/1/2/3")}}}
 }

@@ -19,6 +19,9 @@ func (a *app) rolloutProgress() func(cli.Progress) {
 	return func(p cli.Progress) {
 		line := fmt.Sprintf("%6s  %-11s  running %d/%d  pending %d  failed %d",
 			human(p.Elapsed), dash(p.RolloutState), p.Running, p.Desired, p.Pending, p.Failed)
+		if p.Deployment != nil {
+			line += "  " + p.Deployment.String()
+		}
 		if tty {
 			fmt.Fprint(a.stderr, "\r\033[K")
 		}
@@ -62,13 +65,27 @@ func (a *app) printVerdict(v cli.Verdict) {
 	case events.StatusSucceeded:
 		fmt.Fprintf(w, ": %s is serving\n", revision(v.TaskDefinition))
 	case events.StatusRolledBack:
-		fmt.Fprintf(w, ": the circuit breaker rolled %s back to %s\n", revision(v.TaskDefinition), revision(v.RolledBackTo))
+		fmt.Fprintf(w, ": %s rolled %s back to %s\n", causeWords(v.Cause), revision(v.TaskDefinition), revision(v.RolledBackTo))
 	default:
 		fmt.Fprintln(w)
 	}
 	if v.Reason != "" && v.Status != events.StatusSucceeded {
 		fmt.Fprintf(w, "  %s\n", v.Reason)
 	}
+}
+
+// causeWords says a rollback's cause (events.Cause*) for people.
+func causeWords(cause string) string {
+	kind, name, _ := strings.Cut(cause, ":")
+	switch kind {
+	case events.CauseManual:
+		return "a StopServiceDeployment request"
+	case "alarm":
+		return "the alarm " + name
+	case "hook":
+		return "the lifecycle hook " + name
+	}
+	return "the circuit breaker"
 }
 
 // containerLines prints per-container image changes.

@@ -54,10 +54,10 @@ func (a *app) printStatus(st *cli.Status, now time.Time) {
 	w := a.stdout
 	if len(st.Services) > 0 {
 		tw := table(w)
-		fmt.Fprintln(tw, "BINDING\tSERVICE\tREVISION\tIMAGES\tROLLOUT\tTASKS\tHOLD\tLAST VERDICT")
+		fmt.Fprintln(tw, "BINDING\tSERVICE\tREVISION\tIMAGES\tROLLOUT\tSTRATEGY\tTASKS\tHOLD\tLAST VERDICT")
 		for _, s := range st.Services {
 			if s.Error != "" {
-				fmt.Fprintf(tw, "%s\t%s/%s\t-\t%s\t\t\t\t\n", s.Binding, s.Cluster, s.Service, s.Error)
+				fmt.Fprintf(tw, "%s\t%s/%s\t-\t%s\t\t\t\t\t\n", s.Binding, s.Cluster, s.Service, s.Error)
 				continue
 			}
 			var imgs []string
@@ -69,8 +69,8 @@ func (a *app) printStatus(st *cli.Status, now time.Time) {
 			if s.Held {
 				hold = a.paint(w, "yellow", "held: "+s.HoldReason)
 			}
-			fmt.Fprintf(tw, "%s\t%s/%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", s.Binding, s.Cluster, s.Service, revision(s.Revision),
-				strings.Join(imgs, " "), dash(s.RolloutState), s.Running, s.Desired, hold,
+			fmt.Fprintf(tw, "%s\t%s/%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", s.Binding, s.Cluster, s.Service, revision(s.Revision),
+				strings.Join(imgs, " "), dash(s.RolloutState), a.strategyCell(s), s.Running, s.Desired, hold,
 				a.paint(w, statusColor(s.LastVerdict), dash(s.LastVerdict)))
 		}
 		tw.Flush()
@@ -112,6 +112,19 @@ func (a *app) printStatus(st *cli.Status, now time.Time) {
 		}
 	}
 	tw.Flush()
+}
+
+// strategyCell is the strategy and, in flight, the step, the traffic and
+// the bake left; then the deployment alarms in ALARM.
+func (a *app) strategyCell(s cli.ServiceStatus) string {
+	cell := dash(s.Strategy)
+	if s.Progress != nil {
+		cell = s.Progress.String()
+	}
+	if len(s.AlarmsInAlarm) > 0 {
+		cell += " " + a.paint(a.stdout, "red", "ALARM: "+strings.Join(s.AlarmsInAlarm, ","))
+	}
+	return cell
 }
 
 func taskID(arn string) string {

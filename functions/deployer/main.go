@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
 	"github.com/deckhand-ecs/deckhand/shared/wire"
@@ -23,6 +24,7 @@ func main() {
 	if p.Config.DLQURL != "" {
 		p.DLQ = queue.New(p.AWS, p.Config.DLQURL)
 	}
+	p.Alarms = cloudwatch.NewFromConfig(p.AWS) // deployment alarms must exist (DESIGN §10)
 	h := wire.DeployHandler(p)
 	lambda.Start(wire.Handler(&h.Engine.Account, h.Handle))
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/alarms"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -34,6 +35,8 @@ import (
 type ECSAPI interface {
 	wire.ECS
 	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	// StopServiceDeployment rolls back a deployment in flight (rollback).
+	StopServiceDeployment(ctx context.Context, in *ecs.StopServiceDeploymentInput, optFns ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error)
 	UntagResource(ctx context.Context, in *ecs.UntagResourceInput, optFns ...func(*ecs.Options)) (*ecs.UntagResourceOutput, error)
 }
 
@@ -58,6 +61,9 @@ type Env struct {
 	ECS    ECSAPI
 	ECR    ECRAPI
 	Events EventsAPI // nil: emit nothing
+	// Alarms is CloudWatch (nil: deployment alarms are neither shown nor
+	// checked).
+	Alarms alarms.API
 	// EventBus is the bus Deckhand's events go to (default "default").
 	EventBus string
 	Source   store.Source

@@ -37,6 +37,9 @@ type Progress struct {
 	// Events are the service events new since the last observation,
 	// oldest first.
 	Events []string `json:"events,omitempty"`
+	// Deployment is how far a blue/green, linear or canary deployment (or
+	// one watched by alarms) got, from ECS's service-deployment record.
+	Deployment *Progressive `json:"deployment,omitempty"`
 }
 
 // Verdict is how a rollout ended (DESIGN §5): SUCCEEDED when the
@@ -49,8 +52,11 @@ type Verdict struct {
 	DeploymentID   string                  `json:"deploymentId,omitempty"`
 	TaskDefinition string                  `json:"taskDefinition,omitempty"`
 	// RolledBackTo is the revision the service went back to.
-	RolledBackTo string        `json:"rolledBackTo,omitempty"`
-	Duration     time.Duration `json:"-"`
+	RolledBackTo string `json:"rolledBackTo,omitempty"`
+	// Cause names what rolled it back or failed it (events.Cause*), as
+	// ECS's service-deployment record says; empty when ECS keeps none.
+	Cause    string        `json:"cause,omitempty"`
+	Duration time.Duration `json:"-"`
 }
 
 // MarshalJSON writes Duration as durationMs, in milliseconds.
@@ -100,6 +106,14 @@ func (e *Env) Follow(ctx context.Context, r Rollout, timeout time.Duration, repo
 		}
 		p, v, done := judge(svc, &r)
 		p.Elapsed = now.Sub(start)
+		if watched(svc) || done && v.Status != events.StatusSucceeded {
+			if p.Deployment, err = e.DeploymentProgress(ctx, svc, r.DeploymentID, now); err != nil {
+				return Verdict{}, err
+			}
+			if done && p.Deployment != nil && v.Status != events.StatusSucceeded {
+				v.Cause = p.Deployment.Cause
+			}
+		}
 		for i := len(svc.Events) - 1; i >= 0; i-- {
 			ev := svc.Events[i]
 			id := aws.ToString(ev.Id)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
@@ -29,6 +30,9 @@ type RollbackResult struct {
 	Marked map[string]string `json:"marked,omitempty"`
 	// Note says what went wrong after the service was updated, if anything.
 	Note string `json:"note,omitempty"`
+	// Stopped is the service deployment in flight that ECS was asked to
+	// roll back (StopServiceDeployment, stopType ROLLBACK), when one was.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Rollback points the binding's service back at an earlier revision: to (a
@@ -42,6 +46,11 @@ type RollbackResult struct {
 // deployed again on their own; and it emits a STARTED event with trigger
 // rollback. The revision is redeployed as registered: its content, not a
 // re-render of today's template.
+//
+// Without to, a deployment still in flight (its service-deployment record
+// IN_PROGRESS) is not replaced by another update: ECS is asked to roll it
+// back (StopServiceDeployment, stopType ROLLBACK), to the revision that
+// served before it, and the tracker reports it ROLLED_BACK (cause manual).
 func (e *Env) Rollback(ctx context.Context, binding, to string) (*RollbackResult, error) {
 	m, err := e.manifest(ctx)
 	if err != nil {
@@ -67,6 +76,12 @@ func (e *Env) Rollback(ctx context.Context, binding, to string) (*RollbackResult
 	if err != nil {
 		return nil, err
 	}
+	var inFlight *types.ServiceDeploymentBrief
+	if to == "" {
+		if inFlight, err = e.inFlight(ctx, svc); err != nil {
+			return nil, err
+		}
+	}
 	now := e.Now(ctx)
 	res := &RollbackResult{Target: target}
 	res.Hold, res.KeptHold = revision.TagsOf(svc.Tags)[revision.TagHold]
@@ -78,11 +93,21 @@ func (e *Env) Rollback(ctx context.Context, binding, to string) (*RollbackResult
 		}
 		res.Hold = revision.TagValue(res.Hold)
 	}
-	_, limit := revision.Limits()
-	u := revision.Updater{ECS: e.ECS, Limit: limit, Pacer: revision.Pacer{Sleep: e.clock().Wait, Now: func() time.Time { return e.Now(ctx) }}}
-	depID, err := u.Update(ctx, b, target.ARN)
-	if err != nil {
-		return nil, err
+	depID, reason := "", fmt.Sprintf("rollback to %s:%d; service held", h.Family, target.Revision)
+	if inFlight != nil {
+		if _, err := e.ECS.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: inFlight.ServiceDeploymentArn,
+			StopType: types.StopServiceDeploymentStopTypeRollback}); err != nil {
+			return nil, fmt.Errorf("stop service deployment %s: %w", aws.ToString(inFlight.ServiceDeploymentArn), err)
+		}
+		res.Stopped = aws.ToString(inFlight.ServiceDeploymentArn)
+		depID, reason = primaryID(svc), fmt.Sprintf("deployment %s in flight rolled back by ECS (StopServiceDeployment ROLLBACK) to %s:%d; service held",
+			primaryID(svc), h.Family, target.Revision)
+	} else {
+		_, limit := revision.Limits()
+		u := revision.Updater{ECS: e.ECS, Limit: limit, Pacer: revision.Pacer{Sleep: e.clock().Wait, Now: func() time.Time { return e.Now(ctx) }}}
+		if depID, err = u.Update(ctx, b, target.ARN); err != nil {
+			return nil, err
+		}
 	}
 	old := withImages(revisionOf(running.TaskDefinition, revision.TagsOf(running.Tags)), running.TaskDefinition)
 	if res.Marked, err = e.markRolledBack(ctx, svc, old, target); err != nil {
@@ -92,7 +117,7 @@ func (e *Env) Rollback(ctx context.Context, binding, to string) (*RollbackResult
 		Status: events.StatusStarted, Binding: b.Name, Cluster: b.Cluster, Service: b.Service,
 		OldRevision: aws.ToString(svc.TaskDefinition), NewRevision: target.ARN, DeploymentID: depID,
 		Trigger: events.TriggerRollback, EventID: "rollback-" + strconv.FormatInt(now.UnixNano(), 10),
-		Reason:     fmt.Sprintf("rollback to %s:%d; service held", h.Family, target.Revision),
+		Reason:     reason,
 		Containers: map[string]events.ContainerChange{},
 	}
 	for c, img := range target.Images {
@@ -135,4 +160,38 @@ func rollbackTarget(ctx context.Context, e *Env, h *History, running *types.Task
 		return Revision{}, usagef("--to %s is %s; ECS deploys only ACTIVE revisions", to, td.TaskDefinition.Status)
 	}
 	return withImages(revisionOf(td.TaskDefinition, revision.TagsOf(td.Tags)), td.TaskDefinition), nil
+}
+
+// inFlight is the service-deployment record of the service's PRIMARY
+// deployment while it is still IN_PROGRESS; nil otherwise (nothing in
+// flight, or ECS keeps no record of it).
+func (e *Env) inFlight(ctx context.Context, svc *types.Service) (*types.ServiceDeploymentBrief, error) {
+	id := primaryID(svc)
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.Id) == id && d.RolloutState != types.DeploymentRolloutStateInProgress {
+			return nil, nil
+		}
+	}
+	if id == "" {
+		return nil, nil
+	}
+	out, err := e.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: svc.ClusterArn, Service: svc.ServiceName,
+		Status: []types.ServiceDeploymentStatus{types.ServiceDeploymentStatusInProgress}})
+	if err != nil {
+		if !revision.Retryable(err) {
+			return nil, nil // ECS keeps no records here: update as before
+		}
+		return nil, fmt.Errorf("list service deployments of %s: %w", aws.ToString(svc.ServiceName), err)
+	}
+	return revision.RecordOf(out.ServiceDeployments, id), nil
+}
+
+// primaryID is the id of the service's PRIMARY deployment.
+func primaryID(svc *types.Service) string {
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" {
+			return aws.ToString(d.Id)
+		}
+	}
+	return ""
 }

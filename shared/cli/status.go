@@ -23,10 +23,17 @@ type ServiceStatus struct {
 	// Images are the running images per container (tag and digest).
 	Images       map[string]RevisionImage `json:"images,omitempty"`
 	RolloutState string                   `json:"rolloutState,omitempty"`
-	Running      int32                    `json:"running"`
-	Desired      int32                    `json:"desired"`
-	Held         bool                     `json:"held"`
-	HoldReason   string                   `json:"holdReason,omitempty"`
+	// Strategy is the service's deployment strategy (ROLLING, BLUE_GREEN,
+	// LINEAR, CANARY); Progress is how far its deployment in flight got
+	// (DESIGN §10), nil when none is.
+	Strategy string       `json:"strategy,omitempty"`
+	Progress *Progressive `json:"progress,omitempty"`
+	// AlarmsInAlarm are the binding's deployment alarms in ALARM now.
+	AlarmsInAlarm []string `json:"alarmsInAlarm,omitempty"`
+	Running       int32    `json:"running"`
+	Desired       int32    `json:"desired"`
+	Held          bool     `json:"held"`
+	HoldReason    string   `json:"holdReason,omitempty"`
 	// LastVerdict is the verdict of the newest deployment: SUCCEEDED,
 	// FAILED, ROLLED_BACK (the circuit breaker went back to the running
 	// revision) or IN_PROGRESS.
@@ -103,7 +110,25 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 	if err != nil {
 		return ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Revision: aws.ToString(svc.TaskDefinition)}, err
 	}
-	return ServiceStatusOf(b, svc, td.TaskDefinition, td.Tags), nil
+	s := ServiceStatusOf(b, svc, td.TaskDefinition, td.Tags)
+	if s.RolloutState == string(types.DeploymentRolloutStateInProgress) && watched(svc) {
+		if s.Progress, err = e.DeploymentProgress(ctx, svc, "", e.Now(ctx)); err != nil {
+			return s, err
+		}
+	}
+	if b.Deployment != nil {
+		if s.AlarmsInAlarm, err = e.firingAlarms(ctx, b.Deployment.Alarms); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// watched reports whether the service's deployments are worth reading
+// ECS's record of: a progressive strategy, or alarms.
+func watched(svc *types.Service) bool {
+	c := svc.DeploymentConfiguration
+	return c != nil && (c.Strategy != "" && c.Strategy != types.DeploymentStrategyRolling || c.Alarms != nil && c.Alarms.Enable)
 }
 
 // ServiceStatusOf is the status of a binding's service as ECS described it
@@ -113,6 +138,10 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 func ServiceStatusOf(b *manifest.Service, svc *types.Service, td *types.TaskDefinition, tdTags []types.Tag) ServiceStatus {
 	s := ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service}
 	s.Revision = aws.ToString(svc.TaskDefinition)
+	s.Strategy = string(types.DeploymentStrategyRolling)
+	if c := svc.DeploymentConfiguration; c != nil && c.Strategy != "" {
+		s.Strategy = string(c.Strategy)
+	}
 	s.Running, s.Desired = svc.RunningCount, svc.DesiredCount
 	s.HoldReason, s.Held = revision.TagsOf(svc.Tags)[revision.TagHold]
 	s.Images = withImages(revisionOf(td, revision.TagsOf(tdTags)), td).Images

@@ -27,6 +27,9 @@ func Deployer(p *Parts) *deploy.Engine {
 	if bus := p.bus(); bus != nil {
 		e.Events = bus
 	}
+	if p.Alarms != nil {
+		e.Alarms = p.Alarms
+	}
 	if p.Unpaced {
 		e.RegisterLimit, e.UpdateLimit = revision.Unlimited(), revision.Unlimited()
 	}

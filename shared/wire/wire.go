@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/alarms"
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 )
@@ -84,7 +85,11 @@ type Parts struct {
 	JobQueue Queue
 	// DLQ is the deploy queue's DLQ the deployer dead-letters to (nil: the
 	// queue's redrive policy does, after maxReceiveCount receives).
-	DLQ    DeadLetters
+	DLQ DeadLetters
+	// Alarms is CloudWatch, where the deployer checks that a binding's
+	// deployment alarms exist (nil: not checked). Only the deployer links
+	// the CloudWatch client.
+	Alarms alarms.API
 	Source store.Source
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config

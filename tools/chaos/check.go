@@ -56,9 +56,13 @@ type Report struct {
 	Rows           []Row
 	Inputs         map[string]map[string]int // kind → resolution → count
 	Outcomes       map[string]int            // Deckhand deployment event status → count
-	Calls          int
-	Failed         map[string]int // AWS calls answered with a failure, by status
-	DLQ            int
+	// AlarmFlips counts alarms set to ALARM; Causes the ROLLED_BACK
+	// verdicts by cause (circuitBreaker, alarm, hook, manual).
+	AlarmFlips int
+	Causes     map[string]int
+	Calls      int
+	Failed     map[string]int // AWS calls answered with a failure, by status
+	DLQ        int
 	// DLQReasons counts dead-lettered inputs by the reason of their last
 	// failed receive.
 	DLQReasons map[string]int
@@ -126,8 +130,12 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 			rep.Registers++
 		}
 	}
+	rep.AlarmFlips, rep.Causes = res.AlarmFlips, map[string]int{}
 	for _, d := range res.Deployments {
 		rep.Outcomes[string(d.Status)]++
+		if d.Status == events.StatusRolledBack {
+			rep.Causes[events.CauseKind(d.Cause)]++
+		}
 		if d.Status == events.StatusStarted && strings.Contains(d.Reason, "caught up from") {
 			rep.CaughtUp++
 		}
@@ -148,7 +156,11 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	}
 	truth := c.truth()
 	rep.Rows = append([]Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep)}, jobRows...)
-	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes())
+	alarmRow, err := c.alarmNeverSucceeded(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), alarmRow)
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats
@@ -276,7 +288,7 @@ func (c *checker) converged() Row {
 			}
 			got := imgs[cn]
 			if want.Kind != KindBroken {
-				if got != want.Digest {
+				if got != want.Digest && !(c.rolledBackByAlarm(s.name, cn, want.Digest) && !c.revisionHasDigest(s.name, arn, cn, want.Digest)) {
 					row.Violations = append(row.Violations, fmt.Sprintf("%s/%s runs %s, want the newest eligible %s (%s:%s, input %d)",
 						s.name, cn, short(got), short(want.Digest), want.Repo, want.Tag, want.N))
 				}

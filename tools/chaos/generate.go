@@ -32,6 +32,12 @@ func (r *runner) generate(ctx context.Context) error {
 		if r.rnd.Float64() < 0.01 {
 			r.toggleJobFailure()
 		}
+		if len(r.w.alarms) > 0 { // only with Progressive: the stream is otherwise as before
+			if r.rnd.Float64() < 0.005 {
+				r.flipAlarm(step)
+			}
+			r.calm(step)
+		}
 		if step == r.cfg.Events/2 {
 			if err := r.changeTemplate(ctx); err != nil {
 				return err
@@ -289,6 +295,7 @@ func (r *runner) setHold(ctx context.Context, name string, hold bool) {
 // service that was held), drains the queue through every retry and the
 // DLQ, and settles rollouts, rollbacks and verdicts.
 func (r *runner) finish(ctx context.Context) error {
+	r.calmAlarms()
 	repos := map[string]bool{}
 	for _, s := range r.w.services {
 		if r.held[s.name] {

@@ -55,8 +55,9 @@ func (r *Report) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d (%d deployments caught up to a newer image through ECR during bursts); DLQ: %d; identical events put again by PutEvents retries: %d\n",
 		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.CaughtUp, r.DLQ, r.RepeatedEvents)
-	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n\n",
+	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n",
 		r.TagOutages, r.TrackerDLQ, r.Redelivered, r.ReconcileEnqueued)
+	fmt.Fprintf(w, "alarms set to ALARM: %d; ROLLED_BACK by cause: %s\n\n", r.AlarmFlips, causes(r.Causes))
 
 	if len(r.JobOutcomes) > 0 {
 		var parts []string
@@ -108,4 +109,15 @@ func (r *Report) Write(w io.Writer) {
 	for _, id := range sortedKeys(KnownGaps) {
 		fmt.Fprintf(w, "known gap %s: %s\n", id, KnownGaps[id])
 	}
+}
+
+func causes(m map[string]int) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -46,6 +46,8 @@ type Result struct {
 	Virtual time.Duration
 	// HarnessErrors are problems of the run itself (routing, pumping).
 	HarnessErrors []error
+	// AlarmFlips is how often an alarm was set to ALARM (progressive.go).
+	AlarmFlips int
 	// TrackerDLQ are tracker events whose invocation failed its last
 	// asynchronous retry; TagOutages counts the TagResource outages.
 	TrackerDLQ []DeadEvent
@@ -82,6 +84,9 @@ type runner struct {
 	jobs   lambda.Handler
 	tags   map[string]int // per repository: tags pushed so far
 	held   map[string]bool
+	// firing are the alarms in ALARM now, until the step given
+	// (progressive.go).
+	firing map[string]int
 	sched  map[string][]time.Time // per job: scheduled times invoked so far
 	// dueJobs are job inputs waiting for the next pump (jobs.go).
 	dueJobs []*Input
@@ -103,8 +108,8 @@ type runner struct {
 func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	r := &runner{
-		cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0xc4a05)), sb: sb, w: newWorld(cfg.Services),
-		rec: &recorder{}, tags: map[string]int{}, held: map[string]bool{}, sched: map[string][]time.Time{}, failing: map[string]bool{},
+		cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0xc4a05)), sb: sb, w: newWorld(cfg.Services, cfg.Progressive),
+		rec: &recorder{}, tags: map[string]int{}, held: map[string]bool{}, firing: map[string]int{}, sched: map[string][]time.Time{}, failing: map[string]bool{},
 	}
 	r.res = &Result{Config: cfg, world: r.w, Messages: map[string]*Message{}, Held: r.held, sb: sb}
 	if err := r.setup(ctx, dir); err != nil {
@@ -155,9 +160,6 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	// AWS. Its waits are not slept: the sandbox's clock moves on its own.
 	st.Deployer.RegisterLimit = rate.NewLimiter(revision.RegisterRate, revision.RegisterBurst)
 	st.Deployer.Events = &recordingEmitter{inner: st.Deployer.Events, r: r.rec}
-	// The sandbox does not serve ECS's service-deployment records yet; the
-	// tracker reads them from its deployment state (records.go).
-	st.Tracker.Deployments.ECS = sandboxRecords{Client: st.ECS, sb: r.sb}
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}

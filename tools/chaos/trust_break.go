@@ -43,7 +43,7 @@ func (r *runner) breakStack() {
 	st := r.st
 	switch r.cfg.Break {
 	case BreakTrustingTracker:
-		st.Tracker.Deployments.ECS = failingTracker{sandboxRecords{Client: st.ECS, sb: r.sb}}
+		st.Tracker.Deployments.ECS = failingTracker{st.ECS}
 	case BreakLostRollbackMarks:
 		st.Deployer.ECS = blindToRollbacks{st.Deployer.ECS.(ECSAPI)}
 	case BreakTieOrder:
@@ -56,11 +56,12 @@ func (r *runner) breakStack() {
 	}
 }
 
-// failingTracker reports every deployment of a service as FAILED.
-type failingTracker struct{ sandboxRecords }
+// failingTracker reports every deployment of a service as FAILED, and
+// every service-deployment record of the sandbox as STOPPED.
+type failingTracker struct{ *ecs.Client }
 
 func (f failingTracker) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, opts ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
-	out, err := f.sandboxRecords.DescribeServices(ctx, in, opts...)
+	out, err := f.Client.DescribeServices(ctx, in, opts...)
 	if err != nil {
 		return out, err
 	}
@@ -75,7 +76,7 @@ func (f failingTracker) DescribeServices(ctx context.Context, in *ecs.DescribeSe
 // DescribeServiceDeployments says every recorded deployment was stopped
 // (failed), for the deployments the service no longer lists.
 func (f failingTracker) DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, opts ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error) {
-	out, err := f.sandboxRecords.DescribeServiceDeployments(ctx, in, opts...)
+	out, err := f.Client.DescribeServiceDeployments(ctx, in, opts...)
 	if err != nil {
 		return out, err
 	}

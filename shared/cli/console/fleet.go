@@ -57,6 +57,9 @@ type InFlight struct {
 	Pending     int32
 	Failed      int32
 	Started     time.Time
+	// Progress is how far a blue/green, linear or canary deployment got
+	// (traffic, step, bake left), from ECS's service-deployment record.
+	Progress *cli.Progressive
 }
 
 // Gates are the states that stop or delay a binding's next deploy. Each is

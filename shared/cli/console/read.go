@@ -114,10 +114,12 @@ func (s *Server) readFleet(ctx context.Context, m *manifest.Manifest) ([]Row, er
 		defs[arns[i]] = out.TaskDefinition
 	}
 	rows := make([]Row, 0, len(m.Services))
+	rowSvcs := make([]*types.Service, 0, len(m.Services))
 	for i := range m.Services {
 		b := &m.Services[i]
 		k := key{b.Cluster, b.Service}
 		svc := services[k]
+		rowSvcs = append(rowSvcs, svc)
 		if svc == nil {
 			rows = append(rows, missingRow(b, missing[k]))
 			continue
@@ -126,6 +128,7 @@ func (s *Server) readFleet(ctx context.Context, m *manifest.Manifest) ([]Row, er
 		rows = append(rows, rowOf(b, svc, td.TaskDefinition, td.Tags))
 	}
 	s.fillTags(ctx, rows, defs)
+	s.fillProgress(ctx, rows, rowSvcs)
 	if s.opts.Events != nil {
 		evs, err := s.opts.Events.Deployments(ctx, "", time.Time{})
 		if err != nil {

@@ -179,6 +179,9 @@ func attachEvents(evs []DeploymentEvent, revs map[string]*Entry, depRevision map
 		e.Notes = append(e.Notes, Note{Time: ev.Time, Status: string(ev.Status), Text: eventText(ev)})
 		if ev.Status == events.StatusRolledBack || ev.Status == events.StatusFailed {
 			e.Cause, e.CauseDetail = causeOf(ev.Reason)
+			if ev.Cause != "" {
+				e.Cause = causeName(ev.Cause)
+			}
 		}
 	}
 	return out
@@ -271,6 +274,21 @@ func causeOf(reason string) (cause, detail string) {
 		return "lifecycle hook", detail
 	}
 	return "failed", detail
+}
+
+// causeName says a verdict's cause (events.Cause*) in the timeline's
+// words: circuit breaker, alarm web-5xx, lifecycle hook web-smoke, manual.
+func causeName(cause string) string {
+	kind, name, _ := strings.Cut(cause, ":")
+	switch kind {
+	case events.CauseCircuitBreaker:
+		return "circuit breaker"
+	case "alarm":
+		return strings.TrimSpace("alarm " + name)
+	case "hook":
+		return strings.TrimSpace("lifecycle hook " + name)
+	}
+	return kind
 }
 
 // rolledBackTo finds, among the service events after a failure (newer ones,

@@ -48,6 +48,12 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	if deploy == nil {
 		return decided(o, status, reason)
 	}
+	if err := strategyRunnable(b, run); err != nil {
+		return failed(o, err)
+	}
+	if err := e.alarmsExist(ctx, b); err != nil {
+		return failed(o, err)
+	}
 	caught, paced, err := e.catchUpInBurst(ctx, b, deploy, run, &o.Event, pl.times)
 	if err != nil {
 		return failed(o, err)
@@ -67,6 +73,9 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	o.Event.NewRevision, o.Event.DeploymentID, err = e.registerThenUpdate(ctx, b, rendered, tags, run, anyRedelivered(pl.pushes), paced)
 	if err != nil {
 		return failed(o, err)
+	}
+	if b.Deployment != nil {
+		o.Event.Strategy = b.Deployment.StrategyName()
 	}
 	reason = fmt.Sprintf("deploying %s", strings.Join(slices.Sorted(maps.Keys(deploy)), ", "))
 	if len(caught) > 0 {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/alarms"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
@@ -43,7 +44,10 @@ type Engine struct {
 	Events emitter
 	// ECR, when set, lets the engine catch up to a newer eligible image
 	// while it waits for register capacity in a burst (see catchup.go).
-	ECR     ecrAPI
+	ECR ecrAPI
+	// Alarms, when set, is CloudWatch: a deploy whose deployment alarms do
+	// not exist is refused before any write (strategy.go).
+	Alarms  alarms.API
 	Account string
 	Region  string
 	Logger  *slog.Logger

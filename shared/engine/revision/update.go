@@ -28,9 +28,11 @@ type Updater struct {
 	Limit *rate.Limiter
 }
 
-// Update points b's service at the revision arn with the binding's circuit
-// breaker, paced and retried, and returns the id of the deployment it
-// started ("" when ECS does not list it).
+// Update points b's service at the revision arn with the binding's
+// deployment configuration (DeploymentConfiguration: its circuit breaker
+// and, with a deployment: block, its strategy, bake, steps and alarms),
+// paced and retried, and returns the id of the deployment it started (""
+// when ECS does not list it).
 func (u Updater) Update(ctx context.Context, b *manifest.Service, arn string) (string, error) {
 	if err := u.Pacer.Wait(ctx, u.Limit); err != nil {
 		return "", fmt.Errorf("wait for update rate: %w", err)
@@ -40,7 +42,7 @@ func (u Updater) Update(ctx context.Context, b *manifest.Service, arn string) (s
 		var err error
 		out, err = u.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
 			Cluster: aws.String(b.Cluster), Service: aws.String(b.Service), TaskDefinition: aws.String(arn),
-			DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: CircuitBreaker(b)},
+			DeploymentConfiguration: DeploymentConfiguration(b),
 		})
 		return err
 	})

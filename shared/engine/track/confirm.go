@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
-	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // recordsAPI is ECS's record of service deployments, read when a service
@@ -48,6 +47,16 @@ type state struct {
 	// state was read.
 	ecsReason string
 	source    string
+	// recorded is true when ECS's service-deployment record was read and
+	// agrees; cause is what failed the deployment (events.Cause*) and fired
+	// the alarms that went into ALARM during it, as the record says.
+	recorded bool
+	cause    string
+	fired    []string
+	// rollbackFailed: the record says ROLLBACK_FAILED.
+	rollbackFailed bool
+	// disagree says how the record contradicts the service's deployment.
+	disagree string
 }
 
 // contradicts says why an event named eventName is not a verdict ECS
@@ -64,6 +73,11 @@ func (s state) contradicts(eventName string) string {
 	case s.rollout != want:
 		return fmt.Sprintf("ECS says deployment %s is %s (%s), not %s: the %s event is stale or forged and decides nothing",
 			s.id, s.rollout, s.source, want, eventName)
+	case s.disagree != "":
+		return s.disagree
+	case want == rolloutCompleted && len(s.fired) > 0:
+		return fmt.Sprintf("alarm(s) %s went into ALARM during deployment %s (%s): a deployment whose alarm fired is never SUCCEEDED",
+			strings.Join(s.fired, ", "), s.id, s.source)
 	}
 	return ""
 }
@@ -77,8 +91,8 @@ func (s state) reason(eventReason string) string {
 }
 
 // confirm reads what ECS says about deployment id of the service: its
-// rolloutState while the service lists it, else ECS's service-deployment
-// record.
+// rolloutState while the service lists it, judged with ECS's
+// service-deployment record (withRecord), else the record alone.
 func (d *Deployments) confirm(ctx context.Context, cluster, service, id string) (state, error) {
 	st := state{id: id}
 	var out *ecs.DescribeServicesOutput
@@ -114,109 +128,8 @@ func (d *Deployments) confirm(ctx context.Context, cluster, service, id string) 
 			}
 		}
 		if st.rollout != "" {
-			return st, nil
+			return d.withRecord(ctx, cluster, service, st)
 		}
 	}
 	return d.record(ctx, cluster, service, st)
 }
-
-// record reads ECS's service-deployment record of st.id: the service
-// deployment whose id or target service revision ends with the
-// deployment id's number (ecs-svc/<number>).
-func (d *Deployments) record(ctx context.Context, cluster, service string, st state) (state, error) {
-	brief, err := d.findRecord(ctx, cluster, service, st.id)
-	if err != nil || brief == nil {
-		if err != nil && !revision.Retryable(err) {
-			// ECS refuses the question (an older API, a missing
-			// permission): the deployment cannot be confirmed.
-			st.source = fmt.Sprintf("service-deployment records unreadable: %v", err)
-			return st, nil
-		}
-		return st, err
-	}
-	var sd *ecs.DescribeServiceDeploymentsOutput
-	err = d.Pacer.Retry(ctx, func() error {
-		var err error
-		sd, err = d.ECS.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(brief.ServiceDeploymentArn)}})
-		return err
-	})
-	if err != nil {
-		return st, fmt.Errorf("describe service deployment %s: %w", aws.ToString(brief.ServiceDeploymentArn), err)
-	}
-	if len(sd.ServiceDeployments) == 0 || sd.ServiceDeployments[0].TargetServiceRevision == nil {
-		return st, nil
-	}
-	rec := sd.ServiceDeployments[0]
-	revs := []string{aws.ToString(rec.TargetServiceRevision.Arn)}
-	if rec.Rollback != nil && rec.Rollback.ServiceRevisionArn != nil {
-		revs = append(revs, aws.ToString(rec.Rollback.ServiceRevisionArn))
-	}
-	var sr *ecs.DescribeServiceRevisionsOutput
-	err = d.Pacer.Retry(ctx, func() error {
-		var err error
-		sr, err = d.ECS.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: revs})
-		return err
-	})
-	if err != nil {
-		return st, fmt.Errorf("describe service revisions %v: %w", revs, err)
-	}
-	taskDefs := map[string]string{}
-	for _, r := range sr.ServiceRevisions {
-		taskDefs[aws.ToString(r.ServiceRevisionArn)] = aws.ToString(r.TaskDefinition)
-	}
-	st.taskDefinition = taskDefs[revs[0]]
-	if st.taskDefinition == "" {
-		return st, nil
-	}
-	st.found, st.source = true, "ECS's service-deployment record "+aws.ToString(rec.ServiceDeploymentArn)
-	st.ecsReason = aws.ToString(rec.StatusReason)
-	switch rec.Status {
-	case types.ServiceDeploymentStatusSuccessful:
-		st.rollout = rolloutCompleted
-	case types.ServiceDeploymentStatusRollbackSuccessful, types.ServiceDeploymentStatusRollbackFailed,
-		types.ServiceDeploymentStatusRollbackInProgress, types.ServiceDeploymentStatusRollbackRequested:
-		st.rollout, st.rolledBack = rolloutFailed, true
-		if len(revs) > 1 {
-			st.rollbackTo = taskDefs[revs[1]]
-		}
-	case types.ServiceDeploymentStatusStopped:
-		st.rollout = rolloutFailed
-	default:
-		st.rollout = rolloutInProgress
-	}
-	return st, nil
-}
-
-// maxRecordPages bounds the pages of records read for one event.
-const maxRecordPages = 5
-
-// findRecord lists the service's deployment records for the one of
-// deployment id.
-func (d *Deployments) findRecord(ctx context.Context, cluster, service, id string) (*types.ServiceDeploymentBrief, error) {
-	num := id[strings.LastIndex(id, "/")+1:]
-	in := &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(service), MaxResults: aws.Int32(100)}
-	for range maxRecordPages {
-		var out *ecs.ListServiceDeploymentsOutput
-		err := d.Pacer.Retry(ctx, func() error {
-			var err error
-			out, err = d.ECS.ListServiceDeployments(ctx, in)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list service deployments of %s/%s: %w", cluster, service, err)
-		}
-		for i := range out.ServiceDeployments {
-			b := &out.ServiceDeployments[i]
-			if lastSegment(aws.ToString(b.ServiceDeploymentArn)) == num || lastSegment(aws.ToString(b.TargetServiceRevisionArn)) == num {
-				return b, nil
-			}
-		}
-		if out.NextToken == nil {
-			return nil, nil
-		}
-		in.NextToken = out.NextToken
-	}
-	return nil, nil
-}
-
-func lastSegment(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

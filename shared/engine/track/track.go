@@ -123,16 +123,19 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 		}
 		out.Status = events.StatusSucceeded
 	} else {
-		out.Status = events.StatusFailed
+		out.Status, out.Cause = events.StatusFailed, st.cause
 		if st.rolledBack {
 			out.Status = events.StatusRolledBack
 			if st.rollbackTo != "" && st.rollbackTo != out.NewRevision {
 				out.OldRevision = st.rollbackTo
 				out.Reason += " Rolled back to " + out.OldRevision + "."
 			}
-			// Record before reporting: a rollback must stick even when
-			// recording it fails, so a failed write asks for the event
-			// again, and no ROLLED_BACK goes out before the mark is written.
+		}
+		// Record before reporting: a rollback must stick, whatever its
+		// cause and even when recording it fails, so a failed write asks
+		// for the event again, and no verdict goes out before the mark is
+		// written. A rollback that failed leaves the digest marked too.
+		if st.rolledBack || st.rollbackFailed {
 			if err := d.markRolledBack(ctx, st.service, tags); err != nil {
 				return Verdict{}, err
 			}
@@ -150,7 +153,7 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 	d.seen[key] = true
 	d.mu.Unlock()
 	d.logger().InfoContext(ctx, "deployment verdict", "binding", binding, "cluster", cluster, "service", service,
-		"outcome", string(out.Status), "deployment_id", out.DeploymentID, "revision", out.NewRevision, "confirmed_by", st.source)
+		"outcome", string(out.Status), "cause", out.Cause, "deployment_id", out.DeploymentID, "revision", out.NewRevision, "confirmed_by", st.source)
 	return Verdict{Emitted: true, Event: out}, nil
 }
 

@@ -3,8 +3,9 @@
 // late pushes are skipped with their reasons, a broken image is rolled back
 // by the circuit breaker (and reported ROLLED_BACK, never success), a held
 // service is left alone, a missed push is caught by the reconciler, and a
-// scheduled job is judged by its exit code. Every scene checks its expected
-// outcomes; any miss makes Run fail.
+// scheduled job is judged by its exit code, a canary whose alarm fires is
+// rolled back and a linear deploy completes step by step. Every scene
+// checks its expected outcomes; any miss makes Run fail.
 package demo
 
 import (
@@ -35,7 +36,7 @@ type Options struct {
 }
 
 // InitialTags are the first images of examples/deckhand.yaml's repositories.
-var InitialTags = map[string]string{"web": "1.0.0", "proxy": "stable-1", "api": "2.0.0", "worker": "release-1", "report": "1.0.0"}
+var InitialTags = map[string]string{"web": "1.0.0", "proxy": "stable-1", "api": "2.0.0", "worker": "release-1", "report": "1.0.0", "checkout": "1.0.0", "search": "1.0.0"}
 
 // player runs the scenes and keeps the score.
 type player struct {
@@ -141,7 +142,11 @@ func (p *player) printEvents() {
 		}
 		p.say("%s", strings.TrimRight(line, " "))
 		if d.Reason != "" && d.Status != events.StatusStarted {
-			p.say("          ↳ %s", d.Reason)
+			if d.Cause != "" {
+				p.say("          ↳ cause %s: %s", d.Cause, d.Reason)
+			} else {
+				p.say("          ↳ %s", d.Reason)
+			}
 		}
 	}
 	p.seen = len(ds)

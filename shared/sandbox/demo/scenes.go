@@ -30,6 +30,8 @@ func scenes(opts Options) []scene {
 		{"6. a push event goes missing; the reconciler catches it", missedPush},
 		{"7. a scheduled job, judged by its exit code", scheduledJob},
 		{"8. schedules delivered at once and out of order", overlappingSchedules},
+		{"9. a canary of a bad build is rolled back by its alarm during bake", canaryRollback},
+		{"10. a linear deploy of a good build completes step by step", linearDeploy},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -71,6 +72,8 @@ type Stack struct {
 	Reconciler *reconcile.Reconciler
 	ECS        *ecs.Client
 	S3         *s3.Client
+	// CloudWatch holds the manifest's deployment alarms (seeded OK).
+	CloudWatch *cloudwatch.Client
 }
 
 // New uploads the configuration, seeds the sandbox and wires the functions.
@@ -82,7 +85,7 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg := sb.AWSConfig()
-	st := &Stack{SB: sb, ECS: ecs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg, config.S3Options(sb.Endpoint()))}
+	st := &Stack{SB: sb, ECS: ecs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg, config.S3Options(sb.Endpoint())), CloudWatch: cloudwatch.NewFromConfig(cfg)}
 	raw := opts.Manifest
 	if raw == nil {
 		var err error
@@ -100,7 +103,7 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	}
 	parts := wire.FromAWS(config.Config{Bucket: Bucket, ManifestKey: "deckhand.yaml", Account: sb.Account(), Region: sb.Region(),
 		Endpoint: sb.Endpoint()}, cfg)
-	parts.ECS, parts.Logger, parts.Now = st.ECS, opts.Logger, sb.Clock().Now
+	parts.ECS, parts.Logger, parts.Now, parts.Alarms = st.ECS, opts.Logger, sb.Clock().Now, st.CloudWatch
 	// The sandbox paces with its own throttle buckets on the virtual clock;
 	// real-time limiters and waits would only slow tests down.
 	parts.Unpaced = true
@@ -230,10 +233,14 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 				Subnets: []string{"subnet-0a1b2c3d"}, SecurityGroups: []string{"sg-0a1b2c3d"}}},
 			DeploymentConfiguration: &types.DeploymentConfiguration{DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{
 				Enable: b.CircuitBreaker != manifest.CircuitBreakerOff, Rollback: b.CircuitBreaker == manifest.CircuitBreakerRollback}},
+			LoadBalancers: st.loadBalancers(&b),
 		})
 		if err != nil {
 			return fmt.Errorf("seed %s: create service: %w", b.Name, err)
 		}
+	}
+	if err := st.seedAlarms(ctx); err != nil {
+		return err
 	}
 	st.SB.Clock().Advance(2 * time.Minute) // the first deployments complete
 	return nil

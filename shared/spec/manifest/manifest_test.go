@@ -13,7 +13,7 @@ func TestLoadExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load example: %v", err)
 	}
-	if got, want := len(m.Services), 3; got != want {
+	if got, want := len(m.Services), 5; got != want {
 		t.Fatalf("services = %d, want %d", got, want)
 	}
 	web, ok := m.Service("web")

@@ -59,6 +59,7 @@ type Service struct {
 	Images         map[string]Image  `yaml:"images" json:"images" jsonschema:"description=Container name to image source."`
 	Vars           map[string]string `yaml:"vars,omitempty" json:"vars,omitempty"`
 	CircuitBreaker string            `yaml:"circuitBreaker,omitempty" json:"circuitBreaker,omitempty" jsonschema:"enum=off,enum=on,enum=rollback,default=rollback"`
+	Deployment     *Deployment       `yaml:"deployment,omitempty" json:"deployment,omitempty" jsonschema:"description=How ECS rolls the binding's revisions out (DESIGN §10): strategy\\, bake time\\, canary or linear steps and the alarms that roll back. Without it Deckhand sets only the circuit breaker and leaves the service's strategy as it is."`
 	Allow          *Allow            `yaml:"allow,omitempty" json:"allow,omitempty" jsonschema:"description=What this binding's template may do that a template may not do on its own (DESIGN §9); everything is off by default."`
 }
 

@@ -180,6 +180,7 @@ func (c *checker) service(s *Service, i int) {
 		s.Images[name] = img
 	}
 	c.vars(s.Vars, "services", i, "vars")
+	c.deployment(s.Deployment, i)
 	c.allow(s.Allow, "services", i)
 }
 

@@ -32,11 +32,20 @@ type Fixture struct {
 
 // Setup seeds sb (listening) with Services single-container bindings.
 func Setup(ctx context.Context, sb *sandbox.Sandbox, dir string) (*Fixture, error) {
+	return SetupWith(ctx, sb, dir, "")
+}
+
+// SetupWith is Setup with deployment (a deployment: block in YAML flow
+// style, "" for none) on every binding.
+func SetupWith(ctx context.Context, sb *sandbox.Sandbox, dir, deployment string) (*Fixture, error) {
 	var m strings.Builder
 	m.WriteString("version: 1\nservices:\n")
 	initial := map[string]string{}
+	if deployment != "" {
+		deployment = ", deployment: " + deployment
+	}
 	for i := range Services {
-		fmt.Fprintf(&m, "  - {name: svc%d, cluster: bench, service: svc%d, template: t.json, images: {app: {repository: r%d, tags: \"semver:*\"}}}\n", i, i, i)
+		fmt.Fprintf(&m, "  - {name: svc%d, cluster: bench, service: svc%d, template: t.json, images: {app: {repository: r%d, tags: \"semver:*\"}}%s}\n", i, i, i, deployment)
 		initial[fmt.Sprintf("r%d", i)] = "1.0.0"
 	}
 	tmpl := `{"family": "{{ .Service }}", "containerDefinitions": [{"name": "app", "image": "{{ .Image }}", "essential": true}]}`

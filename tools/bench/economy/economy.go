@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
@@ -59,7 +61,9 @@ type recorder struct {
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	op := req.Header.Get("X-Amz-Target")
-	if op == "" {
+	if _, name, ok := strings.Cut(req.URL.Path, "/operation/"); ok && op == "" { // RPC v2 CBOR (CloudWatch)
+		op = "cloudwatch:" + name
+	} else if op == "" {
 		op = "s3:" + req.Method + " " + req.URL.Path
 	} else if _, name, ok := strings.Cut(op, "."); ok {
 		op = serviceOf(op) + ":" + name
@@ -101,10 +105,12 @@ func Measure(ctx context.Context, f *coldstart.Fixture, latency time.Duration) (
 	rec := &recorder{inner: http.DefaultTransport}
 	cfg := f.SB.AWSConfig()
 	cfg.HTTPClient = &http.Client{Transport: rec}
-	eng := wire.Deployer(wire.FromAWS(config.Config{Bucket: local.Bucket, ManifestKey: "deckhand.yaml",
-		Account: f.SB.Account(), Region: f.SB.Region(), Endpoint: f.SB.Endpoint()}, cfg))
+	parts := wire.FromAWS(config.Config{Bucket: local.Bucket, ManifestKey: "deckhand.yaml",
+		Account: f.SB.Account(), Region: f.SB.Region(), Endpoint: f.SB.Endpoint()}, cfg)
+	parts.Alarms = cloudwatch.NewFromConfig(cfg) // as functions/deployer does
+	eng := wire.Deployer(parts)
 	h := &deploy.Handler{Engine: eng}
-	for _, svc := range []string{sandbox.ServiceECS, sandbox.ServiceS3, sandbox.ServiceEvents} {
+	for _, svc := range []string{sandbox.ServiceECS, sandbox.ServiceS3, sandbox.ServiceEvents, sandbox.ServiceCloudWatch} {
 		f.SB.InjectFault(sandbox.Fault{Service: svc, Kind: sandbox.FaultLatency, Latency: latency})
 	}
 	defer f.SB.ClearFaults()

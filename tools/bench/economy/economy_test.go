@@ -60,3 +60,33 @@ func TestWarmDeploymentUsesConditionalGets(t *testing.T) {
 		t.Errorf("warm depth %d of %d calls", res.Warm.Depth, len(res.Warm.Calls))
 	}
 }
+
+// TestACanaryDeploymentChecksItsAlarmsOnce: a warm deploy of a canary
+// binding with an alarm makes today's calls plus one DescribeAlarms
+// (issue 12: the alarms must exist), and nothing more.
+func TestACanaryDeploymentChecksItsAlarmsOnce(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	f, err := coldstart.SetupWith(context.Background(), sb, t.TempDir(),
+		"{strategy: canary, bake: 5m, canary: {percent: 10, bake: 5m}, alarms: [bench-5xx]}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Measure(context.Background(), f, 2*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, c := range res.Warm.Calls {
+		ops = append(ops, c.Op)
+	}
+	t.Logf("warm canary deployment: %d calls, depth %d (%d before the event): %v", len(ops), res.Warm.Depth, res.Warm.DepthBeforeEvents, ops)
+	alarms := 0
+	for _, op := range ops {
+		if op == "cloudwatch:DescribeAlarms" {
+			alarms++
+		}
+	}
+	if alarms != 1 || len(ops) != 7 {
+		t.Errorf("warm canary deployment made %d calls with %d DescribeAlarms, want 7 with 1: %v", len(ops), alarms, ops)
+	}
+}

@@ -13,6 +13,15 @@ import (
 // and ECR in September 2026, EventBridge and SQS in August 2026.
 var sdkSchemas = regexp.MustCompile(`^github\.com/aws/aws-sdk-go-v2/service/[a-z0-9]+/schemas$`)
 
+// allowedSchemas are schema packages a function links on purpose, with
+// why. CloudWatch: the deployer checks that a binding's deployment alarms
+// exist (issue 12, shared/aws/alarms); the proxy serves no CloudWatch
+// release before schema-based serde, and its tables' init measured
+// 0.33–0.60 ms (GODEBUG=inittrace=1, three runs), in the deployer only.
+var allowedSchemas = map[string]string{
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas": "the deployer's alarm check (issue 12)",
+}
+
 // TestFunctionsLinkNoSDKSchemas guards a deliberate pin in go.mod: the ECS,
 // EventBridge, ECR and SQS clients stay at their last releases before
 // schema-based serde, whose package init builds the schema tables on every
@@ -38,7 +47,7 @@ func TestFunctionsLinkNoSDKSchemas(t *testing.T) {
 		if strings.HasPrefix(pkg, "github.com/aws/aws-sdk-go-v2/service/") {
 			sdk++
 		}
-		if sdkSchemas.MatchString(pkg) {
+		if sdkSchemas.MatchString(pkg) && allowedSchemas[pkg] == "" {
 			found = append(found, pkg)
 		}
 	}
