@@ -40,6 +40,7 @@ type ECSAPI interface {
 // ECRAPI is the part of the ECR client the operations use.
 type ECRAPI interface {
 	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+	DescribeImageScanFindings(ctx context.Context, in *ecr.DescribeImageScanFindingsInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImageScanFindingsOutput, error)
 }
 
 // EventsAPI puts Deckhand's events on the bus.

@@ -27,6 +27,12 @@ func Deployer(p *Parts) *deploy.Engine {
 	if bus := p.bus(); bus != nil {
 		e.Events = bus
 	}
+	if p.ECS != nil {
+		e.Gates = p.ECS
+	}
+	if p.ECR != nil {
+		e.Scans = p.ECR
+	}
 	if p.Unpaced {
 		e.RegisterLimit, e.UpdateLimit = revision.Unlimited(), revision.Unlimited()
 	}

@@ -48,13 +48,25 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	if deploy == nil {
 		return decided(o, status, reason)
 	}
+	if st, detail := freeze(b, lead, e.Now()); st != nil {
+		o.Event.Gate = detail
+		return decided(o, st.status, st.reason)
+	}
 	caught, paced, err := e.catchUpInBurst(ctx, b, deploy, run, &o.Event, pl.times)
 	if err != nil {
 		return failed(o, err)
 	}
+	if out, stopped := e.imageGates(ctx, m, b, deploy, run, o); stopped {
+		return out
+	} else {
+		o = out
+	}
 	data, tags, err := e.content(b, lead, deploy, run, tmpl.Version)
 	if err != nil {
 		return failed(o, err)
+	}
+	if lead.PromotedFrom != "" {
+		tags[revision.TagPromotedFrom] = lead.PromotedFrom
 	}
 	rendered, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources})
 	if err != nil {
@@ -63,6 +75,11 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	tags[revision.TagContentHash] = rendered.Hash
 	if run.tags[revision.TagContentHash] == rendered.Hash {
 		return decided(o, events.StatusAlreadyDeployed, "running revision has the same rendered content")
+	}
+	if b.Gates.ApprovalRequired() {
+		if out, decidedHere := e.approval(ctx, pl, lead, deploy, run, rendered, tags, o, paced); decidedHere {
+			return out
+		}
 	}
 	o.Event.NewRevision, o.Event.DeploymentID, err = e.registerThenUpdate(ctx, b, rendered, tags, run, anyRedelivered(pl.pushes), paced)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
@@ -43,7 +44,13 @@ type Engine struct {
 	Events emitter
 	// ECR, when set, lets the engine catch up to a newer eligible image
 	// while it waits for register capacity in a burst (see catchup.go).
-	ECR     ecrAPI
+	ECR ecrAPI
+	// Gates reads and writes what gated bindings need (DESIGN §11):
+	// promotion sources, gated revisions and their approval tags, the
+	// scan gate's service marks; Scans reads image scans. shared/wire sets
+	// both; a gated binding deployed without them fails for good.
+	Gates   gateECS
+	Scans   gate.ScanAPI
 	Account string
 	Region  string
 	Logger  *slog.Logger

@@ -67,7 +67,7 @@ func (r Reader) GatedRevision(ctx context.Context, b *manifest.Service, serving 
 	candidates := []*ecs.DescribeTaskDefinitionOutput{latest}
 	if revision.TagsOf(latest.Tags)[revision.TagBinding] != b.Name {
 		var list *ecs.ListTaskDefinitionsOutput
-		err := r.retry(func() error {
+		err := r.retry(ctx, func() error {
 			var err error
 			list, err = r.ECS.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family),
 				Sort: types.SortOrderDesc, Status: types.TaskDefinitionStatusActive, MaxResults: aws.Int32(lookBack)})
@@ -104,7 +104,7 @@ func (r Reader) GatedRevision(ctx context.Context, b *manifest.Service, serving 
 
 func (r Reader) describe(ctx context.Context, ref string) (*ecs.DescribeTaskDefinitionOutput, error) {
 	var out *ecs.DescribeTaskDefinitionOutput
-	err := r.retry(func() error {
+	err := r.retry(ctx, func() error {
 		var err error
 		out, err = r.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref),
 			Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
@@ -147,11 +147,11 @@ func (d Decision) Tags() revision.Tags {
 }
 
 // Record writes a decision on a gated revision's tags.
-func Record(ctx context.Context, api TagAPI, arn string, d Decision, retry func(func() error) error) error {
+func Record(ctx context.Context, api TagAPI, arn string, d Decision, retry func(context.Context, func() error) error) error {
 	if retry == nil {
-		retry = func(f func() error) error { return f() }
+		retry = func(_ context.Context, f func() error) error { return f() }
 	}
-	err := retry(func() error {
+	err := retry(ctx, func() error {
 		_, err := api.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: d.Tags().ECS()})
 		return err
 	})

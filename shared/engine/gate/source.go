@@ -31,14 +31,14 @@ var _ ECSAPI = (*ecs.Client)(nil)
 type Reader struct {
 	ECS   ECSAPI
 	ECR   ScanAPI
-	Retry func(func() error) error
+	Retry func(context.Context, func() error) error
 }
 
-func (r Reader) retry(f func() error) error {
+func (r Reader) retry(ctx context.Context, f func() error) error {
 	if r.Retry == nil {
 		return f()
 	}
-	return r.Retry(f)
+	return r.Retry(ctx, f)
 }
 
 // Candidate is what a promotion deploys: the revision the source binding
@@ -72,7 +72,7 @@ func (c Candidate) Verdict(now time.Time) *events.SourceVerdict {
 func (r Reader) Promotable(ctx context.Context, src *manifest.Service) (Candidate, string, error) {
 	c := Candidate{Source: src.Name}
 	var out *ecs.DescribeServicesOutput
-	err := r.retry(func() error {
+	err := r.retry(ctx, func() error {
 		var err error
 		out, err = r.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(src.Cluster), Services: []string{src.Service}})
 		return err
@@ -89,7 +89,7 @@ func (r Reader) Promotable(ctx context.Context, src *manifest.Service) (Candidat
 		return c, fmt.Sprintf("source %s is not steady: %d deployment(s), the newest %s", src.Name, len(svc.Deployments), rolloutOf(svc)), nil
 	}
 	var td *ecs.DescribeTaskDefinitionOutput
-	if err := r.retry(func() error {
+	if err := r.retry(ctx, func() error {
 		var err error
 		td, err = r.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(c.Revision),
 			Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
@@ -113,7 +113,7 @@ func (r Reader) Promotable(ctx context.Context, src *manifest.Service) (Candidat
 // finished, if it deployed rev.
 func (r Reader) succeeded(ctx context.Context, src *manifest.Service, rev string) (time.Time, bool, error) {
 	var list *ecs.ListServiceDeploymentsOutput
-	err := r.retry(func() error {
+	err := r.retry(ctx, func() error {
 		var err error
 		list, err = r.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(src.Cluster), Service: aws.String(src.Service),
 			Status: []types.ServiceDeploymentStatus{types.ServiceDeploymentStatusSuccessful}, MaxResults: aws.Int32(1)})
@@ -127,7 +127,7 @@ func (r Reader) succeeded(ctx context.Context, src *manifest.Service, rev string
 	}
 	brief := list.ServiceDeployments[0]
 	var revs *ecs.DescribeServiceRevisionsOutput
-	err = r.retry(func() error {
+	err = r.retry(ctx, func() error {
 		var err error
 		revs, err = r.ECS.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(brief.TargetServiceRevisionArn)}})
 		return err
