@@ -59,6 +59,8 @@ type Env struct {
 	ECS    ECSAPI
 	ECR    ECRAPI
 	Events EventsAPI // nil: emit nothing
+	// STS tells who approves or rejects (nil: approve and reject refuse).
+	STS STSAPI
 	// EventBus is the bus Deckhand's events go to (default "default").
 	EventBus string
 	Source   store.Source

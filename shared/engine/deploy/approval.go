@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -123,7 +122,7 @@ func (e *Engine) supersede(ctx context.Context, b *manifest.Service, old *gate.G
 	}
 	ev := events.DeploymentStateChange{Status: events.StatusSuperseded, Binding: b.Name, Cluster: b.Cluster, Service: b.Service,
 		NewRevision: old.ARN, Trigger: events.Trigger(old.Tags[revision.TagTrigger]), EventID: old.Tags[revision.TagEventID],
-		Containers: changesOf(old.Tags), Reason: reason, Gate: &events.GateDetail{Name: events.GateApproval}}
+		Containers: gate.Containers(old.Tags), Reason: reason, Gate: &events.GateDetail{Name: events.GateApproval}}
 	e.log(ctx, Outcome{Event: ev})
 	if e.Events == nil {
 		return
@@ -178,19 +177,6 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-// changesOf are the containers a revision's tags record, as new images.
-func changesOf(tags revision.Tags) map[string]events.ContainerChange {
-	out := map[string]events.ContainerChange{}
-	for k, v := range tags {
-		if c, ok := strings.CutPrefix(k, revision.TagDigest); ok {
-			ch := out[c]
-			ch.NewDigest, ch.NewTag = v, tags[revision.TagImageTag+c]
-			out[c] = ch
-		}
-	}
-	return out
 }
 
 // tagInput tags a resource.

@@ -3,12 +3,14 @@ package gate
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -159,4 +161,18 @@ func Record(ctx context.Context, api TagAPI, arn string, d Decision, retry func(
 		return fmt.Errorf("tag revision %s %s=%s: %w", arn, revision.TagApproval, d.State, err)
 	}
 	return nil
+}
+
+// Containers are the images a revision's tags record, per container, as
+// an event's new images.
+func Containers(tags revision.Tags) map[string]events.ContainerChange {
+	out := map[string]events.ContainerChange{}
+	for k, v := range tags {
+		if c, ok := strings.CutPrefix(k, revision.TagDigest); ok {
+			ch := out[c]
+			ch.NewDigest, ch.NewTag = v, tags[revision.TagImageTag+c]
+			out[c] = ch
+		}
+	}
+	return out
 }

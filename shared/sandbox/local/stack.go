@@ -120,8 +120,9 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	// The router's handlers call the engines built below, once the queues
 	// they send to exist.
 	st.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
-		GroupOf:  m.GroupOf,
-		Deployer: lambda.NewHandler(st.Handler.Handle),
+		GroupOf:     m.GroupOf,
+		ScanGroupOf: m.ScanGroupOf,
+		Deployer:    lambda.NewHandler(st.Handler.Handle),
 		Tracker: lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) (any, error) {
 			return st.Tracker.Handle(ctx, raw)
 		}),
@@ -209,7 +210,7 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 		data := taskdef.Data{Account: st.SB.Account(), Region: st.SB.Region(), Cluster: b.Cluster, Service: b.Service,
 			Images: map[string]taskdef.Image{}, Vars: b.Vars, Primary: revision.ServicePrimary(&b)}
 		for c, img := range b.Images {
-			data.Images[c] = first[img.Repository]
+			data.Images[c] = first[img.Origin()]
 		}
 		tmpl, err := os.ReadFile(filepath.Join(opts.Dir, filepath.FromSlash(b.Template)))
 		if err != nil {

@@ -160,3 +160,28 @@ func (c *checker) duration(v string, path ...any) time.Duration {
 	}
 	return d
 }
+
+// ScanGroupOf returns the FIFO message group of a repository when a
+// binding that follows it gates on scans: the CDK app routes the
+// repository's scan events (ECR Image Scan, Inspector2 Scan) into the
+// deploy queue in that group.
+func (m *Manifest) ScanGroupOf(repository string) (string, bool) {
+	for _, b := range m.BindingsFor(repository) {
+		if len(b.Gates.ScanBlocks()) > 0 {
+			return m.GroupOf(repository)
+		}
+	}
+	return "", false
+}
+
+// ScanRepositories are the repositories whose scan events the deployer
+// needs, sorted.
+func (m *Manifest) ScanRepositories() []string {
+	var out []string
+	for _, r := range m.Repositories() {
+		if _, ok := m.ScanGroupOf(r); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
