@@ -85,6 +85,9 @@ func (e *Engine) approval(ctx context.Context, pl plan, lead Push, deploy map[st
 	if err != nil {
 		return failed(o, err), true
 	}
+	if err := e.ownRevision(ctx, b, arn); err != nil {
+		return failed(o, err), true
+	}
 	// A reused revision keeps the tags it was registered with: mark it
 	// pending again (a no-op on a revision registered just now).
 	if err := gate.Record(ctx, e.Gates, arn, gate.Decision{State: revision.ApprovalPending}, e.pacer().Retry); err != nil {
@@ -191,4 +194,20 @@ func shortRevision(arn string) string {
 		return arn
 	}
 	return fmt.Sprintf("%s:%d", family, rev)
+}
+
+// ownRevision refuses a revision registered for another binding: two
+// bindings that render the same task definition into one family share
+// revisions (rule 7), which an approval cannot (it tags the revision).
+func (e *Engine) ownRevision(ctx context.Context, b *manifest.Service, arn string) error {
+	td, err := e.registrar().Describe(ctx, arn)
+	if err != nil {
+		return fmt.Errorf("describe revision %s: %w", arn, err)
+	}
+	if owner := revision.TagsOf(td.Tags)[revision.TagBinding]; owner != b.Name {
+		return &revision.PermanentError{Reason: "SharedRevision", Err: fmt.Errorf(
+			"binding %s renders the same task definition as binding %s into family %s; an approval needs its own revision: give the binding its own family (e.g. \"family\": \"%s-{{ .Cluster }}\") or a var that differs",
+			b.Name, owner, aws.ToString(td.TaskDefinition.Family), aws.ToString(td.TaskDefinition.Family))}
+	}
+	return nil
 }

@@ -206,6 +206,9 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 		digest := st.SB.PushImageSilently(repo, tag)
 		first[repo] = taskdef.Image{Registry: taskdef.Registry(st.SB.Account(), st.SB.Region()), Repository: repo, Tag: tag, Digest: digest}
 	}
+	if err := st.scanOnPush(ctx); err != nil {
+		return err
+	}
 	for _, b := range m.Services {
 		data := taskdef.Data{Account: st.SB.Account(), Region: st.SB.Region(), Cluster: b.Cluster, Service: b.Service,
 			Images: map[string]taskdef.Image{}, Vars: b.Vars, Primary: revision.ServicePrimary(&b)}

@@ -174,14 +174,20 @@ func (m *Manifest) ScanGroupOf(repository string) (string, bool) {
 	return "", false
 }
 
-// ScanRepositories are the repositories whose scan events the deployer
-// needs, sorted.
+// ScanRepositories are the repositories whose images a scan gate judges
+// (a promoted binding's come from its source's), sorted: their scans must
+// be on, and Deckhand reads their findings.
 func (m *Manifest) ScanRepositories() []string {
-	var out []string
-	for _, r := range m.Repositories() {
-		if _, ok := m.ScanGroupOf(r); ok {
-			out = append(out, r)
+	set := map[string]bool{}
+	for _, s := range m.Services {
+		if len(s.Gates.ScanBlocks()) == 0 {
+			continue
+		}
+		for _, img := range s.Images {
+			if r := img.Origin(); r != "" {
+				set[r] = true
+			}
 		}
 	}
-	return out
+	return sortedKeys(set)
 }
