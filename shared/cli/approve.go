@@ -135,8 +135,14 @@ func (e *Env) pendingOf(ctx context.Context, binding string) (*manifest.Service,
 	}
 	switch {
 	case g == nil:
+		running := shortRev(revision.OfService(*svc))
+		if td, err := e.describeTaskDefinition(ctx, revision.OfService(*svc)); err == nil {
+			if tags := revision.TagsOf(td.Tags); tags[revision.TagApproval] == revision.ApprovalApproved {
+				running += fmt.Sprintf(" (approved by %s at %s)", tags[revision.TagDecidedBy], tags[revision.TagDecidedAt])
+			}
+		}
 		return nil, nil, nil, fmt.Errorf("%s (%s/%s): %w; it runs %s, and no newer revision waits (`deckhand pending` lists what does)",
-			b.Name, b.Cluster, b.Service, ErrNothingPending, shortRev(revision.OfService(*svc)))
+			b.Name, b.Cluster, b.Service, ErrNothingPending, running)
 	case !g.Pending():
 		why := g.State()
 		if by := g.Tags[revision.TagDecidedBy]; by != "" {

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -116,3 +117,52 @@ func TestScanGate(t *testing.T) {
 
 // cmpEmpty treats a nil and an empty map alike.
 var cmpEmpty = cmp.Comparer(func(a, b map[string]int) bool { return len(a) == 0 && len(b) == 0 || cmp.Equal(a, b) })
+
+// TestScanEventsDuplicatedAndLate: a scan event delivered again decides
+// nothing new, and one that arrives after a newer image deployed is
+// SUPERSEDED; the gate reads ECR, not the event.
+func TestScanEventsDuplicatedAndLate(t *testing.T) {
+	st := gatesStack(t, "")
+	n := len(st.Deployments())
+	first := st.SB.PushImage("shop", "1.1.0")
+	st.advance(t, 2*time.Minute)
+	var scanEvents []events.Raw
+	for _, ev := range st.SB.Events() {
+		if ev.DetailType == events.DetailTypeImageScan {
+			scanEvents = append(scanEvents, ev)
+		}
+	}
+	if len(scanEvents) != 1 {
+		t.Fatalf("%d scan events, want 1", len(scanEvents))
+	}
+	again := scanEvents[0]
+	again.ID += "-again" // EventBridge delivers it a second time
+	raw, _ := json.Marshal(again)
+	m := len(st.Deployments())
+	if err := st.Router.Deliver(raw); err != nil {
+		t.Fatal(err)
+	}
+	st.advance(t, 0)
+	if got := st.decisions(m, "shop-staging"); !slices.Equal(got, []events.DeploymentStatus{events.StatusAlreadyDeployed}) {
+		t.Errorf("the scan event again: %v, want ALREADY_DEPLOYED", got)
+	}
+	newer := st.SB.PushImage("shop", "1.2.0")
+	st.advance(t, 2*time.Minute)
+	late := scanEvents[0]
+	late.ID += "-late"
+	raw, _ = json.Marshal(late)
+	m = len(st.Deployments())
+	if err := st.Router.Deliver(raw); err != nil {
+		t.Fatal(err)
+	}
+	st.advance(t, 0)
+	if got := st.decisions(m, "shop-staging"); !slices.Equal(got, []events.DeploymentStatus{events.StatusSuperseded}) {
+		t.Errorf("%s's scan event after %s deployed: %v, want SUPERSEDED", first, newer, got)
+	}
+	if !st.runs(t, "shop-staging", newer) {
+		t.Error("a late scan event moved the service back")
+	}
+	if got := st.decisions(n, "shop-staging"); len(got) != 8 {
+		t.Errorf("decisions %v, want PENDING_SCAN, STARTED, SUCCEEDED for each push and the two above", got)
+	}
+}
