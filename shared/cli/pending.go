@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
@@ -63,17 +64,26 @@ func (e *Env) Pending(ctx context.Context, names []string) ([]PendingApproval, e
 		if err != nil {
 			return nil, err
 		}
-		serving := revision.OfService(*svc)
-		g, err := gate.Reader{ECS: e.ECS}.GatedRevision(ctx, b, serving, nil)
+		p, err := e.PendingOf(ctx, b, svc, now)
 		if err != nil {
 			return nil, err
 		}
-		if !g.Pending() {
-			continue
+		if p != nil {
+			out = append(out, *p)
 		}
-		out = append(out, PendingApproval{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Revision: g.ARN,
-			Since: aws.ToTime(g.Def.RegisteredAt), Expires: g.Expires(), Expired: g.Expired(now), Trigger: g.Tags[revision.TagTrigger],
-			PromotedFrom: g.Tags[revision.TagPromotedFrom], Running: serving, Images: gate.Containers(g.Tags)})
 	}
 	return out, nil
+}
+
+// PendingOf is the revision of binding b that waits for approval, given
+// its service as DescribeServices answered, or nil.
+func (e *Env) PendingOf(ctx context.Context, b *manifest.Service, svc *types.Service, now time.Time) (*PendingApproval, error) {
+	serving := revision.OfService(*svc)
+	g, err := gate.Reader{ECS: e.ECS}.GatedRevision(ctx, b, serving, nil)
+	if err != nil || !g.Pending() {
+		return nil, err
+	}
+	return &PendingApproval{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Revision: g.ARN,
+		Since: aws.ToTime(g.Def.RegisteredAt), Expires: g.Expires(), Expired: g.Expired(now), Trigger: g.Tags[revision.TagTrigger],
+		PromotedFrom: g.Tags[revision.TagPromotedFrom], Running: serving, Images: gate.Containers(g.Tags)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -31,6 +32,9 @@ type ServiceStatus struct {
 	// FAILED, ROLLED_BACK (the circuit breaker went back to the running
 	// revision) or IN_PROGRESS.
 	LastVerdict string `json:"lastVerdict,omitempty"`
+	// Gates are the binding's gate states (DESIGN §11), when it has gates
+	// or an image the scan gate blocked.
+	Gates *GateStatus `json:"gates,omitempty"`
 	// Error says why the service could not be read (e.g. it does not exist).
 	Error string `json:"error,omitempty"`
 }
@@ -103,7 +107,15 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 	if err != nil {
 		return ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Revision: aws.ToString(svc.TaskDefinition)}, err
 	}
-	return ServiceStatusOf(b, svc, td.TaskDefinition, td.Tags), nil
+	s := ServiceStatusOf(b, svc, td.TaskDefinition, td.Tags)
+	var now time.Time // a clock read only for gated bindings
+	if b.Gated() {
+		now = e.Now(ctx)
+	}
+	if s.Gates, err = e.gatesOf(ctx, b, svc, now); err != nil {
+		return s, err
+	}
+	return s, nil
 }
 
 // ServiceStatusOf is the status of a binding's service as ECS described it
