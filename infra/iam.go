@@ -40,6 +40,11 @@ func (s *stack) grantAll() {
 			p.putEvents(),
 			p.describeImages(), // catch-up during bursts (shared/engine/deploy/catchup.go)
 			p.sendToDeployDLQ(),
+			// the gates (DESIGN §11, gates.go)
+			p.scanFindings(),
+			p.promotionSources(),
+			p.gatedRevisions(deployerGateKeys...),
+			p.markBlocked(),
 		},
 		"runner": {
 			p.assumeTargetRoles(),
@@ -79,6 +84,11 @@ func (s *stack) grantAll() {
 			p.putEvents(),
 			p.sendToDeployQueue(),
 			p.markRolledBack(), // repairs a mark the tracker could not write
+			// the gates' clock (DESIGN §11, gates.go)
+			p.scanFindings(),
+			p.promotionSources(),
+			p.gatedRevisions(reconcilerGateKeys...),
+			p.listRevisions(),
 		},
 	} {
 		for _, st := range stmts {
