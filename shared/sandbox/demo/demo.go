@@ -135,7 +135,7 @@ func (p *player) printEvents() {
 				change = append(change, fmt.Sprintf("%s=%s (%s)", c, ch.NewTag, short(ch.NewDigest)))
 			}
 		}
-		line := fmt.Sprintf("%s  %-8s %-16s %-10s %s", d.Time.Format("15:04:05"), orDash(d.Binding), p.color(string(d.Status)), revisionName(d.NewRevision), strings.Join(change, ", "))
+		line := fmt.Sprintf("%s  %-12s %-16s %-14s %s", d.Time.Format("15:04:05"), orDash(d.Binding), p.color(string(d.Status)), revisionName(d.NewRevision), strings.Join(change, ", "))
 		if d.DeploymentID != "" {
 			line += "  " + d.DeploymentID
 		}

@@ -30,6 +30,7 @@ func scenes(opts Options) []scene {
 		{"6. a push event goes missing; the reconciler catches it", missedPush},
 		{"7. a scheduled job, judged by its exit code", scheduledJob},
 		{"8. schedules delivered at once and out of order", overlappingSchedules},
+		{"9. gates for production: scan, soak, promotion by digest, approval", gatesScene},
 	}
 }
 
