@@ -27,6 +27,28 @@ const (
 	StatusAlreadyDeployed DeploymentStatus = "ALREADY_DEPLOYED"
 )
 
+// Gate statuses (DESIGN §11; events/gates.go has the details they carry).
+const (
+	// StatusPendingApproval: the revision is registered (tagged
+	// deckhand:approval=pending) and the service untouched until a person
+	// approves it.
+	StatusPendingApproval DeploymentStatus = "PENDING_APPROVAL"
+	// StatusApproved: a person approved a pending revision; STARTED follows.
+	StatusApproved DeploymentStatus = "APPROVED"
+	// StatusRejected: a person rejected a pending revision, with a reason.
+	StatusRejected DeploymentStatus = "REJECTED"
+	// StatusExpired: nobody decided on a pending revision in time.
+	StatusExpired DeploymentStatus = "EXPIRED"
+	// StatusBlocked: a gate stopped the deploy: scan findings, a scan that
+	// failed or never came, a freeze window, or a promotion's soak. The
+	// event's gate says which.
+	StatusBlocked DeploymentStatus = "BLOCKED"
+	// StatusPendingScan: the image's vulnerability scan has not finished;
+	// its result (ECR's or Inspector's scan event, or the reconciler)
+	// decides the deploy.
+	StatusPendingScan DeploymentStatus = "PENDING_SCAN"
+)
+
 // Trigger says why Deckhand deployed (the deckhand:trigger revision tag).
 type Trigger string
 
@@ -77,6 +99,10 @@ type DeploymentStateChange struct {
 	// DurationMS is the time from the triggering push (or deployment start)
 	// to this decision, in milliseconds.
 	DurationMS int64 `json:"durationMs,omitempty"`
+	// Gate is what a gate status is about, on PENDING_APPROVAL, APPROVED,
+	// REJECTED, EXPIRED, BLOCKED and PENDING_SCAN (and on the STARTED that
+	// follows an approval or a promotion); nil otherwise.
+	Gate *GateDetail `json:"gate,omitempty"`
 }
 
 // Causes of a rollback (DeploymentStateChange.Cause), DESIGN §10.

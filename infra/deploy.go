@@ -64,6 +64,7 @@ func (s *stack) addDeployPath() {
 	// target's DLQ must be a standard queue.
 	pushDLQ := s.newDLQ("PushRuleDLQ", false)
 	s.addPushRules(pushDLQ)
+	s.addScanRules(pushDLQ)
 
 	s.fns["deployer"].AddEventSource(awslambdaeventsources.NewSqsEventSource(s.deployQueue, &awslambdaeventsources.SqsEventSourceProps{
 		// FIFO batches are at most 10; the deployer coalesces within a

@@ -42,6 +42,11 @@ func (s *stack) grantAll() {
 			p.describeImages(), // catch-up during bursts (shared/engine/deploy/catchup.go)
 			p.sendToDeployDLQ(),
 			p.describeAlarms(), // deployment alarms must exist (DESIGN §10)
+			// the gates (DESIGN §11, gates.go)
+			p.scanFindings(),
+			p.promotionSources(),
+			p.gatedRevisions(deployerGateKeys...),
+			p.markBlocked(),
 		},
 		"runner": {
 			p.assumeTargetRoles(),
@@ -81,6 +86,11 @@ func (s *stack) grantAll() {
 			p.putEvents(),
 			p.sendToDeployQueue(),
 			p.markRolledBack(), // repairs a mark the tracker could not write
+			// the gates' clock (DESIGN §11, gates.go)
+			p.scanFindings(),
+			p.promotionSources(),
+			p.gatedRevisions(reconcilerGateKeys...),
+			p.listRevisions(),
 		},
 	} {
 		for _, st := range stmts {

@@ -135,6 +135,14 @@ var variants = map[string]*variant{
 		ReconcileSchedule: "rate(10 minutes)",
 		LogRetentionDays:  90,
 	}},
+	// examples/gates.yaml: a scan-gated staging binding promoted to an
+	// approval-gated, scanned, frozen production binding (DESIGN §11).
+	"gates": {cfg: Config{
+		ManifestPath:      filepath.Join("..", "examples", "gates.yaml"),
+		EventBus:          "default",
+		ReconcileSchedule: "rate(5 minutes)",
+		LogRetentionDays:  30,
+	}},
 	// Hub services plus targets in two accounts and two Regions, one of
 	// them in the hub's account, and an included team file.
 	"targets": {cfg: Config{

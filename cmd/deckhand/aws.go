@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/cli"
@@ -108,7 +109,7 @@ func (a *app) env(ctx context.Context) (*cli.Env, error) {
 		return nil, err
 	}
 	e := &cli.Env{
-		ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg), Alarms: cloudwatch.NewFromConfig(cfg),
+		ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg), Alarms: cloudwatch.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
 		EventBus: a.eventBus, Source: src, Account: a.account, Region: cfg.Region, Logger: a.logger(),
 	}
 	if sandbox {

@@ -65,4 +65,5 @@ func (a *app) printHistory(h *cli.History, now time.Time) {
 			ago(r.RegisteredAt, now), a.paint(w, statusColor(r.Verdict), dash(r.Verdict)))
 	}
 	tw.Flush()
+	a.printDecisions(h)
 }

@@ -57,9 +57,9 @@ func statusColor(s string) string {
 	switch s {
 	case "SUCCEEDED", "COMPLETED", "STARTED", "ALREADY_DEPLOYED", "deploy":
 		return "green"
-	case "FAILED", "ROLLED_BACK", "TIMED_OUT":
+	case "FAILED", "ROLLED_BACK", "TIMED_OUT", "BLOCKED", "REJECTED":
 		return "red"
-	case "HELD", "SUPERSEDED", "SKIPPED", "IN_PROGRESS", "SKIPPED_OVERLAP", "ROLLING_BACK":
+	case "HELD", "SUPERSEDED", "SKIPPED", "IN_PROGRESS", "SKIPPED_OVERLAP", "ROLLING_BACK", "PENDING_APPROVAL", "PENDING_SCAN", "EXPIRED", "APPROVED":
 		return "yellow"
 	case "REPLACED", "-":
 		return "dim"

@@ -123,7 +123,7 @@ Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not fo
 		return &cli.UsageError{Msg: fmt.Sprintf("%v; see '%s --help'", err, cmd.CommandPath())}
 	})
 	root.AddCommand(a.validateCmd(), a.renderCmd(), a.diffCmd(), a.deployCmd(),
-		a.rollbackCmd(), a.holdCmd(), a.releaseCmd(), a.historyCmd(),
+		a.rollbackCmd(), a.holdCmd(), a.releaseCmd(), a.approveCmd(), a.rejectCmd(), a.pendingCmd(), a.historyCmd(),
 		a.statusCmd(), a.runCmd(), a.sandboxCmd(), a.demoCmd(), a.consoleCmd())
 	return root
 }

@@ -74,6 +74,7 @@ func (a *app) printStatus(st *cli.Status, now time.Time) {
 				a.paint(w, statusColor(s.LastVerdict), dash(s.LastVerdict)))
 		}
 		tw.Flush()
+		a.printGates(st.Services, now)
 	}
 	if len(st.Jobs) == 0 {
 		return

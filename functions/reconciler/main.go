@@ -25,7 +25,10 @@ func main() {
 		os.Exit(1)
 	}
 	p.Queue = queue.New(p.AWS, p.Config.QueueURL)
-	lambda.Start(handler(wire.Reconciler(p, wire.Jobs(p))))
+	r := wire.Reconciler(p, wire.Jobs(p))
+	// The promotions it sends name Deckhand's account; without
+	// DECKHAND_ACCOUNT it is read from the function's ARN.
+	lambda.Start(wire.Handler(&r.Account, handler(r)))
 }
 
 // handler runs one pass. The input ({} from Scheduler) is ignored.

@@ -43,6 +43,7 @@ type ECSAPI interface {
 // ECRAPI is the part of the ECR client the operations use.
 type ECRAPI interface {
 	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+	DescribeImageScanFindings(ctx context.Context, in *ecr.DescribeImageScanFindingsInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImageScanFindingsOutput, error)
 }
 
 // EventsAPI puts Deckhand's events on the bus.
@@ -64,6 +65,8 @@ type Env struct {
 	// Alarms is CloudWatch (nil: deployment alarms are neither shown nor
 	// checked).
 	Alarms alarms.API
+	// STS tells who approves or rejects (nil: approve and reject refuse).
+	STS STSAPI
 	// EventBus is the bus Deckhand's events go to (default "default").
 	EventBus string
 	Source   store.Source

@@ -76,6 +76,10 @@ func (e *Env) deploy(ctx context.Context, eng *deploy.Engine, req DeployRequest)
 	if err != nil {
 		return deploy.Outcome{}, err
 	}
+	if src := b.PromoteFrom(); src != "" {
+		return deploy.Outcome{}, usagef("deploy %s: %s promotes from %s (promoteFrom): it deploys only the digests %s reached SUCCEEDED with, after its soak, when the reconciler sends them; deploy to %s instead",
+			b.Name, b.Name, src, src, src)
+	}
 	if len(req.Images) == 0 {
 		return deploy.Outcome{}, usagef("deploy %s: give at least one --image, e.g. --image %s", b.Name, exampleImage(b.Images))
 	}

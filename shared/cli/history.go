@@ -37,9 +37,13 @@ type Revision struct {
 	// Running is true for the revision of the service's PRIMARY deployment.
 	Running bool `json:"running"`
 	// Verdict is what ECS still tells of the revision (see verdicts):
-	// SUCCEEDED, IN_PROGRESS, ROLLING_BACK, FAILED, ROLLED_BACK or REPLACED;
-	// empty when it tells nothing.
+	// SUCCEEDED, IN_PROGRESS, ROLLING_BACK, FAILED, ROLLED_BACK or REPLACED,
+	// or for a gated revision never deployed its gate state:
+	// PENDING_APPROVAL, REJECTED, EXPIRED or SUPERSEDED; empty when it
+	// tells nothing.
 	Verdict string `json:"verdict,omitempty"`
+	// Gate is a gated revision's approval record (DESIGN §11), if any.
+	Gate *RevisionGate `json:"gate,omitempty"`
 }
 
 // History is a binding's Deckhand revisions, newest first.
@@ -124,6 +128,7 @@ func revisionOf(td *types.TaskDefinition, tags revision.Tags) Revision {
 		img.PushedAt, _ = tags.PushedAt(c)
 		r.Images[c] = img
 	}
+	r.Gate = revisionGate(tags)
 	return r
 }
 
@@ -135,6 +140,8 @@ func revisionOf(td *types.TaskDefinition, tags revision.Tags) Revision {
 //     ROLLING_BACK for a circuit-breaker rollback; FAILED: ROLLED_BACK when
 //     the PRIMARY deployment runs another revision, else FAILED);
 //  2. the service runs it: SUCCEEDED;
+//     then a gated revision that was never deployed: its approval state
+//     (PENDING_APPROVAL, REJECTED, EXPIRED or SUPERSEDED);
 //  3. the service carries deckhand:rolled-back:<container> with the digest
 //     the revision brought to that container: ROLLED_BACK;
 //  4. it is newer than the revision the service runs: ROLLED_BACK (the
@@ -167,6 +174,8 @@ func verdicts(revs []Revision, svc *types.Service) {
 			}
 		case r.ARN == serving:
 			r.Verdict = "SUCCEEDED"
+		case r.Gate.neverDeployed():
+			r.Verdict = r.Gate.verdict()
 		case markedRolledBack(*r, marks):
 			r.Verdict = "ROLLED_BACK"
 		case servingRev > 0 && int(r.Revision) > servingRev:
@@ -222,12 +231,13 @@ func deploymentVerdict(d types.Deployment) string {
 }
 
 // previous picks the revision a rollback goes to: the newest Deckhand
-// revision older than the running one.
+// revision older than the running one that was deployed (not a gated
+// revision that waited for an approval in vain).
 func previous(revs []Revision, running string, runningRev int32) (Revision, bool) {
 	sorted := append([]Revision(nil), revs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Revision > sorted[j].Revision })
 	for _, r := range sorted {
-		if r.ARN != running && r.Revision < runningRev {
+		if r.ARN != running && r.Revision < runningRev && !r.Gate.neverDeployed() {
 			return r, true
 		}
 	}

@@ -150,7 +150,7 @@ func assignImages(name string, images map[string]manifest.Image, refs []Resolved
 		matched := false
 		for _, c := range sortedKeys(images) {
 			src := images[c]
-			if src.Repository != r.Repository {
+			if src.Origin() != r.Repository {
 				continue
 			}
 			matched = true
@@ -167,7 +167,7 @@ func assignImages(name string, images map[string]manifest.Image, refs []Resolved
 		if !matched {
 			var repos []string
 			for _, c := range sortedKeys(images) {
-				if repo := images[c].Repository; repo != "" && !slices.Contains(repos, repo) {
+				if repo := images[c].Origin(); repo != "" && !slices.Contains(repos, repo) {
 					repos = append(repos, repo)
 				}
 			}

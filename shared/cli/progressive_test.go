@@ -13,7 +13,6 @@ import (
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
-	"github.com/deckhand-ecs/deckhand/shared/sandbox/demo"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
@@ -21,7 +20,7 @@ import (
 func progressiveEnv(t *testing.T) (*Env, *local.Stack) {
 	t.Helper()
 	sb := sandboxtest.Start(t)
-	st, err := local.New(context.Background(), sb, local.Options{Dir: "../../examples", InitialTags: demo.InitialTags})
+	st, err := local.New(context.Background(), sb, local.Options{Dir: "../../examples", InitialTags: local.ExampleTags})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func Render(ctx context.Context, src store.Source, req RenderRequest) (*RenderRe
 // Placeholder is the sample image of a container source: its repository
 // (or the service it follows) with tag "sample" and a fake digest.
 func Placeholder(src manifest.Image, registry string) Resolved {
-	repo := src.Repository
+	repo := src.Origin()
 	if repo == "" {
 		repo = src.FromService
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
-	"github.com/deckhand-ecs/deckhand/shared/sandbox/demo"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
@@ -25,7 +24,7 @@ const sdkAttempts = 3
 func TestRollbackRetriesAThrottledUpdate(t *testing.T) {
 	ctx := context.Background()
 	sb := sandboxtest.Start(t)
-	st, err := local.New(ctx, sb, local.Options{Dir: "../../examples", InitialTags: demo.InitialTags})
+	st, err := local.New(ctx, sb, local.Options{Dir: "../../examples", InitialTags: local.ExampleTags})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -38,6 +39,9 @@ type ServiceStatus struct {
 	// FAILED, ROLLED_BACK (the circuit breaker went back to the running
 	// revision) or IN_PROGRESS.
 	LastVerdict string `json:"lastVerdict,omitempty"`
+	// Gates are the binding's gate states (DESIGN §11), when it has gates
+	// or an image the scan gate blocked.
+	Gates *GateStatus `json:"gates,omitempty"`
 	// Error says why the service could not be read (e.g. it does not exist).
 	Error string `json:"error,omitempty"`
 }
@@ -120,6 +124,13 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 		if s.AlarmsInAlarm, err = e.firingAlarms(ctx, b.Deployment.Alarms); err != nil {
 			return s, err
 		}
+	}
+	var now time.Time // a clock read only for gated bindings
+	if b.Gated() {
+		now = e.Now(ctx)
+	}
+	if s.Gates, err = e.gatesOf(ctx, b, svc, now); err != nil {
+		return s, err
 	}
 	return s, nil
 }

@@ -31,6 +31,11 @@ type RouterConfig struct {
 	// GroupOf maps a repository to its message group. Repositories in no
 	// group are not routed: the EventBridge rule would not match them.
 	GroupOf func(repository string) (groupID string, ok bool)
+	// ScanGroupOf maps a repository whose scan results the deployer needs
+	// (a binding gates on scans) to its message group: its ECR Image Scan
+	// and Inspector2 Scan events go into the deploy queue there, as the
+	// CDK app's scan rules send them. Nil routes no scan event.
+	ScanGroupOf func(repository string) (groupID string, ok bool)
 	// Deployer receives SQS batches from the deploy queue; Tracker receives
 	// ECS Deployment and Task State Change events one at a time. Build them
 	// with lambda.NewHandler. A nil handler leaves its events undelivered.
@@ -209,6 +214,9 @@ func (r *Router) route(raw []byte) error {
 		if err != nil {
 			return fmt.Errorf("route event %s: %w", ev.ID, err)
 		}
+	case ev.Source == events.SourceECR && ev.DetailType == events.DetailTypeImageScan,
+		ev.Source == events.SourceInspector && ev.DetailType == events.DetailTypeInspectorScan:
+		return r.routeScan(ev, raw)
 	case ev.Source == events.SourceECS &&
 		(ev.DetailType == events.DetailTypeDeploymentStateChange || ev.DetailType == events.DetailTypeTaskStateChange):
 		if r.cfg.Tracker == nil {
@@ -252,4 +260,34 @@ func (r *Router) takeErrors() error {
 	err := errors.Join(r.errs...)
 	r.errs = nil
 	return err
+}
+
+// routeScan sends a scan result of a scan-gated repository into the deploy
+// queue, as the CDK app's scan rules do (deduplication id = the event id).
+func (r *Router) routeScan(ev events.Raw, raw []byte) error {
+	if r.cfg.ScanGroupOf == nil {
+		return nil
+	}
+	var d struct {
+		Repository string `json:"repository-name"`
+	}
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		return fmt.Errorf("route event %s: %w", ev.ID, err)
+	}
+	repo := d.Repository
+	if _, name, ok := strings.Cut(repo, ":repository/"); ok {
+		repo = name // Inspector names the repository by its ARN
+	}
+	group, ok := r.cfg.ScanGroupOf(repo)
+	if !ok {
+		return nil
+	}
+	err := r.sqsCall("SendMessage", map[string]string{
+		"QueueUrl": r.queueURL, "MessageBody": string(raw),
+		"MessageGroupId": group, "MessageDeduplicationId": ev.ID,
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("route event %s: %w", ev.ID, err)
+	}
+	return nil
 }

@@ -30,6 +30,12 @@ func Deployer(p *Parts) *deploy.Engine {
 	if p.Alarms != nil {
 		e.Alarms = p.Alarms
 	}
+	if p.ECS != nil {
+		e.Gates = p.ECS
+	}
+	if p.ECR != nil {
+		e.Scans = p.ECR
+	}
 	if p.Unpaced {
 		e.RegisterLimit, e.UpdateLimit = revision.Unlimited(), revision.Unlimited()
 	}
@@ -82,7 +88,17 @@ func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
 // Reconciler builds the reconciler (functions/reconciler): it sends to
 // p.Queue and stops overdue runs through j (nil: it does not).
 func Reconciler(p *Parts, j *jobs.Engine) *reconcile.Reconciler {
-	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger(), Now: p.Now}
+	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger(), Now: p.Now,
+		Account: p.Config.Account}
+	if p.ECS != nil {
+		r.Gates = p.ECS
+	}
+	if p.ECR != nil {
+		r.Scans = p.ECR
+	}
+	if bus := p.bus(); bus != nil {
+		r.Events = bus
+	}
 	if j != nil {
 		r.Jobs = j
 	}

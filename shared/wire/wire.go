@@ -41,9 +41,11 @@ type ECS interface {
 	DescribeServiceRevisions(ctx context.Context, in *ecs.DescribeServiceRevisionsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceRevisionsOutput, error)
 }
 
-// ECR is the part of the ECR client the engines use.
+// ECR is the part of the ECR client the engines use: images, and their
+// scans for the scan gate.
 type ECR interface {
 	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+	DescribeImageScanFindings(ctx context.Context, in *ecr.DescribeImageScanFindingsInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImageScanFindingsOutput, error)
 }
 
 // Events puts events on EventBridge.

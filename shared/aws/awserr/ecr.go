@@ -7,3 +7,7 @@ package awserr
 func ImageNotFound(err error) bool {
 	return Is(err, "ImageNotFoundException", "RepositoryNotFoundException")
 }
+
+// ScanNotFound reports ECR's answer for an image that has no scan (yet):
+// DescribeImageScanFindings before a scan started, or without scanning.
+func ScanNotFound(err error) bool { return Is(err, "ScanNotFoundException") }

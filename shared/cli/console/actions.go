@@ -12,7 +12,7 @@ import (
 
 // actions are the writes the console offers, each through the same
 // shared/cli function as the CLI command of the same name.
-var actions = []string{"hold", "release", "rollback"}
+var actions = []string{"hold", "release", "rollback", "approve", "reject"}
 
 // ConfirmView is a confirmation page's data: what the write will do, and
 // the form that does it.
@@ -22,6 +22,8 @@ type ConfirmView struct {
 	Status  cli.ServiceStatus
 	// Revisions are the binding's revisions, for rollback's choice.
 	Revisions []cli.Revision
+	// Pending is the revision approve or reject decides on, if any.
+	Pending *cli.PendingApproval
 	// Reason, Force and To are the form's values (kept after an error).
 	Reason string
 	Force  bool
@@ -48,6 +50,15 @@ func (s *Server) confirmView(r *http.Request) (*ConfirmView, error) {
 		return nil, err
 	}
 	v.Status = st.Services[0]
+	if v.Action == "approve" || v.Action == "reject" {
+		ps, err := s.env.Pending(r.Context(), []string{v.Binding})
+		if err != nil {
+			return nil, err
+		}
+		if len(ps) > 0 {
+			v.Pending = &ps[0]
+		}
+	}
 	if v.Action == "rollback" {
 		h, err := s.env.History(r.Context(), v.Binding, historyLimit)
 		if err != nil {
@@ -76,6 +87,10 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		_, err = s.opts.Env.Release(ctx, binding)
 	case "rollback":
 		_, err = s.opts.Env.Rollback(ctx, binding, r.PostFormValue("to"))
+	case "approve":
+		_, err = s.opts.Env.Approve(ctx, binding)
+	case "reject":
+		_, err = s.opts.Env.Reject(ctx, binding, r.PostFormValue("reason"))
 	default:
 		s.fail(w, r, http.StatusNotFound, &cli.NotFoundError{Kind: "action", Name: action, Known: actions})
 		return

@@ -10,13 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/shared/cli"
+	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
 // revisionCache is the ECS client with DescribeTaskDefinition answers kept
 // for the life of the console. A task-definition revision never changes
 // once registered, and Deckhand writes its tags only when it registers it
-// (README, "The engine remembers what it registered"), so a revision read
-// once is read for good: the fleet page then costs one DescribeServices per
+// (README, "The engine remembers what it registered"), except a gated
+// revision's approval state (deckhand:approval, DESIGN §11), which is never
+// cached; so a revision read once is read for good: the fleet page then costs one DescribeServices per
 // ten services and nothing per revision it has seen before. Only
 // references by full ARN are cached ("family" or "family:rev" may be
 // resolved later to another revision or status). Everything else goes
@@ -55,6 +57,9 @@ func (c *revisionCache) DescribeTaskDefinition(ctx context.Context, in *ecs.Desc
 	out, err := c.ECSAPI.DescribeTaskDefinition(ctx, in, optFns...)
 	if err != nil || !cacheable || out.TaskDefinition == nil || out.TaskDefinition.Status == types.TaskDefinitionStatusDeleteInProgress {
 		return out, err
+	}
+	if _, gated := revision.TagsOf(out.Tags)[revision.TagApproval]; gated {
+		return out, nil // its approval state changes (DESIGN §11)
 	}
 	c.mu.Lock()
 	if len(c.revs) >= maxCachedRevisions {

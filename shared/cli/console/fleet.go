@@ -72,6 +72,13 @@ type Gates struct {
 	// RolledBack are the service's deckhand:rolled-back marks: digests
 	// the deployer will not deploy again on its own.
 	RolledBack *Gate
+	// Pending is a revision waiting for approval (DESIGN §11).
+	Pending *Gate
+	// Frozen is a freeze window in force.
+	Frozen *Gate
+	// Blocked are the images the scan gate blocked
+	// (deckhand:blocked:<container>).
+	Blocked *Gate
 }
 
 // Gate is one gate in force.

@@ -191,7 +191,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, cli.ErrUsage):
 		return http.StatusBadRequest
-	case errors.Is(err, cli.ErrAlreadyHeld):
+	case errors.Is(err, cli.ErrAlreadyHeld), errors.Is(err, cli.ErrNothingPending), errors.Is(err, cli.ErrGateClosed):
 		return http.StatusConflict
 	}
 	return http.StatusBadGateway

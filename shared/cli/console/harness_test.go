@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/chromedp/chromedp"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
@@ -39,18 +41,29 @@ type rig struct {
 type rigOptions struct {
 	// events makes the console read Deckhand's events from the sandbox.
 	events bool
+	// gates seeds examples/gates.yaml (shop, promoted from staging to
+	// production through its gates) instead of examples/deckhand.yaml.
+	gates bool
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	ctx := context.Background()
 	sb := sandboxtest.Start(t, sandbox.Options{})
-	st, err := local.New(ctx, sb, local.Options{Dir: examples, InitialTags: demo.InitialTags})
+	lo := local.Options{Dir: examples, InitialTags: demo.InitialTags}
+	if o.gates {
+		raw, err := os.ReadFile(examples + "/gates.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo.Manifest, lo.InitialTags = raw, map[string]string{"shop": "1.0.0"}
+	}
+	st, err := local.New(ctx, sb, lo)
 	if err != nil {
 		t.Fatalf("seed sandbox: %v", err)
 	}
 	cfg := sb.AWSConfig()
-	env := &cli.Env{ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg),
+	env := &cli.Env{ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
 		Source: store.NewS3(st.S3, local.Bucket, "deckhand.yaml"), Account: sb.Account(), Region: sb.Region(),
 		Clock: cli.SandboxClock{Endpoint: sb.Endpoint()}}
 	opts := Options{Env: env, Endpoint: sb.Endpoint()}

@@ -125,7 +125,9 @@ func (s *Server) readFleet(ctx context.Context, m *manifest.Manifest) ([]Row, er
 			continue
 		}
 		td := revs[index[aws.ToString(svc.TaskDefinition)]]
-		rows = append(rows, rowOf(b, svc, td.TaskDefinition, td.Tags))
+		row := rowOf(b, svc, td.TaskDefinition, td.Tags)
+		s.readGates(ctx, b, svc, &row)
+		rows = append(rows, row)
 	}
 	s.fillTags(ctx, rows, defs)
 	s.fillProgress(ctx, rows, rowSvcs)

@@ -37,6 +37,8 @@ type Timeline struct {
 	Entries []Entry
 	// WithEvents is true when Deckhand's events were read (EventSource).
 	WithEvents bool
+	// Gates are the binding's gate states (DESIGN §11), if it has gates.
+	Gates *cli.GateStatus
 }
 
 // Entry is one thing that happened to a binding.
@@ -96,6 +98,13 @@ func (s *Server) timeline(ctx context.Context, binding string) (*Timeline, error
 		}
 	}
 	t.InFlight, _ = inFlightOf(svc)
+	if m, err := s.env.Source.Manifest(ctx); err == nil {
+		if b, ok := m.Service(binding); ok {
+			var row Row
+			s.readGates(ctx, b, svc, &row)
+			t.Gates = row.ServiceStatus.Gates
+		}
+	}
 	revEntries := map[string]*Entry{}
 	entries := make([]*Entry, 0, len(h.Revisions))
 	for i := range h.Revisions {

@@ -48,6 +48,10 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	if deploy == nil {
 		return decided(o, status, reason)
 	}
+	if st, detail := freeze(b, lead, e.Now()); st != nil {
+		o.Event.Gate = detail
+		return decided(o, st.status, st.reason)
+	}
 	if err := strategyRunnable(b, run); err != nil {
 		return failed(o, err)
 	}
@@ -58,9 +62,17 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	if err != nil {
 		return failed(o, err)
 	}
+	if out, stopped := e.imageGates(ctx, m, b, deploy, run, o); stopped {
+		return out
+	} else {
+		o = out
+	}
 	data, tags, err := e.content(b, lead, deploy, run, tmpl.Version)
 	if err != nil {
 		return failed(o, err)
+	}
+	if lead.PromotedFrom != "" {
+		tags[revision.TagPromotedFrom] = lead.PromotedFrom
 	}
 	rendered, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources})
 	if err != nil {
@@ -69,6 +81,11 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	tags[revision.TagContentHash] = rendered.Hash
 	if run.tags[revision.TagContentHash] == rendered.Hash {
 		return decided(o, events.StatusAlreadyDeployed, "running revision has the same rendered content")
+	}
+	if b.Gates.ApprovalRequired() {
+		if out, decidedHere := e.approval(ctx, pl, lead, deploy, run, rendered, tags, o, paced); decidedHere {
+			return out
+		}
 	}
 	o.Event.NewRevision, o.Event.DeploymentID, err = e.registerThenUpdate(ctx, b, rendered, tags, run, anyRedelivered(pl.pushes), paced)
 	if err != nil {

@@ -77,7 +77,7 @@ func (e *Engine) catchUp(ctx context.Context, b *manifest.Service, deploy map[st
 	var notes []string
 	for _, c := range slices.Sorted(maps.Keys(deploy)) {
 		p := deploy[c]
-		if (p.Account != "" && p.Account != e.Account) || (p.Region != "" && p.Region != e.Region) || p.Force {
+		if (p.Account != "" && p.Account != e.Account) || (p.Region != "" && p.Region != e.Region) || p.Force || p.Trigger == events.TriggerPromote {
 			continue
 		}
 		cand, err := ecrimages.Newest(ctx, e.ECR, e.Region, p.Repository, b.Images[c].Policy())

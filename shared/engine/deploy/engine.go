@@ -16,6 +16,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/alarms"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
@@ -47,7 +48,13 @@ type Engine struct {
 	ECR ecrAPI
 	// Alarms, when set, is CloudWatch: a deploy whose deployment alarms do
 	// not exist is refused before any write (strategy.go).
-	Alarms  alarms.API
+	Alarms alarms.API
+	// Gates reads and writes what gated bindings need (DESIGN §11):
+	// promotion sources, gated revisions and their approval tags, the
+	// scan gate's service marks; Scans reads image scans. shared/wire sets
+	// both; a gated binding deployed without them fails for good.
+	Gates   gateECS
+	Scans   gate.ScanAPI
 	Account string
 	Region  string
 	Logger  *slog.Logger

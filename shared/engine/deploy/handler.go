@@ -157,20 +157,12 @@ func (h *Handler) run(ctx context.Context, recs []record) ([]Outcome, error) {
 	var pre []Outcome
 	var pushes []Push
 	for _, r := range recs {
-		ev, err := events.DecodeImageAction(r.body)
-		if err != nil {
-			o := Malformed(r.messageID, err)
-			o.Pushes[0].Receive = r.receive
-			pre = append(pre, o)
-			continue
+		ps, outs := h.inputs(ctx, r)
+		pre = append(pre, outs...)
+		for _, p := range ps {
+			p.MessageID, p.Receive, p.Redelivered = r.messageID, r.receive, r.receive > 1
+			pushes = append(pushes, p)
 		}
-		p, ok, reason := PushFromEvent(ev)
-		if !ok {
-			pre = append(pre, Ignored(ev.ID, ev.Detail.RepositoryName, reason))
-			continue
-		}
-		p.MessageID, p.Receive, p.Redelivered = r.messageID, r.receive, r.receive > 1
-		pushes = append(pushes, p)
 	}
 	recordErr := h.Engine.Record(ctx, pre)
 	if len(pushes) == 0 {

@@ -42,6 +42,13 @@ type Push struct {
 	// not from a queue). A permanent failure is reported (FAILED) on the
 	// first receive only: one bad push, one alert.
 	Receive int
+	// PromotedFrom and Container, on a promotion (trigger promote), name
+	// the source binding and the container the digest is for.
+	PromotedFrom string
+	Container    string
+	// Rescan marks a push re-driven by its image's scan result (an ECR
+	// Image Scan or Inspector2 Scan event): the scan gate decides it again.
+	Rescan bool
 }
 
 // ReconcileIDPrefix marks synthetic pushes enqueued by the reconciler; the

@@ -47,18 +47,15 @@ func (e *Engine) plan(m *manifest.Manifest, pushes []Push, times *pushTimes) ([]
 			outcomes = append(outcomes, failed(Outcome{Pushes: []Push{p}, Event: pushEvent(p, "", "")}, err))
 			continue
 		}
-		bindings := m.BindingsFor(p.Repository)
-		if p.Binding != "" {
-			bindings = filterBinding(bindings, p.Binding)
-		}
+		bindings := bindingsFor(m, p)
 		if len(bindings) == 0 {
-			outcomes = append(outcomes, skipped(p, nil, fmt.Sprintf("repository %s is not bound to any service", p.Repository)))
+			outcomes = append(outcomes, skipped(p, nil, notBound(p)))
 			continue
 		}
 		for _, b := range bindings {
-			containers := accept(b, p)
+			containers := acceptPush(b, p)
 			if len(containers) == 0 {
-				outcomes = append(outcomes, skipped(p, b, fmt.Sprintf("tag %s does not match the tag policy of binding %s", p.Tag, b.Name)))
+				outcomes = append(outcomes, skipped(p, b, notAccepted(b, p)))
 				continue
 			}
 			pl := byBinding[b.Name]

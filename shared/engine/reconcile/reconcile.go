@@ -23,6 +23,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -70,6 +71,15 @@ type Reconciler struct {
 	Logger *slog.Logger
 	// Now is the clock pushed-at marks are judged on (default time.Now).
 	Now func() time.Time
+	// Gates and Scans read what gated bindings need (DESIGN §11, gates.go):
+	// promotion sources, gated revisions, image scans; Events receives the
+	// EXPIRED of an approval nobody decided; Account is Deckhand's own, for
+	// the promotions it sends. Without Gates, promotions and approvals are
+	// not looked at.
+	Gates   gate.ECSAPI
+	Scans   gate.ScanAPI
+	Events  emitter
+	Account string
 }
 
 // Report says what one pass did.
@@ -85,6 +95,8 @@ type Report struct {
 	Skipped map[string]string `json:"skipped,omitempty"`
 	// TimedOut are job tasks stopped for their timeout.
 	TimedOut []string `json:"timedOut,omitempty"`
+	// Promotions are the promotions sent to the deploy queue.
+	Promotions []Promotion `json:"promotions,omitempty"`
 }
 
 // Run checks every service binding and enqueues a push for every image a
@@ -102,6 +114,15 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	queued := map[string]bool{}
 	for i := range m.Services {
 		b := &m.Services[i]
+		if b.PromoteFrom() != "" {
+			p, err := r.promotion(ctx, m, b, &rep)
+			if err != nil {
+				errs = append(errs, err)
+			} else if p != nil {
+				rep.Promotions = append(rep.Promotions, *p)
+			}
+			continue
+		}
 		pushes, err := r.binding(ctx, b, latest, &rep)
 		if err != nil {
 			errs = append(errs, err)
@@ -219,7 +240,7 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		log.InfoContext(ctx, "service behind ECR", "container", c, "digest", lr.img.Digest, "running", cur.Digest, "outcome", "enqueue")
 		pushes = append(pushes, pushOf(lr.img))
 	}
-	return pushes, nil
+	return r.gates(ctx, b, &svc, pushes, rep)
 }
 
 // behind reports whether the newest eligible image should replace the one

@@ -12,7 +12,9 @@ import (
 // as RegisterTaskDefinition returned it (content and tags). A revision never
 // changes once registered, and Deckhand writes a revision's tags only when
 // it registers it, so the memory is exact for as long as it names the
-// family's latest revision. The zero value is empty; a nil Memory
+// family's latest revision. (A gated revision's approval tags change later,
+// DESIGN §11; they are read from ECS by shared/engine/gate, never from the
+// memory.) The zero value is empty; a nil Memory
 // remembers nothing.
 //
 // The deploy engine's warm path uses it instead of describing the family's

@@ -16,6 +16,8 @@ import (
 //
 //   - latest is Deckhand's revision for binding, in the serving revision's
 //     family, and newer than the serving revision;
+//   - it was deployed: it is not a gated revision that waits, or waited
+//     in vain, for approval (deckhand:approval other than approved);
 //   - it is not in flight: no deployment of it is in progress;
 //   - the service was moved back off it: a deployment of it is listed as
 //     FAILED, or the deployment serving now was created after latest was
@@ -36,6 +38,9 @@ func MovedBackFrom(svc *types.Service, latest *ecs.DescribeTaskDefinitionOutput,
 	servingFamily, servingRev := taskdef.SplitARN(serving)
 	if tags[TagBinding] != binding || family != servingFamily || rev <= servingRev {
 		return nil, false
+	}
+	if a := tags[TagApproval]; a != "" && a != ApprovalApproved {
+		return nil, false // a gated revision never deployed (DESIGN §11)
 	}
 	failed := false
 	for _, d := range svc.Deployments {

@@ -59,6 +59,15 @@ func TestMovedBackFrom(t *testing.T) {
 			svc: service(dep(s5, "PRIMARY", types.DeploymentRolloutStateCompleted, time.Minute)), latest: latest(""),
 		},
 		"no latest revision read is no evidence": {svc: service(dep(s5, "PRIMARY", types.DeploymentRolloutStateCompleted, time.Minute))},
+		"a revision pending approval was never deployed (DESIGN §11)": {
+			svc: service(dep(s5, "PRIMARY", types.DeploymentRolloutStateCompleted, time.Minute)), latest: gatedLatest(latest("web"), ApprovalPending),
+		},
+		"a rejected revision was never deployed": {
+			svc: service(dep(s5, "PRIMARY", types.DeploymentRolloutStateCompleted, time.Minute)), latest: gatedLatest(latest("web"), ApprovalRejected),
+		},
+		"an approved revision the service went back from is evidence": {
+			svc: service(dep(s5, "PRIMARY", types.DeploymentRolloutStateCompleted, time.Minute)), latest: gatedLatest(latest("web"), ApprovalApproved), want: bad,
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -71,4 +80,12 @@ func TestMovedBackFrom(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gatedLatest is latest with an approval state.
+func gatedLatest(latest *ecs.DescribeTaskDefinitionOutput, state string) *ecs.DescribeTaskDefinitionOutput {
+	tags := TagsOf(latest.Tags)
+	tags[TagApproval] = state
+	latest.Tags = tags.ECS()
+	return latest
 }

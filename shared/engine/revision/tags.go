@@ -36,6 +36,29 @@ const (
 	TagChanged = "deckhand:changed"
 	// TagJob names the job a revision was registered for.
 	TagJob = "deckhand:job"
+	// TagPromotedFrom names the binding a promotion's digests come from
+	// (trigger promote).
+	TagPromotedFrom = "deckhand:promoted-from"
+	// TagApproval is a gated revision's approval state: pending (registered,
+	// the service untouched), approved, rejected, expired or superseded.
+	TagApproval = "deckhand:approval"
+	// TagApprovalExpires is when a pending revision expires (RFC 3339).
+	TagApprovalExpires = "deckhand:approval-expires"
+	// TagDecidedBy, TagDecidedAt and TagDecisionReason record who approved
+	// or rejected a revision (STS GetCallerIdentity's ARN), when, and a
+	// rejection's reason.
+	TagDecidedBy      = "deckhand:decided-by"
+	TagDecidedAt      = "deckhand:decided-at"
+	TagDecisionReason = "deckhand:decision-reason"
+)
+
+// Approval states (the TagApproval value).
+const (
+	ApprovalPending    = "pending"
+	ApprovalApproved   = "approved"
+	ApprovalRejected   = "rejected"
+	ApprovalExpired    = "expired"
+	ApprovalSuperseded = "superseded"
 )
 
 // Service tag keys.
@@ -47,6 +70,10 @@ const (
 	// breaker rolled back; the deployer does not deploy that digest to that
 	// container again unless forced.
 	TagRolledBack = "deckhand:rolled-back:"
+	// TagBlocked, plus a container name, records the digest the scan gate
+	// last BLOCKED for that container, and why ("<digest> <state>"): the
+	// reconciler does not enqueue it again while its scan says the same.
+	TagBlocked = "deckhand:blocked:"
 )
 
 // Task tag keys of a job's run.

@@ -35,8 +35,9 @@ type Options struct {
 	Color bool
 }
 
-// InitialTags are the first images of examples/deckhand.yaml's repositories.
-var InitialTags = map[string]string{"web": "1.0.0", "proxy": "stable-1", "api": "2.0.0", "worker": "release-1", "report": "1.0.0", "checkout": "1.0.0", "search": "1.0.0"}
+// InitialTags are the first images of examples/deckhand.yaml's repositories
+// (local.ExampleTags).
+var InitialTags = local.ExampleTags
 
 // player runs the scenes and keeps the score.
 type player struct {
@@ -136,7 +137,7 @@ func (p *player) printEvents() {
 				change = append(change, fmt.Sprintf("%s=%s (%s)", c, ch.NewTag, short(ch.NewDigest)))
 			}
 		}
-		line := fmt.Sprintf("%s  %-8s %-16s %-10s %s", d.Time.Format("15:04:05"), orDash(d.Binding), p.color(string(d.Status)), revisionName(d.NewRevision), strings.Join(change, ", "))
+		line := fmt.Sprintf("%s  %-12s %-16s %-14s %s", d.Time.Format("15:04:05"), orDash(d.Binding), p.color(string(d.Status)), revisionName(d.NewRevision), strings.Join(change, ", "))
 		if d.DeploymentID != "" {
 			line += "  " + d.DeploymentID
 		}

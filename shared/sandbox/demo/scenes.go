@@ -32,6 +32,7 @@ func scenes(opts Options) []scene {
 		{"8. schedules delivered at once and out of order", overlappingSchedules},
 		{"9. a canary of a bad build is rolled back by its alarm during bake", canaryRollback},
 		{"10. a linear deploy of a good build completes step by step", linearDeploy},
+		{"11. gates for production: scan, soak, promotion by digest, approval", gatesScene},
 	}
 }
 

@@ -18,9 +18,6 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
 
-// ExampleTags are first images for examples/deckhand.yaml.
-var ExampleTags = map[string]string{"web": "1.0.0", "proxy": "stable-1", "api": "2.0.0", "worker": "release-1", "report": "1.0.0", "checkout": "1.0.0", "search": "1.0.0"}
-
 func newStack(t *testing.T) *Stack {
 	t.Helper()
 	sb := sandboxtest.Start(t)

@@ -40,6 +40,10 @@ import (
 // Bucket is the sandbox bucket holding the manifest and templates.
 const Bucket = "deckhand-config"
 
+// ExampleTags are the first images of examples/deckhand.yaml's repositories,
+// the tags the demo, the seeded sandbox and tests start from.
+var ExampleTags = map[string]string{"web": "1.0.0", "proxy": "stable-1", "api": "2.0.0", "worker": "release-1", "report": "1.0.0", "checkout": "1.0.0", "search": "1.0.0"}
+
 // Options configure a Stack.
 type Options struct {
 	// Dir holds deckhand.yaml and the templates it names (e.g. examples/).
@@ -123,8 +127,9 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	// The router's handlers call the engines built below, once the queues
 	// they send to exist.
 	st.Router, err = sandbox.NewRouter(sb, sandbox.RouterConfig{
-		GroupOf:  m.GroupOf,
-		Deployer: lambda.NewHandler(st.Handler.Handle),
+		GroupOf:     m.GroupOf,
+		ScanGroupOf: m.ScanGroupOf,
+		Deployer:    lambda.NewHandler(st.Handler.Handle),
 		Tracker: lambda.NewHandler(func(ctx context.Context, raw json.RawMessage) (any, error) {
 			return st.Tracker.Handle(ctx, raw)
 		}),
@@ -208,11 +213,14 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 		digest := st.SB.PushImageSilently(repo, tag)
 		first[repo] = taskdef.Image{Registry: taskdef.Registry(st.SB.Account(), st.SB.Region()), Repository: repo, Tag: tag, Digest: digest}
 	}
+	if err := st.scanOnPush(ctx); err != nil {
+		return err
+	}
 	for _, b := range m.Services {
 		data := taskdef.Data{Account: st.SB.Account(), Region: st.SB.Region(), Cluster: b.Cluster, Service: b.Service,
 			Images: map[string]taskdef.Image{}, Vars: b.Vars, Primary: revision.ServicePrimary(&b)}
 		for c, img := range b.Images {
-			data.Images[c] = first[img.Repository]
+			data.Images[c] = first[img.Origin()]
 		}
 		tmpl, err := os.ReadFile(filepath.Join(opts.Dir, filepath.FromSlash(b.Template)))
 		if err != nil {

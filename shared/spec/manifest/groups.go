@@ -54,8 +54,10 @@ func groups(m *Manifest) []Group {
 		node := "svc:" + s.Name
 		union(node, node)
 		for _, img := range s.Images {
-			if img.Repository != "" {
-				union(node, "repo:"+img.Repository)
+			// A promoted image joins its source's group: a promotion and
+			// the pushes to its source deploy in one message group.
+			if r := img.Origin(); r != "" {
+				union(node, "repo:"+r)
 			}
 		}
 	}
@@ -92,6 +94,22 @@ func groups(m *Manifest) []Group {
 func (m *Manifest) GroupOf(repository string) (string, bool) {
 	id, ok := m.lookups().messageGroup[repository]
 	return id, ok
+}
+
+// GroupOfBinding returns the FIFO message group of a binding: the group of
+// the repositories its images come from (a promoted binding's, its
+// source's).
+func (m *Manifest) GroupOfBinding(name string) (string, bool) {
+	s, ok := m.Service(name)
+	if !ok {
+		return "", false
+	}
+	for _, c := range sortedKeys(s.Images) {
+		if r := s.Images[c].Origin(); r != "" {
+			return m.GroupOf(r)
+		}
+	}
+	return "", false
 }
 
 // Service returns the service binding with the given name.

@@ -61,6 +61,7 @@ type Service struct {
 	CircuitBreaker string            `yaml:"circuitBreaker,omitempty" json:"circuitBreaker,omitempty" jsonschema:"enum=off,enum=on,enum=rollback,default=rollback"`
 	Deployment     *Deployment       `yaml:"deployment,omitempty" json:"deployment,omitempty" jsonschema:"description=How ECS rolls the binding's revisions out (DESIGN §10): strategy\\, bake time\\, canary or linear steps and the alarms that roll back. Without it Deckhand sets only the circuit breaker and leaves the service's strategy as it is."`
 	Allow          *Allow            `yaml:"allow,omitempty" json:"allow,omitempty" jsonschema:"description=What this binding's template may do that a template may not do on its own (DESIGN §9); everything is off by default."`
+	Gates          *Gates            `yaml:"gates,omitempty" json:"gates,omitempty" jsonschema:"description=What a deploy to this binding must pass (DESIGN §11): soak (for promotions)\\, approval\\, a vulnerability scan and freeze windows."`
 }
 
 // Image says where a container's image comes from: a repository with a tag
@@ -69,8 +70,12 @@ type Image struct {
 	Repository  string `yaml:"repository,omitempty" json:"repository,omitempty"`
 	Tags        string `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema:"description=semver:<constraint>\\, glob:<pattern>\\, regex:<re> or *"`
 	FromService string `yaml:"fromService,omitempty" json:"fromService,omitempty" jsonschema:"description=Jobs only: follow the image this service binding runs now."`
+	PromoteFrom string `yaml:"promoteFrom,omitempty" json:"promoteFrom,omitempty" jsonschema:"description=Services only: deploy exactly the digest this binding reached SUCCEEDED with and served for gates.soak (DESIGN §11). Every container of the binding promotes from the same binding\\, which has the same containers."`
 
 	policy tagpolicy.Policy
+	// origin is the repository a promoted image comes from: the end of its
+	// promotion chain (set by validation).
+	origin string
 }
 
 // Policy returns the parsed tag policy (valid after Load or Validate).

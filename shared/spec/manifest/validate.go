@@ -129,6 +129,7 @@ func validate(m *Manifest, o *origins) []Problem {
 			services[s.Name] = true
 		}
 	}
+	c.promotions(m)
 	for i := range m.Jobs {
 		j := &m.Jobs[i]
 		c.job(m, j, i, services)
@@ -176,12 +177,19 @@ func (c *checker) service(s *Service, i int) {
 			c.add("fromService is for jobs; a service follows a repository", "services", i, "images", name, "fromService")
 			continue
 		}
+		if img.PromoteFrom != "" {
+			if img.Repository != "" || img.Tags != "" {
+				c.add("use either promoteFrom or repository+tags, not both", "services", i, "images", name)
+			}
+			continue // promotions() checks it against its source
+		}
 		c.repoImage(&img, "services", i, "images", name)
 		s.Images[name] = img
 	}
 	c.vars(s.Vars, "services", i, "vars")
 	c.deployment(s.Deployment, i)
 	c.allow(s.Allow, "services", i)
+	c.gates(s, i)
 }
 
 func (c *checker) repoImage(img *Image, path ...any) {
@@ -229,6 +237,8 @@ func (c *checker) job(m *Manifest, j *Job, i int, services map[string]bool) {
 	for _, name := range slices.Sorted(maps.Keys(j.Images)) {
 		img := j.Images[name]
 		switch {
+		case img.PromoteFrom != "":
+			c.add("promoteFrom is for services; a job follows a repository or a service (fromService)", p("images", name, "promoteFrom")...)
 		case img.FromService != "" && (img.Repository != "" || img.Tags != ""):
 			c.add("use either fromService or repository+tags, not both", p("images", name)...)
 		case img.FromService != "":

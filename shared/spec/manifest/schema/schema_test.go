@@ -31,7 +31,7 @@ func TestSchemaMatchesTypes(t *testing.T) {
 	if diff := cmp.Diff(strings.TrimSpace(string(want)), strings.TrimSpace(string(got))); diff != "" {
 		t.Errorf("schema drifted from the Go types; run go test ./shared/spec/manifest/schema -update (-committed +generated):\n%s", diff)
 	}
-	for _, field := range []string{`"circuitBreaker"`, `"fromService"`, `"capacityProviders"`, `"additionalProperties": false`, `"allow"`, `"hostPaths"`, `"SYS_ADMIN"`, `"deployment"`, `"stepPercent"`, `"blueGreen"`} {
+	for _, field := range []string{`"circuitBreaker"`, `"fromService"`, `"capacityProviders"`, `"additionalProperties": false`, `"allow"`, `"hostPaths"`, `"SYS_ADMIN"`, `"deployment"`, `"stepPercent"`, `"blueGreen"`, `"promoteFrom"`, `"gates"`, `"freeze"`, `"CRITICAL"`} {
 		if !strings.Contains(string(got), field) {
 			t.Errorf("schema lacks %s", field)
 		}
