@@ -15,6 +15,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
@@ -43,7 +44,10 @@ type Engine struct {
 	Events emitter
 	// ECR, when set, lets the engine catch up to a newer eligible image
 	// while it waits for register capacity in a burst (see catchup.go).
-	ECR     ecrAPI
+	ECR ecrAPI
+	// Targets gives the ECS clients of bindings with a target: (DESIGN
+	// §12, targets.go; nil: such a binding fails with NoTargetClients).
+	Targets targets.Clients
 	Account string
 	Region  string
 	Logger  *slog.Logger
@@ -71,8 +75,11 @@ type Engine struct {
 	// render, so the family's latest revision is read in parallel next time.
 	families sync.Map
 	// memory remembers, per family, the last revision this engine
-	// registered (revision.Memory).
+	// registered (revision.Memory) in Deckhand's own account and Region;
+	// places holds the same, and the rate limiters, of each target's
+	// (placeOf).
 	memory revision.Memory
+	places sync.Map
 	// reported are the permanent failures this process emitted, by push
 	// and binding (reportOnce).
 	reportedMu sync.Mutex
@@ -112,9 +119,10 @@ func (e *Engine) pacer() revision.Pacer {
 }
 
 // registrar finds or registers revisions (rule 7) with the engine's
-// pacing and memory.
-func (e *Engine) registrar() revision.Registrar {
-	return revision.Registrar{ECS: e.ECS, Pacer: e.pacer(), Limit: e.RegisterLimit, Memory: &e.memory}
+// pacing and memory, in ctx's binding's account and Region (targets.go).
+func (e *Engine) registrar(ctx context.Context) revision.Registrar {
+	p := e.placeOf(ctx)
+	return revision.Registrar{ECS: e.ecs(ctx), Pacer: e.pacer(), Limit: p.register, Memory: p.memory}
 }
 
 // Outcome is the engine's decision for one binding (or for a push that
