@@ -23,6 +23,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -62,6 +63,9 @@ type Reconciler struct {
 	// Queue is the deploy FIFO queue (DECKHAND_QUEUE_URL).
 	Queue  sender
 	Source store.Source
+	// Targets gives the ECS clients of bindings with a target: (DESIGN
+	// §12, targets.go; nil: such a binding is skipped with NoTargetClients).
+	Targets targets.Clients
 	// Jobs stops job runs past their timeout; nil skips that part.
 	Jobs jobsAPI
 	// Region builds image registry hosts and the synthetic events' region.
@@ -102,7 +106,15 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	queued := map[string]bool{}
 	for i := range m.Services {
 		b := &m.Services[i]
-		pushes, err := r.binding(ctx, b, latest, &rep)
+		bctx, ok, err := r.inTarget(ctx, m, b, &rep)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		pushes, err := r.binding(bctx, b, latest, &rep)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -147,7 +159,7 @@ type latestResult struct {
 // binding returns the pushes binding b is behind on.
 func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest map[string]latestResult, rep *Report) ([]Push, error) {
 	log := r.logger().With("binding", b.Name, "cluster", b.Cluster, "service", b.Service)
-	out, err := r.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.Cluster), Services: []string{b.Service},
+	out, err := r.ecs(ctx).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.Cluster), Services: []string{b.Service},
 		Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})
 	if err != nil {
 		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
@@ -165,7 +177,7 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		return nil, nil
 	}
 	tdARN := revision.OfService(svc)
-	td, err := r.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN),
+	td, err := r.ecs(ctx).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN),
 		Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
 	if err != nil {
 		return nil, fmt.Errorf("describe task definition %s: %w", tdARN, err)
