@@ -18,6 +18,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 )
 
 // ECS is the part of the ECS client the engines use together; *ecs.Client
@@ -65,7 +66,9 @@ type DeadLetters interface {
 }
 
 var (
-	_ ECS    = (*ecs.Client)(nil)
+	_ ECS = (*ecs.Client)(nil)
+	// A target's client does all the engines do with Deckhand's own.
+	_ ECS    = targets.ECS(nil)
 	_ ECR    = (*ecr.Client)(nil)
 	_ Events = (*eventbridge.Client)(nil)
 )
@@ -86,6 +89,10 @@ type Parts struct {
 	// queue's redrive policy does, after maxReceiveCount receives).
 	DLQ    DeadLetters
 	Source store.Source
+	// Targets gives the engines the ECS clients of bindings with a
+	// target: (DESIGN §12). nil: a targets.Provider over AWS, with the
+	// configuration's external id, on the parts' clock (targets.go).
+	Targets targets.Clients
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config
 	// Config gives the account, Region and event bus.
