@@ -29,6 +29,7 @@ func TestClassifyTargetFailures(t *testing.T) {
 		"a throttled AssumeRole is retried":      {te(httpErr(400, "Throttling")), true, "AssumeRoleThrottled"},
 		"an STS 5xx is retried":                  {te(httpErr(500, "InternalFailure")), true, "AssumeRoleFailed"},
 		"an engine without target clients fails": {te(targets.ErrNoClients), false, "NoTargetClients"},
+		"expired credentials are retried":        {httpErr(400, "ExpiredTokenException"), true, "ExpiredToken"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
