@@ -148,7 +148,7 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	}
 	truth := c.truth()
 	rep.Rows = append([]Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep)}, jobRows...)
-	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes())
+	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), c.isolated())
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats
@@ -223,12 +223,13 @@ func (c *checker) index() {
 // running returns the digest each container of a service runs now, and
 // the revision's ARN.
 func (c *checker) running(name string) (string, map[string]string) {
-	snap, ok := c.res.sb.ECS().Service(cluster, name)
+	e := ecsOf(c.res.sb, c.w, name)
+	snap, ok := e.Service(cluster, name)
 	if !ok {
 		return "", nil
 	}
 	out := map[string]string{}
-	for _, td := range c.res.sb.ECS().TaskDefinitions(name) {
+	for _, td := range e.TaskDefinitions(name) {
 		if td.ARN == snap.TaskDefinition {
 			for cn, img := range td.Images {
 				_, d, _ := strings.Cut(img, "@")
@@ -303,12 +304,12 @@ func (c *checker) converged() Row {
 // after it that no UpdateService created.
 func (c *checker) rollbackTargets() map[string]string {
 	updated := map[string]bool{}
-	for _, u := range c.res.sb.ECS().UpdateHistory() {
+	for _, u := range updates(c.res.sb, c.w) {
 		updated[u.DeploymentID] = true
 	}
 	out := map[string]string{}
 	for _, sv := range c.w.services {
-		snap, _ := c.res.sb.ECS().Service(cluster, sv.name)
+		snap, _ := ecsOf(c.res.sb, c.w, sv.name).Service(cluster, sv.name)
 		for _, d := range snap.Deployments {
 			if d.RolloutState != "FAILED" || !d.CircuitBreakerRoll {
 				continue
@@ -332,7 +333,7 @@ func (c *checker) rollbackTargets() map[string]string {
 func (c *checker) rollbackEvents(row *Row) {
 	targets := c.rollbackTargets()
 	later := map[string]bool{} // revisions some UpdateService deployed
-	for _, u := range c.res.sb.ECS().UpdateHistory() {
+	for _, u := range updates(c.res.sb, c.w) {
 		later[u.TaskDefinition] = true
 	}
 	for _, d := range c.res.Deployments {
@@ -353,7 +354,7 @@ func (c *checker) rollbackEvents(row *Row) {
 }
 
 func (c *checker) revisionHasDigest(family, arn, container, digest string) bool {
-	for _, td := range c.res.sb.ECS().TaskDefinitions(family) {
+	for _, td := range ecsOf(c.res.sb, c.w, family).TaskDefinitions(family) {
 		if td.ARN == arn {
 			return strings.HasSuffix(td.Images[container], "@"+digest)
 		}
@@ -382,7 +383,7 @@ func (c *checker) uniqueHash() Row {
 	}
 	for _, f := range families {
 		seen := map[string]ecssim.TaskDefinitionSnapshot{}
-		for _, td := range c.res.sb.ECS().TaskDefinitions(f) {
+		for _, td := range ecsOf(c.res.sb, c.w, f).TaskDefinitions(f) {
 			row.Checked++
 			h := td.Tags[revision.TagContentHash]
 			if h != "" {
