@@ -78,6 +78,8 @@ type Report struct {
 	// Redelivered counts rolled-back pushes delivered again at the end;
 	// ReconcileEnqueued the final reconcile pass's synthetic pushes.
 	Redelivered, ReconcileEnqueued int
+	// Targets sums up the targets' sessions (targets.go).
+	Targets TargetStats
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -152,6 +154,7 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats
+	rep.Targets = c.targetStats()
 	rep.JobEvents = map[string]int{}
 	for _, ev := range res.sb.Events() {
 		if ev.Source != events.SourceDeckhand || ev.DetailType != events.DetailTypeDeckhandJob {

@@ -55,8 +55,13 @@ func (r *Report) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "AWS calls: %d, answered with a failure: %d (%.1f%%; %s); registers: %d (%d deployments caught up to a newer image through ECR during bursts); DLQ: %d; identical events put again by PutEvents retries: %d\n",
 		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.CaughtUp, r.DLQ, r.RepeatedEvents)
-	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n\n",
+	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n",
 		r.TagOutages, r.TrackerDLQ, r.Redelivered, r.ReconcileEnqueued)
+	if t := r.Targets; t.Targets > 0 {
+		fmt.Fprintf(w, "targets: %d, with %d of the services; AssumeRole calls: %d (%d answered Throttling); sessions issued: %d for %d bindings (renewed %d times: before expiry on the virtual clock, or after an ExpiredToken answer)\n",
+			t.Targets, t.Bindings, t.AssumeRoles, t.Throttled, t.Sessions, t.SessionBindings, t.Sessions-t.SessionBindings)
+	}
+	fmt.Fprintln(w)
 
 	if len(r.JobOutcomes) > 0 {
 		var parts []string

@@ -220,3 +220,34 @@ type homeClients struct{ home targets.ECS }
 func (h homeClients) ECS(context.Context, string, manifest.Target, string) (targets.ECS, error) {
 	return h.home, nil
 }
+
+// TargetStats sums up a run's targets: how many, the services in them,
+// the AssumeRole calls (and how many STS throttled) and the sessions
+// issued, for how many bindings.
+type TargetStats struct {
+	Targets, Bindings, AssumeRoles, Throttled, Sessions, SessionBindings int
+}
+
+func (c *checker) targetStats() TargetStats {
+	st := TargetStats{Targets: c.w.targets}
+	for _, s := range c.w.services {
+		if s.target != "" {
+			st.Bindings++
+		}
+	}
+	for _, call := range c.res.Calls {
+		if call.Service == sandbox.ServiceSTS && call.Op == "AssumeRole" {
+			st.AssumeRoles++
+			if call.Status == 400 {
+				st.Throttled++
+			}
+		}
+	}
+	bindings := map[string]bool{}
+	for _, s := range c.res.sb.Sessions() {
+		st.Sessions++
+		bindings[s.Tags[targets.TagBinding]] = true
+	}
+	st.SessionBindings = len(bindings)
+	return st
+}
