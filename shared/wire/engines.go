@@ -21,7 +21,7 @@ func (p *Parts) bus() *emit.Bus {
 // Deployer builds the deploy engine (functions/deployer).
 func Deployer(p *Parts) *deploy.Engine {
 	e := &deploy.Engine{
-		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Targets: p.targets(), Account: p.Config.Account, Region: p.Config.Region,
+		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Parts: p.Parts, Targets: p.targets(), Account: p.Config.Account, Region: p.Config.Region,
 		Logger: p.logger(), Sleep: p.Sleep, Now: p.Now,
 	}
 	if bus := p.bus(); bus != nil {

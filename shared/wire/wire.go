@@ -89,6 +89,10 @@ type Parts struct {
 	// queue's redrive policy does, after maxReceiveCount receives).
 	DLQ    DeadLetters
 	Source store.Source
+	// Parts gives the deployer each FIFO message group's part of the
+	// manifest (nil: it reads the whole; FromAWS sets it when the
+	// configuration names a prefix).
+	Parts func(group string) store.Source
 	// Targets gives the engines the ECS clients of bindings with a
 	// target: (DESIGN §12). nil: a targets.Provider over AWS, with the
 	// configuration's external id, on the parts' clock (targets.go).
@@ -111,16 +115,22 @@ type Parts struct {
 
 // FromAWS returns the parts a function builds its engines from: SDK
 // clients for ECS, ECR, EventBridge and S3 (the manifest's bucket, cached
-// with ETag revalidation) over awsCfg.
+// with ETag revalidation, and the message groups' manifest parts under
+// cfg.PartsPrefix) over awsCfg.
 func FromAWS(cfg config.Config, awsCfg aws.Config) *Parts {
-	return &Parts{
+	whole := store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey)
+	p := &Parts{
 		ECS:    ecs.NewFromConfig(awsCfg),
 		ECR:    ecr.NewFromConfig(awsCfg),
 		Events: eventbridge.NewFromConfig(awsCfg),
-		Source: store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey),
+		Source: whole,
 		AWS:    awsCfg,
 		Config: cfg,
 	}
+	if cfg.PartsPrefix != "" {
+		p.Parts = store.NewParts(whole, cfg.PartsPrefix).For
+	}
+	return p
 }
 
 func (p *Parts) logger() *slog.Logger {

@@ -42,6 +42,10 @@ type Engine struct {
 	ECS    ecsAPI
 	Source store.Source
 	Events emitter
+	// Parts, when set, gives the source of one FIFO message group's part
+	// of the manifest (store.Parts): a batch of one group is decided from
+	// its part, with the whole manifest's templates (parts.go).
+	Parts func(group string) store.Source
 	// ECR, when set, lets the engine catch up to a newer eligible image
 	// while it waits for register capacity in a burst (see catchup.go).
 	ECR ecrAPI
@@ -71,6 +75,8 @@ type Engine struct {
 	// manifest is the manifest of the last invocation; the next one reads
 	// its bindings' state while revalidating it (see speculate).
 	manifest atomic.Pointer[manifest.Manifest]
+	// parts holds the last manifest read of each message group's part.
+	parts sync.Map
 	// families remembers each binding's task-definition family from its last
 	// render, so the family's latest revision is read in parallel next time.
 	families sync.Map
@@ -149,15 +155,22 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 	// One invocation reads each object once (issue 17): bindings that share
 	// a template, and reads started ahead under the previous manifest, share
 	// one GET and one answer.
-	src := store.Once(e.Source)
+	group, whole := e.sourceOf(pushes)
+	src := store.Once(whole)
 	times := e.newPushTimes()
 	pushes, unordered := e.resolveTies(ctx, times, pushes)
 	var spec map[string]*reads
-	prev := e.manifest.Load()
+	prev := e.lastManifest(group)
 	if prev != nil {
 		spec = e.speculate(ctx, src, prev, pushes, times)
 	}
 	m, err := src.Manifest(ctx)
+	if err == nil && group != "" && unbound(m, pushes) {
+		// A part that does not bind a push (a message sent before the last
+		// upload regrouped its repository): the whole manifest decides.
+		src = store.Once(e.Source)
+		m, err = src.Manifest(ctx)
+	}
 	if err != nil {
 		waitAll(spec)
 		return nil, fmt.Errorf("load manifest: %w", err)
@@ -166,7 +179,7 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 		waitAll(spec) // read under an older manifest: not used
 		spec = nil
 	}
-	e.manifest.Store(m)
+	e.remember(group, m)
 	plans, outcomes := e.plan(m, pushes, times)
 	outcomes = append(unordered, outcomes...)
 	results := make([]Outcome, len(plans))

@@ -42,6 +42,9 @@ type Push struct {
 	// not from a queue). A permanent failure is reported (FAILED) on the
 	// first receive only: one bad push, one alert.
 	Receive int
+	// Group is the FIFO message group the push came in ("" for a direct
+	// invocation): its manifest part's (parts.go).
+	Group string
 }
 
 // ReconcileIDPrefix marks synthetic pushes enqueued by the reconciler; the
