@@ -63,6 +63,7 @@ func (s *stack) addStorage() {
 		}
 		sources = append(sources, awss3deployment.Source_Data(jsii.String(f.key), jsii.String(string(data)), nil))
 	}
+	sources = append(sources, s.partUploads()...)
 	awss3deployment.NewBucketDeployment(s.Stack, jsii.String("Upload"), &awss3deployment.BucketDeploymentProps{
 		DestinationBucket: s.bucket,
 		Sources:           &sources,

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"hash/fnv"
 	"sync"
 
 	"github.com/deckhand-ecs/deckhand/events"
@@ -56,10 +57,24 @@ func (s *Sandbox) newScope(account, region string) *scope {
 				s.awslogs(sc, ev)
 			}
 		},
-		Timing:      s.opts.ECSTiming,
-		AlarmStates: s.cw.inAlarm,
+		Timing:           s.opts.ECSTiming,
+		AlarmStates:      s.cw.inAlarm,
+		DeploymentIDBase: s.deploymentIDBase(account, region),
 	})
 	return sc
+}
+
+// deploymentIDBase keeps the deployment ids of each account and Region's
+// ECS apart, as ECS's are unique: the sandbox's own account and Region
+// count from ecs-svc/4000000000000000001 (the CLI's goldens name them),
+// every other from a base of its own.
+func (s *Sandbox) deploymentIDBase(account, region string) uint64 {
+	if account == s.opts.Account && region == s.opts.Region {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(account + "/" + region))
+	return (1 + uint64(h.Sum32())%899) * 1_000_000_000_000_000
 }
 
 // alarmsChanged tells every account's ECS that an alarm changed state.

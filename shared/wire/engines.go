@@ -21,7 +21,7 @@ func (p *Parts) bus() *emit.Bus {
 // Deployer builds the deploy engine (functions/deployer).
 func Deployer(p *Parts) *deploy.Engine {
 	e := &deploy.Engine{
-		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Account: p.Config.Account, Region: p.Config.Region,
+		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Parts: p.Parts, Targets: p.targets(), Account: p.Config.Account, Region: p.Config.Region,
 		Logger: p.logger(), Sleep: p.Sleep, Now: p.Now,
 	}
 	if bus := p.bus(); bus != nil {
@@ -57,7 +57,7 @@ func DeployHandler(p *Parts) *deploy.Handler {
 // queue.
 func Jobs(p *Parts) *jobs.Engine {
 	e := &jobs.Engine{
-		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Account: p.Config.Account, Region: p.Config.Region,
+		ECS: p.ECS, ECR: p.ECR, Source: p.Source, Targets: p.targets(), Account: p.Config.Account, Region: p.Config.Region,
 		Logger: p.logger(), Sleep: p.Sleep, Now: p.Now,
 	}
 	if bus := p.bus(); bus != nil {
@@ -78,7 +78,11 @@ func Runner(j *jobs.Engine) *jobs.Handler { return &jobs.Handler{Engine: j} }
 // Tracker builds the tracker (functions/tracker): deployment verdicts, and
 // job verdicts and retries through jobs.
 func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
-	d := &track.Deployments{ECS: p.ECS, Logger: p.logger(), Pacer: revision.Pacer{Sleep: p.Sleep, Now: p.Now}}
+	d := &track.Deployments{ECS: p.ECS, Logger: p.logger(), Pacer: revision.Pacer{Sleep: p.Sleep, Now: p.Now},
+		Source: p.Source, Targets: p.targets(),
+		// The job engine's account is read from the function's ARN on the
+		// first invocation (Handler).
+		Home: func() (string, string) { return j.Account, j.Region }}
 	if bus := p.bus(); bus != nil {
 		d.Events = bus
 	}
@@ -88,7 +92,7 @@ func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
 // Reconciler builds the reconciler (functions/reconciler): it sends to
 // p.Queue and stops overdue runs through j (nil: it does not).
 func Reconciler(p *Parts, j *jobs.Engine) *reconcile.Reconciler {
-	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger(), Now: p.Now,
+	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Targets: p.targets(), Region: p.Config.Region, Logger: p.logger(), Now: p.Now,
 		Account: p.Config.Account}
 	if p.ECS != nil {
 		r.Gates = p.ECS

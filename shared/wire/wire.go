@@ -19,6 +19,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/alarms"
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 )
 
 // ECS is the part of the ECS client the engines use together; *ecs.Client
@@ -68,7 +69,9 @@ type DeadLetters interface {
 }
 
 var (
-	_ ECS    = (*ecs.Client)(nil)
+	_ ECS = (*ecs.Client)(nil)
+	// A target's client does all the engines do with Deckhand's own.
+	_ ECS    = targets.ECS(nil)
 	_ ECR    = (*ecr.Client)(nil)
 	_ Events = (*eventbridge.Client)(nil)
 )
@@ -93,6 +96,14 @@ type Parts struct {
 	// the CloudWatch client.
 	Alarms alarms.API
 	Source store.Source
+	// Parts gives the deployer each FIFO message group's part of the
+	// manifest (nil: it reads the whole; FromAWS sets it when the
+	// configuration names a prefix).
+	Parts func(group string) store.Source
+	// Targets gives the engines the ECS clients of bindings with a
+	// target: (DESIGN §12). nil: a targets.Provider over AWS, with the
+	// configuration's external id, on the parts' clock (targets.go).
+	Targets targets.Clients
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config
 	// Config gives the account, Region and event bus.
@@ -111,16 +122,22 @@ type Parts struct {
 
 // FromAWS returns the parts a function builds its engines from: SDK
 // clients for ECS, ECR, EventBridge and S3 (the manifest's bucket, cached
-// with ETag revalidation) over awsCfg.
+// with ETag revalidation, and the message groups' manifest parts under
+// cfg.PartsPrefix) over awsCfg.
 func FromAWS(cfg config.Config, awsCfg aws.Config) *Parts {
-	return &Parts{
+	whole := store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey)
+	p := &Parts{
 		ECS:    ecs.NewFromConfig(awsCfg),
 		ECR:    ecr.NewFromConfig(awsCfg),
 		Events: eventbridge.NewFromConfig(awsCfg),
-		Source: store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey),
+		Source: whole,
 		AWS:    awsCfg,
 		Config: cfg,
 	}
+	if cfg.PartsPrefix != "" {
+		p.Parts = store.NewParts(whole, cfg.PartsPrefix).For
+	}
+	return p
 }
 
 func (p *Parts) logger() *slog.Logger {

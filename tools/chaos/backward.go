@@ -19,7 +19,7 @@ func (c *checker) noBackward() Row {
 	imageTag := map[string]map[string]string{} // ARN → container → image tag
 	digestOf := map[string]map[string]string{} // ARN → container → digest
 	for _, s := range c.w.services {
-		for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
+		for _, td := range ecsOf(c.res.sb, c.w, s.name).TaskDefinitions(s.name) {
 			m, tags, ds := map[string]string{}, map[string]string{}, map[string]string{}
 			for k, v := range td.Tags {
 				if cn, ok := strings.CutPrefix(k, revision.TagPushedAt); ok {
@@ -62,7 +62,7 @@ func (c *checker) noBackward() Row {
 	}
 	last := map[string]map[string]time.Time{}
 	lastDeployment := map[string]string{}
-	for _, u := range c.res.sb.ECS().UpdateHistory() {
+	for _, u := range updates(c.res.sb, c.w) {
 		if u.Cluster != cluster {
 			continue
 		}

@@ -82,6 +82,8 @@ type Report struct {
 	// Redelivered counts rolled-back pushes delivered again at the end;
 	// ReconcileEnqueued the final reconcile pass's synthetic pushes.
 	Redelivered, ReconcileEnqueued int
+	// Targets sums up the targets' sessions (targets.go).
+	Targets TargetStats
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -160,10 +162,11 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), alarmRow)
+	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), alarmRow, c.isolated())
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats
+	rep.Targets = c.targetStats()
 	rep.JobEvents = map[string]int{}
 	for _, ev := range res.sb.Events() {
 		if ev.Source != events.SourceDeckhand || ev.DetailType != events.DetailTypeDeckhandJob {
@@ -235,12 +238,13 @@ func (c *checker) index() {
 // running returns the digest each container of a service runs now, and
 // the revision's ARN.
 func (c *checker) running(name string) (string, map[string]string) {
-	snap, ok := c.res.sb.ECS().Service(cluster, name)
+	e := ecsOf(c.res.sb, c.w, name)
+	snap, ok := e.Service(cluster, name)
 	if !ok {
 		return "", nil
 	}
 	out := map[string]string{}
-	for _, td := range c.res.sb.ECS().TaskDefinitions(name) {
+	for _, td := range e.TaskDefinitions(name) {
 		if td.ARN == snap.TaskDefinition {
 			for cn, img := range td.Images {
 				_, d, _ := strings.Cut(img, "@")
@@ -315,12 +319,12 @@ func (c *checker) converged() Row {
 // after it that no UpdateService created.
 func (c *checker) rollbackTargets() map[string]string {
 	updated := map[string]bool{}
-	for _, u := range c.res.sb.ECS().UpdateHistory() {
+	for _, u := range updates(c.res.sb, c.w) {
 		updated[u.DeploymentID] = true
 	}
 	out := map[string]string{}
 	for _, sv := range c.w.services {
-		snap, _ := c.res.sb.ECS().Service(cluster, sv.name)
+		snap, _ := ecsOf(c.res.sb, c.w, sv.name).Service(cluster, sv.name)
 		for _, d := range snap.Deployments {
 			if d.RolloutState != "FAILED" || !d.CircuitBreakerRoll {
 				continue
@@ -344,7 +348,7 @@ func (c *checker) rollbackTargets() map[string]string {
 func (c *checker) rollbackEvents(row *Row) {
 	targets := c.rollbackTargets()
 	later := map[string]bool{} // revisions some UpdateService deployed
-	for _, u := range c.res.sb.ECS().UpdateHistory() {
+	for _, u := range updates(c.res.sb, c.w) {
 		later[u.TaskDefinition] = true
 	}
 	for _, d := range c.res.Deployments {
@@ -365,7 +369,7 @@ func (c *checker) rollbackEvents(row *Row) {
 }
 
 func (c *checker) revisionHasDigest(family, arn, container, digest string) bool {
-	for _, td := range c.res.sb.ECS().TaskDefinitions(family) {
+	for _, td := range ecsOf(c.res.sb, c.w, family).TaskDefinitions(family) {
 		if td.ARN == arn {
 			return strings.HasSuffix(td.Images[container], "@"+digest)
 		}
@@ -394,7 +398,7 @@ func (c *checker) uniqueHash() Row {
 	}
 	for _, f := range families {
 		seen := map[string]ecssim.TaskDefinitionSnapshot{}
-		for _, td := range c.res.sb.ECS().TaskDefinitions(f) {
+		for _, td := range ecsOf(c.res.sb, c.w, f).TaskDefinitions(f) {
 			row.Checked++
 			h := td.Tags[revision.TagContentHash]
 			if h != "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 )
 
 // pending is an input waiting for its delivery step (reordering across
@@ -155,7 +156,7 @@ func (r *runner) push(kind, repo string, tagged bool) *Input {
 func (r *runner) pushTag(kind, repo, tag string) *Input {
 	digest := r.sb.PushImageSilently(repo, tag)
 	if kind == KindBroken {
-		r.sb.ECS().SetImageHealth(digest, false)
+		everyPlace(r.sb, r.w, func(e *ecssim.ECS) { e.SetImageHealth(digest, false) })
 	}
 	in := r.add(&Input{Kind: kind, Repo: repo, Tag: tag, Digest: digest, PushedAt: r.sb.Clock().Now()})
 	if kind == KindPush || kind == KindBroken {
@@ -269,7 +270,7 @@ func (r *runner) toggleHold(ctx context.Context) {
 }
 
 func (r *runner) isHeld(name string) bool {
-	snap, _ := r.sb.ECS().Service(cluster, name)
+	snap, _ := ecsOf(r.sb, r.w, name).Service(cluster, name)
 	_, ok := snap.Tags[revision.TagHold]
 	return ok
 }
@@ -277,7 +278,7 @@ func (r *runner) isHeld(name string) bool {
 // setHold tags or untags the service directly in the emulator (no faults:
 // a person's change, not Deckhand's).
 func (r *runner) setHold(ctx context.Context, name string, hold bool) {
-	snap, ok := r.sb.ECS().Service(cluster, name)
+	snap, ok := ecsOf(r.sb, r.w, name).Service(cluster, name)
 	if !ok {
 		return
 	}
@@ -286,7 +287,7 @@ func (r *runner) setHold(ctx context.Context, name string, hold bool) {
 		r.held[name] = true
 		op, body = "TagResource", fmt.Sprintf(`{"resourceArn":%q,"tags":[{"key":%q,"value":"chaos"}]}`, snap.ARN, revision.TagHold)
 	}
-	if _, err := r.sb.ECS().Handle(ctx, op, []byte(body)); err != nil {
+	if _, err := ecsOf(r.sb, r.w, name).Handle(ctx, op, []byte(body)); err != nil {
 		r.res.HarnessErrors = append(r.res.HarnessErrors, fmt.Errorf("%s %s: %w", op, name, err))
 	}
 }

@@ -57,7 +57,12 @@ func (r *Report) Write(w io.Writer) {
 		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.CaughtUp, r.DLQ, r.RepeatedEvents)
 	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n",
 		r.TagOutages, r.TrackerDLQ, r.Redelivered, r.ReconcileEnqueued)
-	fmt.Fprintf(w, "alarms set to ALARM: %d; ROLLED_BACK by cause: %s\n\n", r.AlarmFlips, causes(r.Causes))
+	fmt.Fprintf(w, "alarms set to ALARM: %d; ROLLED_BACK by cause: %s\n", r.AlarmFlips, causes(r.Causes))
+	if t := r.Targets; t.Targets > 0 {
+		fmt.Fprintf(w, "targets: %d, with %d of the services; AssumeRole calls: %d (%d answered Throttling); sessions issued: %d for %d bindings (renewed %d times: before expiry on the virtual clock, or after an ExpiredToken answer)\n",
+			t.Targets, t.Bindings, t.AssumeRoles, t.Throttled, t.Sessions, t.SessionBindings, t.Sessions-t.SessionBindings)
+	}
+	fmt.Fprintln(w)
 
 	if len(r.JobOutcomes) > 0 {
 		var parts []string

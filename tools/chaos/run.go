@@ -108,7 +108,7 @@ type runner struct {
 func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	r := &runner{
-		cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0xc4a05)), sb: sb, w: newWorld(cfg.Services, cfg.Progressive),
+		cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0xc4a05)), sb: sb, w: newWorld(cfg.Services, cfg.Progressive, cfg.Targets),
 		rec: &recorder{}, tags: map[string]int{}, held: map[string]bool{}, firing: map[string]int{}, sched: map[string][]time.Time{}, failing: map[string]bool{},
 	}
 	r.res = &Result{Config: cfg, world: r.w, Messages: map[string]*Message{}, Held: r.held, sb: sb}
@@ -164,6 +164,9 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
 	r.breakStack()
+	if err := r.decoys(ctx); err != nil {
+		return err
+	}
 	if err := r.setupJobs(ctx); err != nil {
 		return err
 	}
@@ -233,6 +236,7 @@ func (r *runner) faults() {
 	// The first rule that fires wins, so later rules take conditional
 	// probabilities: three kinds at p/3 each of all calls.
 	third := p / 3
+	r.targetFaults()
 	r.sb.InjectFault(sandbox.Fault{Service: sandbox.ServiceECS, Op: "RegisterTaskDefinition", Kind: sandbox.FaultAfter500, Probability: third})
 	for _, svc := range []string{sandbox.ServiceECS, sandbox.ServiceS3, sandbox.ServiceEvents, sandbox.ServiceECR} {
 		for i, kind := range []sandbox.FaultKind{sandbox.FaultThrottle, sandbox.Fault500, sandbox.FaultReset} {

@@ -127,7 +127,7 @@ func (r *runner) tie() *Input {
 // event delivered again long after (stale).
 func (r *runner) forged() *Input {
 	s := r.w.services[r.rnd.IntN(len(r.w.services))]
-	snap, ok := r.sb.ECS().Service(cluster, s.name)
+	snap, ok := ecsOf(r.sb, r.w, s.name).Service(cluster, s.name)
 	if !ok || len(snap.Deployments) == 0 {
 		return nil
 	}
@@ -142,9 +142,15 @@ func (r *runner) forged() *Input {
 		return nil
 	}
 	in := r.add(&Input{Kind: KindForged, Route: RouteTracker, ID: fmt.Sprintf("forged-%06d", len(r.res.Inputs))})
+	// A target's events reach the tracker forwarded, with its account and
+	// Region.
+	account, region := r.sb.Account(), r.sb.Region()
+	if t, ok := r.w.targetOf(s.name); ok {
+		account, region = t.account, t.region
+	}
 	in.Raw, _ = json.Marshal(events.Envelope[events.ECSDeploymentStateChange]{
 		Version: "0", ID: in.ID, DetailType: events.DetailTypeDeploymentStateChange, Source: events.SourceECS,
-		Account: r.sb.Account(), Region: r.sb.Region(), Time: r.sb.Clock().Now().UTC().Truncate(time.Second), Resources: []string{snap.ARN},
+		Account: account, Region: region, Time: r.sb.Clock().Now().UTC().Truncate(time.Second), Resources: []string{snap.ARN},
 		Detail: events.ECSDeploymentStateChange{EventType: "ERROR", EventName: name, DeploymentID: d.ID, UpdatedAt: r.sb.Clock().Now(),
 			Reason: "forged by the chaos suite"},
 	})
@@ -284,12 +290,13 @@ const templateV2 = `{"family": "{{ .Service }}", "containerDefinitions": [{"name
 // after it must still deploy (issue 10 item 3).
 func (r *runner) poison(ctx context.Context) error {
 	s := r.w.services[0]
-	snap, ok := r.sb.ECS().Service(cluster, s.name)
+	e := ecsOf(r.sb, r.w, s.name)
+	snap, ok := e.Service(cluster, s.name)
 	if !ok {
 		return fmt.Errorf("poison: no service %s", s.name)
 	}
 	var img string
-	for _, td := range r.sb.ECS().TaskDefinitions(s.name) {
+	for _, td := range e.TaskDefinitions(s.name) {
 		if td.ARN == snap.TaskDefinition {
 			img = td.Images[appC]
 		}
@@ -298,7 +305,7 @@ func (r *runner) poison(ctx context.Context) error {
  {"key":%q,"value":%q},{"key":%q,"value":"push"},{"key":%q,"value":"poisoned"},{"key":%q,"value":"2099-01-01T00:00:00Z"},
  {"key":%q,"value":"poisoned-hash"}]}`, s.name, appC, img,
 		revision.TagBinding, s.name, revision.TagTrigger, revision.TagEventID, revision.TagPushedAt+appC, revision.TagContentHash)
-	out, err := r.sb.ECS().Handle(ctx, "RegisterTaskDefinition", []byte(body))
+	out, err := e.Handle(ctx, "RegisterTaskDefinition", []byte(body))
 	if err != nil {
 		return fmt.Errorf("poison: register: %w", err)
 	}
@@ -312,7 +319,7 @@ func (r *runner) poison(ctx context.Context) error {
 		return fmt.Errorf("poison: %w", err)
 	}
 	upd := fmt.Sprintf(`{"cluster":%q,"service":%q,"taskDefinition":%q}`, cluster, s.name, reg.TaskDefinition.TaskDefinitionArn)
-	if _, err := r.sb.ECS().Handle(ctx, "UpdateService", []byte(upd)); err != nil {
+	if _, err := e.Handle(ctx, "UpdateService", []byte(upd)); err != nil {
 		return fmt.Errorf("poison: update: %w", err)
 	}
 	r.res.Poisoned = s.name

@@ -36,6 +36,10 @@ const (
 	// BreakTrustedEventTimes: the deployer's clock runs a century ahead, so
 	// no event time looks far ahead (invariant 11).
 	BreakTrustedEventTimes
+	// BreakTargetIsolation: every engine gets Deckhand's own ECS client
+	// for a binding's target, as if it forgot to assume the target's role
+	// (invariant 12; targets.go).
+	BreakTargetIsolation
 )
 
 // breakStack applies the run's breakage to the stack.
@@ -53,6 +57,9 @@ func (r *runner) breakStack() {
 	case BreakTrustedEventTimes:
 		now := st.Deployer.Now
 		st.Deployer.Now = func() time.Time { return now().AddDate(100, 0, 0) }
+	case BreakTargetIsolation:
+		home := homeClients{st.ECS}
+		st.Deployer.Targets, st.Jobs.Targets, st.Tracker.Deployments.Targets, st.Reconciler.Targets = home, home, home, home
 	}
 }
 

@@ -58,7 +58,7 @@ func (c *checker) truth() ecsTruth {
 func (c *checker) revisionTags() map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for _, s := range c.w.services {
-		for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
+		for _, td := range ecsOf(c.res.sb, c.w, s.name).TaskDefinitions(s.name) {
 			out[td.ARN] = td.Tags
 		}
 	}
@@ -71,7 +71,7 @@ func (c *checker) revisionTags() map[string]map[string]string {
 func (c *checker) staysRolledBack(t ecsTruth) Row {
 	row := Row{Name: InvStaysRolledBack}
 	tags := c.revisionTags()
-	history := c.res.sb.ECS().UpdateHistory()
+	history := updates(c.res.sb, c.w)
 	type bad struct {
 		service, container, digest string
 		at                         time.Time
@@ -127,7 +127,7 @@ func (c *checker) verdictsAgree(t ecsTruth) Row {
 	}
 	tags := c.revisionTags()
 	failedDigests := map[string]bool{} // service/container/digest
-	for _, u := range c.res.sb.ECS().UpdateHistory() {
+	for _, u := range updates(c.res.sb, c.w) {
 		if _, failed := t.failedAt[u.DeploymentID]; failed {
 			for cn, d := range revision.RolledBackMarks(tags[u.TaskDefinition]) {
 				failedDigests[u.Service+"/"+cn+"/"+d] = true
@@ -135,7 +135,7 @@ func (c *checker) verdictsAgree(t ecsTruth) Row {
 		}
 	}
 	for _, s := range c.w.services {
-		snap, _ := c.res.sb.ECS().Service(cluster, s.name)
+		snap, _ := ecsOf(c.res.sb, c.w, s.name).Service(cluster, s.name)
 		for k, v := range snap.Tags {
 			if !strings.HasPrefix(k, revision.TagRolledBack) {
 				continue
@@ -155,13 +155,13 @@ func (c *checker) verdictsAgree(t ecsTruth) Row {
 func (c *checker) templates(ctx context.Context) (Row, error) {
 	row := Row{Name: InvTemplates}
 	for _, s := range c.w.services {
-		for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
+		for _, td := range ecsOf(c.res.sb, c.w, s.name).TaskDefinitions(s.name) {
 			changed, ok := c.res.Templates[td.Tags[revision.TagTemplate]]
 			if !ok {
 				continue
 			}
 			row.Checked++
-			out, err := c.res.st.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(td.ARN)})
+			out, err := clientIn(c.res.sb, c.w.placeOf(s.name)).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(td.ARN)})
 			if err != nil {
 				return row, fmt.Errorf("describe %s: %w", td.ARN, err)
 			}
@@ -190,7 +190,7 @@ func (c *checker) deployedDigests() map[string]bool {
 	if c.deployed == nil {
 		c.deployed = map[string]bool{}
 		for _, s := range c.w.services {
-			for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
+			for _, td := range ecsOf(c.res.sb, c.w, s.name).TaskDefinitions(s.name) {
 				for _, img := range td.Images {
 					_, d, _ := strings.Cut(img, "@")
 					c.deployed[d] = true
@@ -208,7 +208,7 @@ func (c *checker) deployedDigests() map[string]bool {
 func (c *checker) eventTimes() Row {
 	row := Row{Name: InvEventTimes}
 	for _, s := range c.w.services {
-		for _, td := range c.res.sb.ECS().TaskDefinitions(s.name) {
+		for _, td := range ecsOf(c.res.sb, c.w, s.name).TaskDefinitions(s.name) {
 			for k, v := range td.Tags {
 				if !strings.HasPrefix(k, revision.TagPushedAt) || td.Tags[revision.TagEventID] == "poisoned" {
 					continue

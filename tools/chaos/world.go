@@ -43,8 +43,12 @@ type Config struct {
 	// (trust.go; default 0.03).
 	TrustShare float64
 	// Break breaks a trust promise on purpose (trust_break.go), to prove
-	// invariants 1 and 8 to 11 notice.
+	// invariants 1 and 8 to 12 notice.
 	Break Breakage
+	// Targets is how many of the world's three targets services are
+	// spread over with Deckhand's own account and Region (targets.go;
+	// default 3, negative none).
+	Targets int
 }
 
 func (c Config) withDefaults() Config {
@@ -64,6 +68,13 @@ func (c Config) withDefaults() Config {
 	if c.TrustShare <= 0 {
 		c.TrustShare = 0.03
 	}
+	switch {
+	case c.Targets == 0:
+		c.Targets = len(chaosTargets)
+	case c.Targets < 0:
+		c.Targets = 0
+	}
+	c.Targets = min(c.Targets, len(chaosTargets))
 	return c
 }
 
@@ -113,6 +124,8 @@ type world struct {
 	// alarms are the deployment alarms of the canary and linear services
 	// (DESIGN §10), which the run flips (progressive.go).
 	alarms []string
+	// targets is how many of chaosTargets the services are spread over.
+	targets int
 }
 
 type service struct {
@@ -123,14 +136,16 @@ type service struct {
 	// deployment is the service's deployment: block, in YAML flow style
 	// ("" for none).
 	deployment string
+	// target is the chaosTarget it runs in ("": Deckhand's own).
+	target string
 }
 
 type feed struct {
 	service, container string
 }
 
-func newWorld(n int, progressive bool) *world {
-	w := &world{byRepo: map[string][]feed{}}
+func newWorld(n int, progressive bool, targets int) *world {
+	w := &world{byRepo: map[string][]feed{}, targets: targets}
 	nApp := max(2, n/2)
 	for i := range nApp {
 		w.appRepos = append(w.appRepos, fmt.Sprintf("app-%02d", i))
@@ -162,13 +177,25 @@ func newWorld(n int, progressive bool) *world {
 		}
 	}
 	w.addTieServices()
+	// Every service but each (targets+1)th runs in a target, in turn; the
+	// first (the poisoned one) is Deckhand's own.
+	// Progressive services (canary, linear) stay in Deckhand's own account:
+	// their alarms and load balancers are the hub's in this world.
+	for i := range w.services {
+		if w.services[i].deployment != "" {
+			continue
+		}
+		if k := i % (targets + 1); k > 0 {
+			w.services[i].target = chaosTargets[k-1].name
+		}
+	}
 	return w
 }
 
 // manifest renders deckhand.yaml for the world.
 func (w *world) manifest() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\nservices:\n", executionR)
+	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\n%sservices:\n", executionR, w.targetsYAML())
 	for _, s := range w.services {
 		tmpl := "single.json"
 		policy := s.policy
@@ -184,7 +211,11 @@ func (w *world) manifest() string {
 		if s.deployment != "" {
 			deployment = ", deployment: " + s.deployment
 		}
-		fmt.Fprintf(&b, "  - {name: %s, cluster: %s, service: %s, template: %s, images: {%s}%s}\n", s.name, cluster, s.name, tmpl, imgs, deployment)
+		target := ""
+		if s.target != "" {
+			target = ", target: " + s.target
+		}
+		fmt.Fprintf(&b, "  - {name: %s%s, cluster: %s, service: %s, template: %s, images: {%s}%s}\n", s.name, target, cluster, s.name, tmpl, imgs, deployment)
 	}
 	b.WriteString("jobs:\n")
 	for _, j := range chaosJobs {

@@ -15,6 +15,7 @@ import (
 type Config struct {
 	Bucket      string // DECKHAND_BUCKET (required)
 	ManifestKey string // DECKHAND_MANIFEST_KEY (default deckhand.yaml)
+	PartsPrefix string // DECKHAND_MANIFEST_PARTS (the deployer's: the key prefix of the message groups' manifest parts; empty: none)
 	EventBus    string // DECKHAND_EVENT_BUS (default "default")
 	QueueURL    string // DECKHAND_QUEUE_URL (the reconciler's deploy queue)
 	JobQueueURL string // DECKHAND_JOB_QUEUE_URL (the tracker's job queue, for re-runs)
@@ -40,6 +41,7 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 	c := Config{
 		Bucket:      getenv("DECKHAND_BUCKET"),
 		ManifestKey: or(getenv("DECKHAND_MANIFEST_KEY"), "deckhand.yaml"),
+		PartsPrefix: getenv("DECKHAND_MANIFEST_PARTS"),
 		EventBus:    or(getenv("DECKHAND_EVENT_BUS"), "default"),
 		QueueURL:    getenv("DECKHAND_QUEUE_URL"),
 		JobQueueURL: getenv("DECKHAND_JOB_QUEUE_URL"),

@@ -81,7 +81,7 @@ func (e *Engine) approval(ctx context.Context, pl plan, lead Push, deploy map[st
 	tags[revision.TagApproval] = revision.ApprovalPending
 	tags[revision.TagApprovalExpires] = expires.Format(time.RFC3339)
 	e.families.Store(b.Name, aws.ToString(r.Input.Family))
-	arn, err := e.registrar().Ensure(ctx, revision.Want{Rendered: r, Tags: tags, Latest: run.latest, LookBack: anyRedelivered(pl.pushes), Paced: paced})
+	arn, err := e.registrar(ctx).Ensure(ctx, revision.Want{Rendered: r, Tags: tags, Latest: run.latest, LookBack: anyRedelivered(pl.pushes), Paced: paced})
 	if err != nil {
 		return failed(o, err), true
 	}
@@ -200,7 +200,7 @@ func shortRevision(arn string) string {
 // bindings that render the same task definition into one family share
 // revisions (rule 7), which an approval cannot (it tags the revision).
 func (e *Engine) ownRevision(ctx context.Context, b *manifest.Service, arn string) error {
-	td, err := e.registrar().Describe(ctx, arn)
+	td, err := e.registrar(ctx).Describe(ctx, arn)
 	if err != nil {
 		return fmt.Errorf("describe revision %s: %w", arn, err)
 	}

@@ -24,6 +24,13 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	b := pl.binding
 	lead := leadPush(pl.pushes)
 	o := e.started(pl, lead)
+	ctx, err := e.inTarget(ctx, m, b)
+	if err != nil {
+		if rd != nil {
+			rd.wait()
+		}
+		return failed(o, err)
+	}
 	if rd == nil {
 		rd = e.startReads(ctx, src, b)
 	}
@@ -67,7 +74,7 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	} else {
 		o = out
 	}
-	data, tags, err := e.content(b, lead, deploy, run, tmpl.Version)
+	data, tags, err := e.content(ctx, b, lead, deploy, run, tmpl.Version)
 	if err != nil {
 		return failed(o, err)
 	}
@@ -127,9 +134,10 @@ func decided(o Outcome, status events.DeploymentStatus, reason string) Outcome {
 // content is what the new revision holds: the pushed images and, by rule
 // 6 (keepOther), every other container's current image; and Deckhand's tags
 // for it, except the content hash.
-func (e *Engine) content(b *manifest.Service, lead Push, deploy map[string]Push, run *running, templateVersion string) (taskdef.Data, revision.Tags, error) {
+func (e *Engine) content(ctx context.Context, b *manifest.Service, lead Push, deploy map[string]Push, run *running, templateVersion string) (taskdef.Data, revision.Tags, error) {
+	account, region := e.where(ctx)
 	data := taskdef.Data{
-		Account: e.Account, Region: e.Region, Cluster: b.Cluster, Service: b.Service,
+		Account: account, Region: region, Cluster: b.Cluster, Service: b.Service,
 		Images: map[string]taskdef.Image{}, Primary: revision.ServicePrimary(b), Vars: b.Vars,
 	}
 	tags := revision.Tags{
@@ -161,11 +169,11 @@ func (e *Engine) content(b *manifest.Service, lead Push, deploy map[string]Push,
 // and the new deployment's id.
 func (e *Engine) registerThenUpdate(ctx context.Context, b *manifest.Service, r *taskdef.Rendered, tags revision.Tags, run *running, redelivered, paced bool) (string, string, error) {
 	e.families.Store(b.Name, aws.ToString(r.Input.Family))
-	arn, err := e.registrar().Ensure(ctx, revision.Want{Rendered: r, Tags: tags, Latest: run.latest, LookBack: redelivered, Paced: paced})
+	arn, err := e.registrar(ctx).Ensure(ctx, revision.Want{Rendered: r, Tags: tags, Latest: run.latest, LookBack: redelivered, Paced: paced})
 	if err != nil {
 		return "", "", err
 	}
-	u := revision.Updater{ECS: e.ECS, Pacer: e.pacer(), Limit: e.UpdateLimit}
+	u := revision.Updater{ECS: e.ecs(ctx), Pacer: e.pacer(), Limit: e.placeOf(ctx).update}
 	id, err := u.Update(ctx, b, arn)
 	return arn, id, err
 }

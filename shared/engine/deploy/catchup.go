@@ -46,18 +46,19 @@ var _ ecrAPI = (*ecr.Client)(nil)
 // bursting reports whether registers have come faster than ECS's
 // sustained rate of one per second: the bucket is more than one token below
 // full. A lone push, or pushes a second or more apart, never catch up.
-func (e *Engine) bursting() bool {
-	return e.RegisterLimit.TokensAt(e.Now()) < float64(e.RegisterLimit.Burst())-1
+func (e *Engine) bursting(ctx context.Context) bool {
+	l := e.placeOf(ctx).register
+	return l.TokensAt(e.Now()) < float64(l.Burst())-1
 }
 
 // catchUpInBurst, in a burst, takes the register token (paced) and catches
 // deploy up to newer eligible images, recording each replaced push in ev's
 // containers. It returns a note per replaced container for the reason.
 func (e *Engine) catchUpInBurst(ctx context.Context, b *manifest.Service, deploy map[string]Push, run *running, ev *events.DeploymentStateChange, times *pushTimes) (notes []string, paced bool, err error) {
-	if e.ECR == nil || !e.bursting() {
+	if e.ECR == nil || !e.bursting(ctx) {
 		return nil, false, nil
 	}
-	if err := e.pacer().Wait(ctx, e.RegisterLimit); err != nil {
+	if err := e.pacer().Wait(ctx, e.placeOf(ctx).register); err != nil {
 		return nil, false, fmt.Errorf("wait for register rate: %w", err)
 	}
 	notes = e.catchUp(ctx, b, deploy, run, times)

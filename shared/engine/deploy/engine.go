@@ -17,6 +17,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
@@ -43,6 +44,10 @@ type Engine struct {
 	ECS    ecsAPI
 	Source store.Source
 	Events emitter
+	// Parts, when set, gives the source of one FIFO message group's part
+	// of the manifest (store.Parts): a batch of one group is decided from
+	// its part, with the whole manifest's templates (parts.go).
+	Parts func(group string) store.Source
 	// ECR, when set, lets the engine catch up to a newer eligible image
 	// while it waits for register capacity in a burst (see catchup.go).
 	ECR ecrAPI
@@ -55,6 +60,9 @@ type Engine struct {
 	// both; a gated binding deployed without them fails for good.
 	Gates   gateECS
 	Scans   gate.ScanAPI
+	// Targets gives the ECS clients of bindings with a target: (DESIGN
+	// §12, targets.go; nil: such a binding fails with NoTargetClients).
+	Targets targets.Clients
 	Account string
 	Region  string
 	Logger  *slog.Logger
@@ -78,12 +86,17 @@ type Engine struct {
 	// manifest is the manifest of the last invocation; the next one reads
 	// its bindings' state while revalidating it (see speculate).
 	manifest atomic.Pointer[manifest.Manifest]
+	// parts holds the last manifest read of each message group's part.
+	parts sync.Map
 	// families remembers each binding's task-definition family from its last
 	// render, so the family's latest revision is read in parallel next time.
 	families sync.Map
 	// memory remembers, per family, the last revision this engine
-	// registered (revision.Memory).
+	// registered (revision.Memory) in Deckhand's own account and Region;
+	// places holds the same, and the rate limiters, of each target's
+	// (placeOf).
 	memory revision.Memory
+	places sync.Map
 	// reported are the permanent failures this process emitted, by push
 	// and binding (reportOnce).
 	reportedMu sync.Mutex
@@ -123,9 +136,10 @@ func (e *Engine) pacer() revision.Pacer {
 }
 
 // registrar finds or registers revisions (rule 7) with the engine's
-// pacing and memory.
-func (e *Engine) registrar() revision.Registrar {
-	return revision.Registrar{ECS: e.ECS, Pacer: e.pacer(), Limit: e.RegisterLimit, Memory: &e.memory}
+// pacing and memory, in ctx's binding's account and Region (targets.go).
+func (e *Engine) registrar(ctx context.Context) revision.Registrar {
+	p := e.placeOf(ctx)
+	return revision.Registrar{ECS: e.ecs(ctx), Pacer: e.pacer(), Limit: p.register, Memory: p.memory}
 }
 
 // Outcome is the engine's decision for one binding (or for a push that
@@ -152,15 +166,22 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 	// One invocation reads each object once (issue 17): bindings that share
 	// a template, and reads started ahead under the previous manifest, share
 	// one GET and one answer.
-	src := store.Once(e.Source)
+	group, whole := e.sourceOf(pushes)
+	src := store.Once(whole)
 	times := e.newPushTimes()
 	pushes, unordered := e.resolveTies(ctx, times, pushes)
 	var spec map[string]*reads
-	prev := e.manifest.Load()
+	prev := e.lastManifest(group)
 	if prev != nil {
 		spec = e.speculate(ctx, src, prev, pushes, times)
 	}
 	m, err := src.Manifest(ctx)
+	if err == nil && group != "" && unbound(m, pushes) {
+		// A part that does not bind a push (a message sent before the last
+		// upload regrouped its repository): the whole manifest decides.
+		src = store.Once(e.Source)
+		m, err = src.Manifest(ctx)
+	}
 	if err != nil {
 		waitAll(spec)
 		return nil, fmt.Errorf("load manifest: %w", err)
@@ -169,7 +190,7 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 		waitAll(spec) // read under an older manifest: not used
 		spec = nil
 	}
-	e.manifest.Store(m)
+	e.remember(group, m)
 	plans, outcomes := e.plan(m, pushes, times)
 	outcomes = append(unordered, outcomes...)
 	results := make([]Outcome, len(plans))

@@ -160,7 +160,7 @@ func (h *Handler) run(ctx context.Context, recs []record) ([]Outcome, error) {
 		ps, outs := h.inputs(ctx, r)
 		pre = append(pre, outs...)
 		for _, p := range ps {
-			p.MessageID, p.Receive, p.Redelivered = r.messageID, r.receive, r.receive > 1
+			p.MessageID, p.Receive, p.Redelivered, p.Group = r.messageID, r.receive, r.receive > 1, r.group
 			pushes = append(pushes, p)
 		}
 	}
@@ -168,16 +168,43 @@ func (h *Handler) run(ctx context.Context, recs []record) ([]Outcome, error) {
 	if len(pushes) == 0 {
 		return pre, recordErr
 	}
-	outcomes, err := h.Engine.Deploy(ctx, pushes)
-	if err != nil && outcomes == nil {
-		// The manifest could not be loaded: every push fails alike.
-		lost := make([]Outcome, len(pushes))
-		for i, p := range pushes {
-			lost[i] = failed(Outcome{Pushes: []Push{p}, Event: pushEvent(p, "", "")}, err)
+	errs := []error{recordErr}
+	for _, batch := range h.batches(pushes) {
+		outcomes, err := h.Engine.Deploy(ctx, batch)
+		if err != nil && outcomes == nil {
+			// The manifest could not be loaded: every push fails alike.
+			lost := make([]Outcome, len(batch))
+			for i, p := range batch {
+				lost[i] = failed(Outcome{Pushes: []Push{p}, Event: pushEvent(p, "", "")}, err)
+			}
+			outcomes, err = lost, h.Engine.Record(ctx, lost)
 		}
-		return append(pre, lost...), errors.Join(recordErr, h.Engine.Record(ctx, lost))
+		pre = append(pre, outcomes...)
+		errs = append(errs, err)
 	}
-	return append(pre, outcomes...), errors.Join(recordErr, err)
+	return pre, errors.Join(errs...)
+}
+
+// batches splits the pushes by message group when the engine decides from
+// the groups' manifest parts (parts.go): each group's from its own part.
+// Otherwise they are one batch.
+func (h *Handler) batches(pushes []Push) [][]Push {
+	if h.Engine.Parts == nil {
+		return [][]Push{pushes}
+	}
+	var order []string
+	byGroup := map[string][]Push{}
+	for _, p := range pushes {
+		if _, ok := byGroup[p.Group]; !ok {
+			order = append(order, p.Group)
+		}
+		byGroup[p.Group] = append(byGroup[p.Group], p)
+	}
+	out := make([][]Push, len(order))
+	for i, g := range order {
+		out[i] = byGroup[g]
+	}
+	return out
 }
 
 // Summary is the deployer's reply to a direct invocation.

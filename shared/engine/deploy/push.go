@@ -49,6 +49,9 @@ type Push struct {
 	// Rescan marks a push re-driven by its image's scan result (an ECR
 	// Image Scan or Inspector2 Scan event): the scan gate decides it again.
 	Rescan bool
+	// Group is the FIFO message group the push came in ("" for a direct
+	// invocation): its manifest part's (parts.go).
+	Group string
 }
 
 // ReconcileIDPrefix marks synthetic pushes enqueued by the reconciler; the

@@ -38,8 +38,8 @@ func (e *Engine) startReads(ctx context.Context, src store.Source, b *manifest.S
 		}()
 		go func() {
 			if known {
-				if latest = e.memory.Last(family.(string)); latest == nil {
-					latest, _ = e.registrar().Describe(ctx, family.(string))
+				if latest = e.placeOf(ctx).memory.Last(family.(string)); latest == nil {
+					latest, _ = e.registrar(ctx).Describe(ctx, family.(string))
 				} else {
 					r.remembered = true
 				}
@@ -68,7 +68,11 @@ func (e *Engine) speculate(ctx context.Context, src store.Source, prev *manifest
 	}
 	out := make(map[string]*reads, len(plans))
 	for _, p := range plans {
-		out[p.binding.Name] = e.startReads(ctx, src, p.binding)
+		bctx, err := e.inTarget(ctx, prev, p.binding)
+		if err != nil {
+			continue // deployBinding meets the error again, under the current manifest
+		}
+		out[p.binding.Name] = e.startReads(bctx, src, p.binding)
 	}
 	return out
 }

@@ -37,7 +37,7 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 	var out *ecs.DescribeServicesOutput
 	err := e.pacer().Retry(ctx, func() error {
 		var err error
-		out, err = e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{
+		out, err = e.ecs(ctx).DescribeServices(ctx, &ecs.DescribeServicesInput{
 			Cluster: aws.String(b.Cluster), Services: []string{b.Service},
 			Include: []types.ServiceField{types.ServiceFieldTags},
 		})
@@ -71,12 +71,12 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 		go func() {
 			defer close(done)
 			family, _ := taskdef.SplitARN(serving)
-			fresh, freshErr = e.registrar().Describe(ctx, family)
+			fresh, freshErr = e.registrar(ctx).Describe(ctx, family)
 		}()
 	} else {
 		close(done)
 	}
-	td, err := e.registrar().Describe(ctx, serving)
+	td, err := e.registrar(ctx).Describe(ctx, serving)
 	<-done
 	if err != nil {
 		return nil, fmt.Errorf("describe running task definition %s: %w", serving, err)

@@ -31,6 +31,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
@@ -77,6 +78,9 @@ type Engine struct {
 	// (DECKHAND_JOB_QUEUE_URL; nil: re-runs run at once).
 	Queue  sender
 	Source Source
+	// Targets gives the ECS clients of jobs with a target: (DESIGN §12,
+	// targets.go; nil: such a job fails with NoTargetClients).
+	Targets targets.Clients
 
 	// Account and Region fill .Account and .Region in templates and the ECR
 	// registry host of resolved images.
@@ -93,6 +97,9 @@ type Engine struct {
 	Logger *slog.Logger
 
 	once sync.Once
+	// limits holds the register limiters of targets' accounts and Regions
+	// (registerLimit).
+	limits sync.Map
 }
 
 func (e *Engine) now() time.Time {
@@ -110,14 +117,15 @@ func (e *Engine) logger() *slog.Logger {
 }
 
 // registrar registers or reuses the job's revisions (DESIGN §5 rule 7) with
-// the same pacing and retries as the deploy engine.
-func (e *Engine) registrar() revision.Registrar {
+// the same pacing and retries as the deploy engine, in ctx's job's account
+// and Region (targets.go).
+func (e *Engine) registrar(ctx context.Context) revision.Registrar {
 	e.once.Do(func() {
 		if e.RegisterLimit == nil {
 			e.RegisterLimit, _ = revision.Limits()
 		}
 	})
-	return revision.Registrar{ECS: e.ECS, Pacer: revision.Pacer{Sleep: e.Sleep, Now: e.Now}, Limit: e.RegisterLimit}
+	return revision.Registrar{ECS: e.ecs(ctx), Pacer: revision.Pacer{Sleep: e.Sleep, Now: e.Now}, Limit: e.registerLimit(ctx)}
 }
 
 // StartedByPrefix starts the startedBy of every task Deckhand runs for a

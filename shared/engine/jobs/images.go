@@ -47,7 +47,12 @@ func (e *Engine) serviceImage(ctx context.Context, m *manifest.Manifest, binding
 	if !ok {
 		return taskdef.Image{}, fmt.Errorf("service binding %s is not in the manifest", binding)
 	}
-	ds, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(svc.Cluster), Services: []string{svc.Service}})
+	// The service may run in another target than the job.
+	ctx, err := e.inTarget(ctx, m, svc.Target, svc.Name)
+	if err != nil {
+		return taskdef.Image{}, err
+	}
+	ds, err := e.ecs(ctx).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(svc.Cluster), Services: []string{svc.Service}})
 	if err != nil {
 		return taskdef.Image{}, fmt.Errorf("describe service %s/%s: %w", svc.Cluster, svc.Service, err)
 	}
@@ -55,7 +60,7 @@ func (e *Engine) serviceImage(ctx context.Context, m *manifest.Manifest, binding
 		return taskdef.Image{}, fmt.Errorf("service %s/%s of binding %s not found", svc.Cluster, svc.Service, binding)
 	}
 	tdARN := revision.OfService(ds.Services[0])
-	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+	td, err := e.ecs(ctx).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 		TaskDefinition: aws.String(tdARN), Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
 	if err != nil {
 		return taskdef.Image{}, fmt.Errorf("describe task definition %s: %w", tdARN, err)

@@ -28,20 +28,21 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 	if err != nil {
 		return "", fmt.Errorf("load template %s: %w", job.Template, err)
 	}
+	account, region := e.where(ctx)
 	r, err := taskdef.Render(tmpl.Body, taskdef.Data{
-		Account: e.Account, Region: e.Region, Cluster: job.Cluster, Service: job.Name,
+		Account: account, Region: region, Cluster: job.Cluster, Service: job.Name,
 		Images: images, Primary: revision.JobPrimary(job), Vars: job.Vars,
 	}, taskdef.Options{Key: job.Template, Roles: m.Roles, Allow: job.Allow, Sources: m.Sources, Job: job})
 	if err != nil {
 		return "", &revision.PermanentError{Reason: revision.Reason(err), Err: fmt.Errorf("render template of job %s: %w", job.Name, err)}
 	}
-	return e.registrar().Ensure(ctx, revision.Want{Rendered: r, Tags: revisionTags(job, r.Hash, tmpl.Version, images)})
+	return e.registrar(ctx).Ensure(ctx, revision.Want{Rendered: r, Tags: revisionTags(job, r.Hash, tmpl.Version, images)})
 }
 
 // checkJobRevision checks that a revision a re-run names was registered
 // by Deckhand for the job: only such a revision is started for it.
 func (e *Engine) checkJobRevision(ctx context.Context, job *manifest.Job, arn string) error {
-	out, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn),
+	out, err := e.ecs(ctx).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn),
 		Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
 	if err != nil {
 		return fmt.Errorf("describe task definition %s: %w", arn, err)

@@ -107,6 +107,10 @@ func (e *Engine) Run(ctx context.Context, inv Invocation) (Result, error) {
 }
 
 func (e *Engine) run(ctx context.Context, m *manifest.Manifest, job *manifest.Job, scheduled time.Time, attempt int, taskDef string, began time.Time) (Result, error) {
+	ctx, err := e.inTarget(ctx, m, job.Target, job.Name)
+	if err != nil {
+		return Result{}, err
+	}
 	tasks, err := e.jobTasks(ctx, job.Cluster, job.Name)
 	if err != nil {
 		return Result{}, err
@@ -173,7 +177,7 @@ func (e *Engine) skip(ctx context.Context, job *manifest.Job, scheduled time.Tim
 // before STARTED is emitted.
 func (e *Engine) start(ctx context.Context, job *manifest.Job, taskDef string, scheduled time.Time, attempt int, began time.Time) (Result, error) {
 	for {
-		out, err := e.ECS.RunTask(ctx, runTaskInput(job, taskDef, scheduled, attempt))
+		out, err := e.ecs(ctx).RunTask(ctx, runTaskInput(job, taskDef, scheduled, attempt))
 		if err != nil {
 			if awserr.TokenConflict(err) {
 				// The token was used for this run and attempt already, with

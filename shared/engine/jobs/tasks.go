@@ -50,7 +50,7 @@ func (e *Engine) runningTasks(ctx context.Context, cluster, job string) ([]ecsty
 
 func (e *Engine) listTasks(ctx context.Context, cluster, job string, status ecstypes.DesiredStatus) ([]string, error) {
 	var arns []string
-	p := ecs.NewListTasksPaginator(e.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), StartedBy: aws.String(StartedBy(job)),
+	p := ecs.NewListTasksPaginator(e.ecs(ctx), &ecs.ListTasksInput{Cluster: aws.String(cluster), StartedBy: aws.String(StartedBy(job)),
 		DesiredStatus: status})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
@@ -66,7 +66,7 @@ func (e *Engine) describeTasks(ctx context.Context, cluster string, arns []strin
 	var tasks []ecstypes.Task
 	for len(arns) > 0 {
 		n := min(len(arns), 100)
-		out, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns[:n],
+		out, err := e.ecs(ctx).DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns[:n],
 			Include: []ecstypes.TaskField{ecstypes.TaskFieldTags}})
 		if err != nil {
 			return nil, fmt.Errorf("describe tasks in %s: %w", cluster, err)
@@ -144,7 +144,7 @@ func (e *Engine) stopTask(ctx context.Context, cluster, arn, reason string) erro
 	if len(reason) > 255 {
 		reason = reason[:255]
 	}
-	if _, err := e.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String(reason)}); err != nil {
+	if _, err := e.ecs(ctx).StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String(reason)}); err != nil {
 		return fmt.Errorf("stop task %s: %w", arn, err)
 	}
 	return nil

@@ -30,6 +30,18 @@ func (e *Engine) StopOverdue(ctx context.Context, m *manifest.Manifest) ([]strin
 		if limit <= 0 {
 			continue
 		}
+		ctx, err := e.inTarget(ctx, m, job.Target, job.Name)
+		if err != nil {
+			if !revision.Retryable(err) {
+				// A target role that refuses the hub refuses every pass:
+				// said, not retried.
+				e.logger().ErrorContext(ctx, "job's target unreachable; its timeout is not enforced", "job", job.Name,
+					"outcome", "skipped", "reason", revision.Reason(err), "error", err)
+				continue
+			}
+			errs = append(errs, err)
+			continue
+		}
 		tasks, err := e.runningTasks(ctx, job.Cluster, job.Name)
 		if err != nil {
 			errs = append(errs, err)

@@ -68,6 +68,13 @@ func (t *Tracker) HandleTaskEvent(ctx context.Context, ev events.TaskEvent) erro
 
 func (t *Tracker) stopped(ctx context.Context, job string, ev events.TaskEvent) error {
 	e, d := t.Engine, ev.Detail
+	ctx, why, err := t.inTarget(ctx, job, ev)
+	if err != nil || why != "" {
+		if why != "" {
+			e.logger().InfoContext(ctx, "task event ignored", "job", job, "task", d.TaskARN, "outcome", "ignored", "reason", why)
+		}
+		return err
+	}
 	tasks, err := e.describeTasks(ctx, d.ClusterARN, []string{d.TaskARN})
 	if err != nil {
 		return err
@@ -120,7 +127,7 @@ func (t *Tracker) essentialOf(ctx context.Context, arn string) (map[string]bool,
 	if ok {
 		return ess, nil
 	}
-	out, err := t.Engine.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+	out, err := t.Engine.ecs(ctx).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
 	if err != nil {
 		return nil, fmt.Errorf("describe task definition %s: %w", arn, err)
 	}

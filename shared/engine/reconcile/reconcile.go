@@ -24,6 +24,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -63,6 +64,9 @@ type Reconciler struct {
 	// Queue is the deploy FIFO queue (DECKHAND_QUEUE_URL).
 	Queue  sender
 	Source store.Source
+	// Targets gives the ECS clients of bindings with a target: (DESIGN
+	// §12, targets.go; nil: such a binding is skipped with NoTargetClients).
+	Targets targets.Clients
 	// Jobs stops job runs past their timeout; nil skips that part.
 	Jobs jobsAPI
 	// Region builds image registry hosts and the synthetic events' region.
@@ -114,8 +118,16 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	queued := map[string]bool{}
 	for i := range m.Services {
 		b := &m.Services[i]
+		bctx, ok, err := r.inTarget(ctx, m, b, &rep)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
 		if b.PromoteFrom() != "" {
-			p, err := r.promotion(ctx, m, b, &rep)
+			p, err := r.promotion(bctx, m, b, &rep)
 			if err != nil {
 				errs = append(errs, err)
 			} else if p != nil {
@@ -123,7 +135,7 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 			}
 			continue
 		}
-		pushes, err := r.binding(ctx, b, latest, &rep)
+		pushes, err := r.binding(bctx, b, latest, &rep)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -168,7 +180,7 @@ type latestResult struct {
 // binding returns the pushes binding b is behind on.
 func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest map[string]latestResult, rep *Report) ([]Push, error) {
 	log := r.logger().With("binding", b.Name, "cluster", b.Cluster, "service", b.Service)
-	out, err := r.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.Cluster), Services: []string{b.Service},
+	out, err := r.ecs(ctx).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.Cluster), Services: []string{b.Service},
 		Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})
 	if err != nil {
 		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
@@ -186,7 +198,7 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		return nil, nil
 	}
 	tdARN := revision.OfService(svc)
-	td, err := r.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN),
+	td, err := r.ecs(ctx).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN),
 		Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
 	if err != nil {
 		return nil, fmt.Errorf("describe task definition %s: %w", tdARN, err)

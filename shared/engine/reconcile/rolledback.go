@@ -31,7 +31,7 @@ type rollbackEvidence struct {
 func (r *Reconciler) movedBack(ctx context.Context, svc *ecstypes.Service, b *manifest.Service, c, digest string, seen **rollbackEvidence) (string, error) {
 	if *seen == nil {
 		family, _ := taskdef.SplitARN(revision.OfService(*svc))
-		latest, err := r.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(family),
+		latest, err := r.ecs(ctx).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(family),
 			Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
 		if err != nil && !awserr.TaskDefinitionNotFound(err) {
 			return "", fmt.Errorf("describe latest revision of %s: %w", family, err)
@@ -53,7 +53,7 @@ func (r *Reconciler) movedBack(ctx context.Context, svc *ecstypes.Service, b *ma
 	if len(missing) == 0 {
 		return why, nil
 	}
-	if _, err := r.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: missing.ECS()}); err != nil {
+	if _, err := r.ecs(ctx).TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: missing.ECS()}); err != nil {
 		return "", fmt.Errorf("repair rolled-back marks of service %s: %w", aws.ToString(svc.ServiceName), err)
 	}
 	svc.Tags = append(svc.Tags, missing.ECS()...)

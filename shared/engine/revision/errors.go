@@ -39,6 +39,9 @@ func Retryable(err error) bool {
 	if err == nil {
 		return false
 	}
+	if retry, _, ok := targetFailure(err); ok {
+		return retry
+	}
 	var perm *PermanentError
 	if errors.As(err, &perm) || errors.Is(err, taskdef.ErrTemplate) || errors.Is(err, manifest.ErrInvalid) ||
 		errors.Is(err, events.ErrMalformed) || errors.Is(err, store.ErrNotFound) {
@@ -59,6 +62,9 @@ func Reason(err error) string {
 	var te *taskdef.Error
 	if errors.As(err, &te) {
 		return te.Reason()
+	}
+	if _, reason, ok := targetFailure(err); ok {
+		return reason
 	}
 	switch {
 	case errors.Is(err, manifest.ErrInvalid):

@@ -98,7 +98,7 @@ func (d *Deployments) confirm(ctx context.Context, cluster, service, id string) 
 	var out *ecs.DescribeServicesOutput
 	err := d.Pacer.Retry(ctx, func() error {
 		var err error
-		out, err = d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service},
+		out, err = d.ecs(ctx).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service},
 			Include: []types.ServiceField{types.ServiceFieldTags}})
 		return err
 	})

@@ -125,7 +125,7 @@ func (d *Deployments) readRecord(ctx context.Context, cluster, service, id strin
 	var sd *ecs.DescribeServiceDeploymentsOutput
 	err = d.Pacer.Retry(ctx, func() error {
 		var err error
-		sd, err = d.ECS.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(brief.ServiceDeploymentArn)}})
+		sd, err = d.ecs(ctx).DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(brief.ServiceDeploymentArn)}})
 		return err
 	})
 	if err != nil {
@@ -158,7 +158,7 @@ func (d *Deployments) record(ctx context.Context, cluster, service string, st st
 	var sr *ecs.DescribeServiceRevisionsOutput
 	err = d.Pacer.Retry(ctx, func() error {
 		var err error
-		sr, err = d.ECS.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: revs})
+		sr, err = d.ecs(ctx).DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: revs})
 		return err
 	})
 	if err != nil {
@@ -192,7 +192,7 @@ func (d *Deployments) findRecord(ctx context.Context, cluster, service, id strin
 		var out *ecs.ListServiceDeploymentsOutput
 		err := d.Pacer.Retry(ctx, func() error {
 			var err error
-			out, err = d.ECS.ListServiceDeployments(ctx, in)
+			out, err = d.ecs(ctx).ListServiceDeployments(ctx, in)
 			return err
 		})
 		if err != nil {

@@ -22,6 +22,8 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
@@ -43,13 +45,20 @@ type emitter interface {
 type Deployments struct {
 	ECS    ecsAPI
 	Events emitter
-	Logger *slog.Logger
+	// Source, Targets and Home judge events forwarded from the manifest's
+	// targets (targets.go): the manifest to find an event's binding in,
+	// the ECS clients of bindings with a target, and Deckhand's own
+	// account and Region (nil: every event is Deckhand's own).
+	Source  store.Source
+	Targets targets.Clients
+	Home    func() (account, region string)
+	Logger  *slog.Logger
 	// Pacer retries the service tag write and the emission with backoff on
 	// its clock (the zero value: 3 attempts in real time).
 	Pacer revision.Pacer
 
 	mu   sync.Mutex
-	seen map[string]bool // deploymentId/eventName already judged
+	seen map[string]bool // account/region/deploymentId/eventName already judged
 }
 
 // Verdict is what the tracker decided about one event.
@@ -72,7 +81,9 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 		// IN_PROGRESS (initial or rollback): the deployer already said STARTED.
 		return d.ignore(ctx, ev, "in-progress events carry no verdict")
 	}
-	key := det.DeploymentID + "/" + det.EventName
+	// Per account and Region: deployment ids are ECS's, and two targets'
+	// ECS may name two deployments alike.
+	key := ev.Account + "/" + ev.Region + "/" + det.DeploymentID + "/" + det.EventName
 	d.mu.Lock()
 	dup := d.seen[key]
 	d.mu.Unlock()
@@ -85,6 +96,13 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 	cluster, service, err := serviceOf(ev.Resources[0])
 	if err != nil {
 		return Verdict{}, fmt.Errorf("deployment event %s: %w", ev.ID, err)
+	}
+	ctx, why, err := d.inTarget(ctx, ev, cluster, service)
+	if err != nil {
+		return Verdict{}, err
+	}
+	if why != "" {
+		return d.ignore(ctx, ev, why)
 	}
 	st, err := d.confirm(ctx, cluster, service, det.DeploymentID)
 	if err != nil {
@@ -162,7 +180,7 @@ func (d *Deployments) describe(ctx context.Context, ref string) (*ecs.DescribeTa
 	var out *ecs.DescribeTaskDefinitionOutput
 	err := d.Pacer.Retry(ctx, func() error {
 		var err error
-		out, err = d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
+		out, err = d.ecs(ctx).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 			TaskDefinition: aws.String(ref), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags},
 		})
 		return err
@@ -185,7 +203,7 @@ func (d *Deployments) markRolledBack(ctx context.Context, svc *types.Service, re
 		return nil
 	}
 	err := d.Pacer.Retry(ctx, func() error {
-		_, err := d.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: marks.ECS()})
+		_, err := d.ecs(ctx).TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: marks.ECS()})
 		return err
 	})
 	if err != nil {

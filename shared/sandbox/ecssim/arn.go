@@ -49,7 +49,7 @@ func (e *ECS) uuid(kind string) string {
 
 // deploymentID returns a new "ecs-svc/" + 19 digits id.
 func (e *ECS) deploymentID() string {
-	return fmt.Sprintf("ecs-svc/%019d", uint64(4_000_000_000_000_000_000)+e.nextID())
+	return fmt.Sprintf("ecs-svc/%019d", uint64(4_000_000_000_000_000_000)+e.idBase+e.nextID())
 }
 
 // epoch is a timestamp on the wire: epoch seconds as a JSON number.

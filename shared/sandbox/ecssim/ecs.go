@@ -81,6 +81,11 @@ type Config struct {
 	// emulator's lock held and must not call back into the emulator. Nil:
 	// no alarm is ever in ALARM. Call AlarmsChanged when a state changes.
 	AlarmStates func(names []string) []string
+	// DeploymentIDBase is added to the number of every deployment id
+	// ("ecs-svc/<19 digits>"), so that emulators of different accounts and
+	// Regions never name two deployments alike, as ECS's ids are unique.
+	// Keep it below 5e18 and a multiple of a large power of ten.
+	DeploymentIDBase uint64
 }
 
 // Timing holds the durations of the simulated lifecycles. A zero field takes
@@ -127,6 +132,7 @@ type ECS struct {
 	clock           *vclock.Clock
 	emit            func(string, []string, any)
 	timing          Timing
+	idBase          uint64 // Config.DeploymentIDBase
 
 	mu       sync.Mutex
 	clusters map[string]*cluster // by name
@@ -170,6 +176,7 @@ func New(cfg Config) *ECS {
 	e := &ECS{
 		account:  cfg.Account,
 		region:   cfg.Region,
+		idBase:   cfg.DeploymentIDBase,
 		clock:    cfg.Clock,
 		emit:     cfg.Emit,
 		timing:   cfg.Timing.withDefaults(),

@@ -3,6 +3,9 @@ package local
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -46,4 +49,18 @@ func seedAccounts(sb *sandbox.Sandbox, m *manifest.Manifest) error {
 		sb.ForwardTarget(sandbox.Target{Account: place[0], Region: place[1], Clusters: clusters, TaskStartedBy: jobs.StartedByPrefix})
 	}
 	return nil
+}
+
+// ecsIn returns an ECS client in a target's account and Region as that
+// account's administrator (the sandbox takes a 12-digit access key id for
+// that account's root), or the stack's own for target "": what IaC in the
+// target account uses to create its clusters and services.
+func (st *Stack) ecsIn(target string) *ecs.Client {
+	t, ok := st.Manifest.Targets[target]
+	if !ok {
+		return st.ECS
+	}
+	cfg := st.SB.AWSConfig()
+	cfg.Region, cfg.Credentials = t.Region, credentials.NewStaticCredentialsProvider(t.Account, "sandbox", "")
+	return ecs.NewFromConfig(cfg)
 }

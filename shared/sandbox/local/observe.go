@@ -53,18 +53,23 @@ func (st *Stack) Deployments() []Deployment {
 	return out
 }
 
-// Running returns the images of the revision a binding's service runs now.
+// Running returns the images of the revision a binding's service runs now,
+// in its target's account and Region or the sandbox's own.
 func (st *Stack) Running(binding string) (revision string, images map[string]string, err error) {
 	b, ok := st.Manifest.Service(binding)
 	if !ok {
 		return "", nil, fmt.Errorf("binding %q not in the manifest", binding)
 	}
-	svc, ok := st.SB.ECS().Service(b.Cluster, b.Service)
+	where := st.SB.ECS()
+	if t, ok := st.Manifest.Targets[b.Target]; ok {
+		where = st.SB.ECSIn(t.Account, t.Region)
+	}
+	svc, ok := where.Service(b.Cluster, b.Service)
 	if !ok {
 		return "", nil, fmt.Errorf("service %s/%s not found", b.Cluster, b.Service)
 	}
 	family, _ := taskdef.SplitARN(svc.TaskDefinition)
-	for _, td := range st.SB.ECS().TaskDefinitions(family) {
+	for _, td := range where.TaskDefinitions(family) {
 		if td.ARN == svc.TaskDefinition {
 			return td.ARN, td.Images, nil
 		}

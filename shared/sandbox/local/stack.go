@@ -106,7 +106,7 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 		return nil, err
 	}
 	parts := wire.FromAWS(config.Config{Bucket: Bucket, ManifestKey: "deckhand.yaml", Account: sb.Account(), Region: sb.Region(),
-		Endpoint: sb.Endpoint()}, cfg)
+		Endpoint: sb.Endpoint(), ExternalID: ExternalID(sb)}, cfg)
 	parts.ECS, parts.Logger, parts.Now, parts.Alarms = st.ECS, opts.Logger, sb.Clock().Now, st.CloudWatch
 	// The sandbox paces with its own throttle buckets on the virtual clock;
 	// real-time limiters and waits would only slow tests down.
@@ -196,12 +196,15 @@ func templateKeys(m *manifest.Manifest) []string {
 
 // seed creates the clusters, pushes each repository's first image without
 // an event, and creates every service on a revision rendered from its
-// template (registered without Deckhand's tags, as IaC would).
+// template (registered without Deckhand's tags, as IaC would), each in its
+// target's account and Region or in the sandbox's own.
 func (st *Stack) seed(ctx context.Context, opts Options) error {
 	m := st.Manifest
-	for _, c := range m.Clusters() {
-		if _, err := st.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(c)}); err != nil {
-			return fmt.Errorf("create cluster %s: %w", c, err)
+	for _, target := range append([]string{""}, m.TargetNames()...) {
+		for _, c := range m.ClustersIn(target) {
+			if _, err := st.ecsIn(target).CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(c)}); err != nil {
+				return fmt.Errorf("create cluster %s: %w", c, err)
+			}
 		}
 	}
 	first := map[string]taskdef.Image{}
@@ -217,7 +220,11 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 		return err
 	}
 	for _, b := range m.Services {
-		data := taskdef.Data{Account: st.SB.Account(), Region: st.SB.Region(), Cluster: b.Cluster, Service: b.Service,
+		account, region := st.SB.Account(), st.SB.Region()
+		if t, ok := m.Targets[b.Target]; ok {
+			account, region = t.Account, t.Region
+		}
+		data := taskdef.Data{Account: account, Region: region, Cluster: b.Cluster, Service: b.Service,
 			Images: map[string]taskdef.Image{}, Vars: b.Vars, Primary: revision.ServicePrimary(&b)}
 		for c, img := range b.Images {
 			data.Images[c] = first[img.Origin()]
@@ -230,11 +237,11 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", b.Name, err)
 		}
-		td, err := st.ECS.RegisterTaskDefinition(ctx, r.Input)
+		td, err := st.ecsIn(b.Target).RegisterTaskDefinition(ctx, r.Input)
 		if err != nil {
 			return fmt.Errorf("seed %s: register: %w", b.Name, err)
 		}
-		_, err = st.ECS.CreateService(ctx, &ecs.CreateServiceInput{
+		_, err = st.ecsIn(b.Target).CreateService(ctx, &ecs.CreateServiceInput{
 			Cluster: aws.String(b.Cluster), ServiceName: aws.String(b.Service), DesiredCount: aws.Int32(opts.DesiredCount),
 			TaskDefinition: td.TaskDefinition.TaskDefinitionArn, LaunchType: types.LaunchTypeFargate,
 			NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{

@@ -157,6 +157,14 @@ func TestBadInput(t *testing.T) {
 			files:    map[string]string{"deckhand.yaml": "version: 1\n" + teamTarget + "services:\n" + svc("a", "prod-us", "prod")},
 			wantFile: "deckhand.yaml", wantLine: 5, wantField: "services[0].target", wantMsg: `target "prod-us" not found; known: prod-eu`,
 		},
+		"gates on a binding in a target": {
+			files:    map[string]string{"deckhand.yaml": "version: 1\n" + teamTarget + "services:\n  - {name: a, target: prod-eu, cluster: prod, service: a, template: t.json, gates: {approval: {required: true}}, images: {x: {repository: r, tags: \"*\"}}}\n"},
+			wantFile: "deckhand.yaml", wantLine: 5, wantField: "services[0].gates", wantMsg: `gates on a binding with target "prod-eu" are not supported yet`,
+		},
+		"deployment alarms on a binding in a target": {
+			files:    map[string]string{"deckhand.yaml": "version: 1\n" + teamTarget + "services:\n  - {name: a, target: prod-eu, cluster: prod, service: a, template: t.json, deployment: {strategy: rolling, alarms: [a5xx]}, images: {x: {repository: r, tags: \"*\"}}}\n"},
+			wantFile: "deckhand.yaml", wantLine: 5, wantField: "services[0].deployment.alarms", wantMsg: `deployment alarms on a binding with target "prod-eu" are not supported yet`,
+		},
 		"one cluster reached through two roles": {
 			files: map[string]string{"deckhand.yaml": "version: 1\ntargets:\n" +
 				"  a: { account: \"210987654321\", region: eu-central-1, role: arn:aws:iam::210987654321:role/a }\n" +

@@ -69,6 +69,28 @@ func (c *checker) targetRef(m *Manifest, target string, list string, i int) {
 	}
 }
 
+// targetLimits refuses what Deckhand does not yet do for a binding in a
+// target: gates and promotion read and tag revisions and scans through the
+// hub's own ECS and ECR clients, and deployment alarms are checked in the
+// hub's CloudWatch, so in a target account they would judge the wrong
+// account. A clear refusal beats a gate that silently looks elsewhere.
+func (c *checker) targetLimits(s *Service, i int) {
+	if s.Target == "" {
+		return
+	}
+	if s.Gates != nil {
+		c.add(fmt.Sprintf("gates on a binding with target %q are not supported yet (gates run in Deckhand's own account)", s.Target), "services", i, "gates")
+	}
+	for _, name := range sortedKeys(s.Images) {
+		if s.Images[name].PromoteFrom != "" {
+			c.add(fmt.Sprintf("promoteFrom on a binding with target %q is not supported yet (promotion runs in Deckhand's own account)", s.Target), "services", i, "images", name, "promoteFrom")
+		}
+	}
+	if s.Deployment != nil && len(s.Deployment.Alarms) > 0 {
+		c.add(fmt.Sprintf("deployment alarms on a binding with target %q are not supported yet (Deckhand checks alarms in its own account's CloudWatch)", s.Target), "services", i, "deployment", "alarms")
+	}
+}
+
 // placeKey is an ECS cluster where it lives: "" account and Region for
 // Deckhand's own.
 type placeKey struct{ account, region, cluster string }

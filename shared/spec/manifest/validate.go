@@ -124,6 +124,7 @@ func validate(m *Manifest, o *origins) []Problem {
 		s := &m.Services[i]
 		c.service(s, i)
 		c.targetRef(m, s.Target, "services", i)
+		c.targetLimits(s, i)
 		if s.Name != "" {
 			unique(s.Name, "services", i, "name")
 			services[s.Name] = true

@@ -319,47 +319,77 @@ var scaleSizes = []int{10, 1000, 5000}
 // manifestScale is one cold deployer invocation (one push reaching five
 // bindings that share a template) against manifests of 10, 1,000 and
 // 5,000 bindings: its time and the process's peak RSS, against the
-// 10-binding figures measured in the same run.
+// 10-binding figures measured in the same run; the deployer reads the
+// whole manifest, then only the pushed group's part of it (manifest
+// parts, as the CDK app uploads them).
 func manifestScale(ctx context.Context, opts Options, w io.Writer) error {
 	launches := min(opts.Launches, 7)
 	bin := filepath.Join(opts.Dir, "deployer", "bootstrap")
 	fmt.Fprintf(w, "## 1b. Manifest scale: one cold invocation, one push to a repository bound to %d of N bindings sharing one template (median of %d launches; peak RSS max)\n\n", scale.Pushed, launches)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "bindings in the manifest	invocation (first response − init)	exec → first response	peak RSS	vs 10 bindings (time, RSS)")
+	fmt.Fprintln(tw, "bindings in the manifest\tthe deployer reads\tinvocation (first response − init)\texec → first response\tpeak RSS\tvs 10 bindings, whole (time, RSS)")
 	var base time.Duration
 	var baseRSS int
-	for _, n := range scaleSizes {
-		sb := sandbox.New(sandbox.Options{})
-		if _, err := sb.Listen("127.0.0.1:0"); err != nil {
-			return err
-		}
-		f, err := scale.Setup(ctx, sb, n)
-		if err != nil {
-			_ = sb.Close()
-			return err
-		}
-		var inv, first []time.Duration
-		hwm := 0
-		for range launches {
-			lctx, cancel := context.WithTimeout(ctx, launchBound)
-			l, err := scale.Measure(lctx, f, bin)
-			cancel()
+	var worst [2]float64
+	// One launch first, not counted: the binary's pages and the loopback
+	// are cold for the first, whichever row it would belong to.
+	if _, _, _, err := scaleLaunches(ctx, bin, scaleSizes[0], false, 1); err != nil {
+		return err
+	}
+	for _, parts := range []bool{false, true} {
+		for _, n := range scaleSizes {
+			inv, first, hwm, err := scaleLaunches(ctx, bin, n, parts, launches)
 			if err != nil {
-				_ = sb.Close()
 				return err
 			}
-			inv, first = append(inv, l.Invocation), append(first, l.FirstResponse)
-			hwm = max(hwm, l.HWMKiB)
+			if n == scaleSizes[0] && !parts {
+				base, baseRSS = inv, hwm
+			}
+			reads := "the whole manifest"
+			if parts {
+				reads = "its group's part"
+			}
+			ratio := [2]float64{inv.Seconds() / base.Seconds(), float64(hwm) / float64(baseRSS)}
+			if parts {
+				worst = [2]float64{max(worst[0], ratio[0]), max(worst[1], ratio[1])}
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%v\t%v\t%.1f MiB\t%.2f×, %.2f×\n", n, reads, inv.Round(100*time.Microsecond), first.Round(100*time.Microsecond),
+				float64(hwm)/1024, ratio[0], ratio[1])
 		}
-		_ = sb.Close()
-		mi := median(inv)
-		if n == scaleSizes[0] {
-			base, baseRSS = mi, hwm
-		}
-		fmt.Fprintf(tw, "%d\t%v\t%v\t%.1f MiB\t%.2f×, %.2f×\n", n, mi.Round(100*time.Microsecond), median(first).Round(100*time.Microsecond),
-			float64(hwm)/1024, mi.Seconds()/base.Seconds(), float64(hwm)/float64(baseRSS))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n(goal of the fleet issue: within 2× of the 10-binding figures; RSS goal ≤ %d MiB)\n\n", goalRSSMiB)
+	fmt.Fprintf(w, "\nwith parts, at most %.2f× the 10-binding time and %.2f× its peak RSS (goal of the fleet issue: within 2×: %s; RSS goal ≤ %d MiB)\n\n",
+		worst[0], worst[1], verdict(worst[0] <= 2 && worst[1] <= 2, "%.2f×", max(worst[0], worst[1])), goalRSSMiB)
 	return nil
+}
+
+// scaleLaunches measures launches cold invocations against an n-binding
+// manifest: the median invocation and first response, the highest peak RSS.
+func scaleLaunches(ctx context.Context, bin string, n int, parts bool, launches int) (inv, first time.Duration, hwm int, err error) {
+	sb := sandbox.New(sandbox.Options{})
+	if _, err := sb.Listen("127.0.0.1:0"); err != nil {
+		return 0, 0, 0, err
+	}
+	defer sb.Close()
+	f, err := scale.Setup(ctx, sb, n)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if parts {
+		if err := f.UseParts(ctx); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	var invs, firsts []time.Duration
+	for range launches {
+		lctx, cancel := context.WithTimeout(ctx, launchBound)
+		l, err := scale.Measure(lctx, f, bin)
+		cancel()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		invs, firsts = append(invs, l.Invocation), append(firsts, l.FirstResponse)
+		hwm = max(hwm, l.HWMKiB)
+	}
+	return median(invs), median(firsts), hwm, nil
 }

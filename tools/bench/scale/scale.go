@@ -23,6 +23,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 	"github.com/deckhand-ecs/deckhand/tools/bench/lambdart"
 )
@@ -60,6 +61,9 @@ type Fixture struct {
 	Bindings int
 	Env      []string
 	seq      int
+	// group is the pushed repository's FIFO message group, the SQS
+	// record's MessageGroupId.
+	group string
 }
 
 // Setup uploads the manifest and template and creates the five pushed
@@ -94,7 +98,7 @@ func Setup(ctx context.Context, sb *sandbox.Sandbox, n int) (*Fixture, error) {
 		}
 	}
 	sb.Clock().Advance(2 * time.Minute)
-	return &Fixture{SB: sb, Bindings: n, Env: []string{
+	return &Fixture{SB: sb, Bindings: n, group: "scale", Env: []string{
 		"AWS_ENDPOINT_URL=" + sb.Endpoint(), "AWS_REGION=" + sb.Region(), "DECKHAND_BUCKET=" + local.Bucket,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
 	}}, nil
@@ -111,7 +115,7 @@ func (f *Fixture) push() []byte {
 		Account: f.SB.Account(), Region: f.SB.Region(), Time: f.SB.Clock().Now().Truncate(time.Second), Resources: []string{},
 		Detail: events.ECRImageAction{Result: events.ResultSuccess, ActionType: events.ActionPush, RepositoryName: repo, ImageDigest: digest, ImageTag: tag},
 	})
-	ev := events.WrapSQS("arn:aws:sqs:us-west-2:123456789012:deckhand-deploy.fifo", "scale", raw)
+	ev := events.WrapSQS("arn:aws:sqs:us-west-2:123456789012:deckhand-deploy.fifo", f.group, raw)
 	ev.Records[0].MessageId = fmt.Sprintf("scale-msg-%d", f.seq)
 	out, _ := json.Marshal(ev)
 	return out
@@ -149,4 +153,37 @@ func Measure(ctx context.Context, f *Fixture, bin string) (Launch, error) {
 		return Launch{}, fmt.Errorf("%d bindings: %d services updated, want %d", f.Bindings, len(updated), Pushed)
 	}
 	return Launch{Invocation: l.FirstResponse - l.Init, Launch: l}, nil
+}
+
+// PartsPrefix is where UseParts puts the manifest's parts, as the CDK app
+// does (infra.PartsPrefix).
+const PartsPrefix = "deckhand.parts/"
+
+// UseParts uploads the manifest's parts, one per FIFO message group
+// (manifest.Parts), as the CDK app does, and has the deployer read its
+// group's (DECKHAND_MANIFEST_PARTS): pushes then come in the pushed
+// repository's message group.
+func (f *Fixture) UseParts(ctx context.Context) error {
+	m, err := manifest.Parse("deckhand.yaml", Manifest(f.Bindings))
+	if err != nil {
+		return err
+	}
+	parts, err := m.Parts()
+	if err != nil {
+		return err
+	}
+	s3c := s3.NewFromConfig(f.SB.AWSConfig(), config.S3Options(f.SB.Endpoint()))
+	for group, body := range parts {
+		key := manifest.PartKey(PartsPrefix, group)
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(local.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+			return fmt.Errorf("upload %s: %w", key, err)
+		}
+	}
+	group, ok := m.GroupOf(repo)
+	if !ok {
+		return fmt.Errorf("repository %s has no message group", repo)
+	}
+	f.group = group
+	f.Env = append(f.Env, "DECKHAND_MANIFEST_PARTS="+PartsPrefix)
+	return nil
 }
