@@ -16,8 +16,8 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/alarms"
 	"github.com/deckhand-ecs/deckhand/shared/aws/emit"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
-	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
+	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
@@ -58,8 +58,8 @@ type Engine struct {
 	// promotion sources, gated revisions and their approval tags, the
 	// scan gate's service marks; Scans reads image scans. shared/wire sets
 	// both; a gated binding deployed without them fails for good.
-	Gates   gateECS
-	Scans   gate.ScanAPI
+	Gates gateECS
+	Scans gate.ScanAPI
 	// Targets gives the ECS clients of bindings with a target: (DESIGN
 	// §12, targets.go; nil: such a binding fails with NoTargetClients).
 	Targets targets.Clients

@@ -23,8 +23,8 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
-	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
+	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
