@@ -25,7 +25,7 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	lead := leadPush(pl.pushes)
 	o := e.started(pl, lead)
 	if rd == nil {
-		rd = e.startReads(ctx, src, b)
+		rd = e.startReads(ctx, src, pl)
 	}
 	rd.wait()
 	run, tmpl := rd.run, rd.tmpl

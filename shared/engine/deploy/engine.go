@@ -144,12 +144,19 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 	src := store.Once(e.Source)
 	times := e.newPushTimes()
 	pushes, unordered := e.resolveTies(ctx, times, pushes)
+	var m *manifest.Manifest
+	var err error
+	fetched := make(chan struct{})
+	go func() {
+		defer close(fetched)
+		m, err = src.Manifest(ctx)
+	}()
 	var spec map[string]*reads
-	prev := e.manifest.Load()
+	prev := e.expectedManifest()
 	if prev != nil {
 		spec = e.speculate(ctx, src, prev, pushes, times)
 	}
-	m, err := src.Manifest(ctx)
+	<-fetched
 	if err != nil {
 		waitAll(spec)
 		return nil, fmt.Errorf("load manifest: %w", err)
