@@ -59,6 +59,7 @@ func NewDeckhandStack(scope constructs.Construct, id string, props *DeckhandStac
 
 	s.addStorage()
 	s.addFunctions()
+	s.addSnapshot()
 	s.addDeployPath()
 	s.addTracker()
 	s.addJobQueue()

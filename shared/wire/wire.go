@@ -8,6 +8,7 @@ package wire
 import (
 	"context"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -104,13 +105,18 @@ type Parts struct {
 
 // FromAWS returns the parts a function builds its engines from: SDK
 // clients for ECS, ECR, EventBridge and S3 (the manifest's bucket, cached
-// with ETag revalidation) over awsCfg.
+// with ETag revalidation, and the deployment's snapshot of it when
+// cfg.Snapshot names one) over awsCfg.
 func FromAWS(cfg config.Config, awsCfg aws.Config) *Parts {
+	src := store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey)
+	if cfg.Snapshot != "" {
+		src.Snapshot = os.DirFS(cfg.Snapshot) // read on the first invocation, not here
+	}
 	return &Parts{
 		ECS:    ecs.NewFromConfig(awsCfg),
 		ECR:    ecr.NewFromConfig(awsCfg),
 		Events: eventbridge.NewFromConfig(awsCfg),
-		Source: store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey),
+		Source: src,
 		AWS:    awsCfg,
 		Config: cfg,
 	}
