@@ -27,8 +27,8 @@ type Config struct {
 	// /opt/deckhand). A hint for cold starts (store.S3.Snapshot); the
 	// bucket stays the truth.
 	Snapshot string
-	Region      string // AWS_REGION
-	Endpoint    string // AWS_ENDPOINT_URL (the sandbox, or a VPC endpoint)
+	Region   string // AWS_REGION
+	Endpoint string // AWS_ENDPOINT_URL (the sandbox, or a VPC endpoint)
 }
 
 // Need names settings a function requires beyond DECKHAND_BUCKET.
