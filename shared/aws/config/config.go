@@ -21,14 +21,14 @@ type Config struct {
 	DLQURL      string // DECKHAND_DLQ_URL (the deployer's dead letters; optional)
 	Account     string // DECKHAND_ACCOUNT (optional; else from the invoked function ARN)
 	ExternalID  string // DECKHAND_EXTERNAL_ID (the sts:ExternalId for the targets' roles, DESIGN §12; set by the CDK app when the manifest has targets)
+	Region      string // AWS_REGION
+	Endpoint    string // AWS_ENDPOINT_URL (the sandbox, or a VPC endpoint)
 	// Snapshot is DECKHAND_SNAPSHOT (optional): an absolute directory
 	// holding the bucket's manifest and templates as the function was
 	// deployed with them, at their keys (the deployer's snapshot layer,
 	// /opt/deckhand). A hint for cold starts (store.S3.Snapshot); the
 	// bucket stays the truth.
 	Snapshot string
-	Region   string // AWS_REGION
-	Endpoint string // AWS_ENDPOINT_URL (the sandbox, or a VPC endpoint)
 }
 
 // Need names settings a function requires beyond DECKHAND_BUCKET.
