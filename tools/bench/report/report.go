@@ -34,6 +34,9 @@ type Options struct {
 	Functions []string
 	Launches  int // cold starts per binary (default 15)
 	Deploys   int // CLI vs script deploys per tool (default 10)
+	// Before, when set, is a deployer binary built from an earlier commit:
+	// the push-to-UpdateService table measures it too, in the same run.
+	Before string
 }
 
 // Goals (issues 7 and 16).
@@ -255,10 +258,13 @@ var pushLatencies = []time.Duration{30 * time.Millisecond, 80 * time.Millisecond
 // trips that had to end before it times the latency.
 func pushToUpdate(ctx context.Context, opts Options, w io.Writer) error {
 	launches := min(opts.Launches, 9)
-	bin := filepath.Join(opts.Dir, "deployer", "bootstrap")
+	bins := []struct{ name, path string }{{"", filepath.Join(opts.Dir, "deployer", "bootstrap")}}
+	if opts.Before != "" {
+		bins = append(bins, struct{ name, path string }{"before: ", opts.Before})
+	}
 	fmt.Fprintf(w, "## 4b. Push to UpdateService (the deployer binary, %d launches per latency, medians; every sandbox call held by sandbox.Options.Latency; one new image for one binding, first invocation cold, second warm)\n\n", launches)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "latency\tinvocation\tevent handed → UpdateService arrives\tround trips before it\tcalls\tratio to round trips × latency\tgoal ≤ 1.2")
+	fmt.Fprintln(tw, "latency\tinvocation\tevent handed → UpdateService arrives\t× latency\tround trips before it\tcalls\t÷ (round trips × latency)\tgoal ≤ 1.2")
 	for _, l := range pushLatencies {
 		sb := sandbox.New(sandbox.Options{Latency: l})
 		if _, err := sb.Listen("127.0.0.1:0"); err != nil {
@@ -269,24 +275,35 @@ func pushToUpdate(ctx context.Context, opts Options, w io.Writer) error {
 			_ = sb.Close()
 			return err
 		}
-		var cold, warm []economy.Deployment
+		cold, warm := map[string][]economy.Deployment{}, map[string][]economy.Deployment{}
 		f, err := coldstart.Setup(ctx, sb, dir)
 		for i := 0; err == nil && i < launches; i++ {
-			lctx, cancel := context.WithTimeout(ctx, launchBound)
-			var la economy.Launch
-			la, err = economy.MeasureLaunch(lctx, f, bin)
-			cancel()
-			cold, warm = append(cold, la.Cold), append(warm, la.Warm)
+			for _, b := range bins { // alternating
+				lctx, cancel := context.WithTimeout(ctx, launchBound)
+				var la economy.Launch
+				la, err = economy.MeasureLaunch(lctx, f, b.path)
+				cancel()
+				if err != nil {
+					err = fmt.Errorf("%s%s: %w", b.name, b.path, err)
+					break
+				}
+				cold[b.name], warm[b.name] = append(cold[b.name], la.Cold), append(warm[b.name], la.Warm)
+			}
 		}
 		_ = sb.Close()
 		_ = os.RemoveAll(dir)
 		if err != nil {
 			return err
 		}
-		for _, d := range []struct {
+		type row struct {
 			name string
 			deps []economy.Deployment
-		}{{"cold (first)", cold}, {"warm (second)", warm}} {
+		}
+		var rows []row
+		for _, b := range bins {
+			rows = append(rows, row{b.name + "cold (first)", cold[b.name]}, row{b.name + "warm (second)", warm[b.name]})
+		}
+		for _, d := range rows {
 			var to []time.Duration
 			trips, calls := map[int]bool{}, map[int]bool{}
 			for _, dep := range d.deps {
@@ -296,7 +313,7 @@ func pushToUpdate(ctx context.Context, opts Options, w io.Writer) error {
 			rt := slices.Min(slices.Collect(maps.Keys(trips)))
 			mt := median(to)
 			ratio := mt.Seconds() / (float64(rt) * l.Seconds())
-			fmt.Fprintf(tw, "%v\t%s\t%v\t%s\t%s\t%.2f\t%s\n", l, d.name, mt.Round(100*time.Microsecond), keys(trips), keys(calls), ratio,
+			fmt.Fprintf(tw, "%v\t%s\t%v\t%.2f\t%s\t%s\t%.2f\t%s\n", l, d.name, mt.Round(100*time.Microsecond), mt.Seconds()/l.Seconds(), keys(trips), keys(calls), ratio,
 				verdict(ratio <= goalPushRatio, "%.0f%% over", (ratio/goalPushRatio-1)*100))
 		}
 	}
