@@ -60,6 +60,7 @@ func NewDeckhandStack(scope constructs.Construct, id string, props *DeckhandStac
 	s.addStorage()
 	s.addFunctions()
 	s.addPartsEnvironment()
+	s.addSnapshot()
 	s.addDeployPath()
 	s.addTracker()
 	s.addJobQueue()

@@ -174,6 +174,7 @@ func TestFunctions(t *testing.T) {
 				if fn == "deployer" {
 					wantEnv["DECKHAND_DLQ_URL"] = "${" + s.logicalID(t, "AWS::SQS::Queue", "DeployDLQ") + "}"
 					wantEnv["DECKHAND_MANIFEST_PARTS"] = PartsPrefix
+					wantEnv["DECKHAND_SNAPSHOT"] = snapshotMount
 				}
 				if diff := cmp.Diff(wantEnv, env); diff != "" {
 					t.Errorf("environment (-want +got):\n%s", diff)

@@ -49,19 +49,8 @@ func (s *stack) addStorage() {
 	// Prune removes keys that are no longer named; versioning keeps them
 	// recoverable.
 	var sources []awss3deployment.ISource
-	for _, f := range s.uploads() {
-		read := os.ReadFile
-		if f.key == ManifestKey {
-			// A manifest with include: goes up as one bundle of all its
-			// files: one object the functions revalidate with one
-			// conditional GET, never half old and half new.
-			read = manifest.Bundle
-		}
-		data, err := read(f.path)
-		if err != nil {
-			panic(fmt.Errorf("read %s for upload: %w", f.path, err))
-		}
-		sources = append(sources, awss3deployment.Source_Data(jsii.String(f.key), jsii.String(string(data)), nil))
+	for _, f := range s.objects() {
+		sources = append(sources, awss3deployment.Source_Data(jsii.String(f.key), jsii.String(string(f.data)), nil))
 	}
 	sources = append(sources, s.partUploads()...)
 	awss3deployment.NewBucketDeployment(s.Stack, jsii.String("Upload"), &awss3deployment.BucketDeploymentProps{
@@ -75,6 +64,32 @@ func (s *stack) addStorage() {
 }
 
 type upload struct{ key, path string }
+
+// object is one object the bucket gets: its key and its bytes.
+type object struct {
+	key  string
+	data []byte
+}
+
+// objects reads what uploads lists, as the bucket gets it. A manifest with
+// include: goes up as one bundle of all its files: one object the
+// functions revalidate with one conditional GET, never half old and half
+// new.
+func (s *stack) objects() []object {
+	var out []object
+	for _, f := range s.uploads() {
+		read := os.ReadFile
+		if f.key == ManifestKey {
+			read = manifest.Bundle
+		}
+		data, err := read(f.path)
+		if err != nil {
+			panic(fmt.Errorf("read %s for upload: %w", f.path, err))
+		}
+		out = append(out, object{key: f.key, data: data})
+	}
+	return out
+}
 
 // uploads lists the manifest and every template it names, sorted by key.
 // Template keys are resolved relative to the manifest's directory.

@@ -1,6 +1,7 @@
 # Evidence targets (BENCHMARKS.md, RELIABILITY.md). Included by the root Makefile.
 #
 #   make bench                   performance against baselines measured in the same run
+#                                (BENCH_BEFORE=<deployer binary>: also measure an earlier deployer's push to UpdateService)
 #   make chaos [SEED=n]          the reliability suite at full size (strict: known gaps fail)
 #   make fuzz-smoke              each fuzz target for FUZZTIME executions (default 20000x)
 SEED ?= 0
@@ -38,7 +39,7 @@ bench: ## performance: cold start, size, RSS, per-event cost, API economy, burst
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/arm64/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done
 	$(GO) build -o $(BENCH_DIR)/deckhand ./cmd/deckhand
-	$(GO) run ./tools/bench/cmd/benchrun -dir $(BENCH_DIR) -functions "$(FUNCTIONS)"
+	$(GO) run ./tools/bench/cmd/benchrun -dir $(BENCH_DIR) -functions "$(FUNCTIONS)" $(if $(BENCH_BEFORE),-before $(BENCH_BEFORE))
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./tools/bench/eventcost
 	$(GO) test -run '^$$' -bench 'Render' -benchmem -count $(BENCH_COUNT) ./shared/spec/taskdef
 	$(GO) test -run '^$$' -bench 'BindingsFor|Parse' -benchmem -count $(BENCH_COUNT) ./shared/spec/manifest

@@ -8,6 +8,7 @@ package wire
 import (
 	"context"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -122,10 +123,14 @@ type Parts struct {
 
 // FromAWS returns the parts a function builds its engines from: SDK
 // clients for ECS, ECR, EventBridge and S3 (the manifest's bucket, cached
-// with ETag revalidation, and the message groups' manifest parts under
-// cfg.PartsPrefix) over awsCfg.
+// with ETag revalidation, the deployment's snapshot of it when cfg.Snapshot
+// names one, and the message groups' manifest parts under cfg.PartsPrefix)
+// over awsCfg.
 func FromAWS(cfg config.Config, awsCfg aws.Config) *Parts {
 	whole := store.NewS3(s3.NewFromConfig(awsCfg, config.S3Options(cfg.Endpoint)), cfg.Bucket, cfg.ManifestKey)
+	if cfg.Snapshot != "" {
+		whole.Snapshot = os.DirFS(cfg.Snapshot) // read on the first invocation, not here
+	}
 	p := &Parts{
 		ECS:    ecs.NewFromConfig(awsCfg),
 		ECR:    ecr.NewFromConfig(awsCfg),

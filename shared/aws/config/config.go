@@ -24,6 +24,12 @@ type Config struct {
 	ExternalID  string // DECKHAND_EXTERNAL_ID (the sts:ExternalId for the targets' roles, DESIGN §12; set by the CDK app when the manifest has targets)
 	Region      string // AWS_REGION
 	Endpoint    string // AWS_ENDPOINT_URL (the sandbox, or a VPC endpoint)
+	// Snapshot is DECKHAND_SNAPSHOT (optional): an absolute directory
+	// holding the bucket's manifest and templates as the function was
+	// deployed with them, at their keys (the deployer's snapshot layer,
+	// /opt/deckhand). A hint for cold starts (store.S3.Snapshot); the
+	// bucket stays the truth.
+	Snapshot string
 }
 
 // Need names settings a function requires beyond DECKHAND_BUCKET.
@@ -48,6 +54,7 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 		DLQURL:      getenv("DECKHAND_DLQ_URL"),
 		Account:     getenv("DECKHAND_ACCOUNT"),
 		ExternalID:  getenv("DECKHAND_EXTERNAL_ID"),
+		Snapshot:    getenv("DECKHAND_SNAPSHOT"),
 		Region:      or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
 		Endpoint:    getenv("AWS_ENDPOINT_URL"),
 	}
@@ -63,6 +70,9 @@ func Load(getenv func(string) string, needs ...Need) (Config, error) {
 	}
 	if c.ExternalID != "" && !ValidExternalID(c.ExternalID) {
 		errs = append(errs, fmt.Errorf("DECKHAND_EXTERNAL_ID %q: want 2 to 1224 characters of letters, digits and +=,.@:/-", c.ExternalID))
+	}
+	if c.Snapshot != "" && !strings.HasPrefix(c.Snapshot, "/") {
+		errs = append(errs, fmt.Errorf("DECKHAND_SNAPSHOT %q is not an absolute directory", c.Snapshot))
 	}
 	for _, n := range needs {
 		if n == NeedQueue && c.QueueURL == "" {

@@ -48,3 +48,11 @@ func (e *missingFile) Error() string {
 
 // Is makes errors.Is(err, ErrNotFound) true.
 func (e *missingFile) Is(target error) bool { return target == ErrNotFound }
+
+// ExpectedTemplate is the template at key as Template reads it: a local
+// file costs no call, so the deploy engine may name a binding's family from
+// it before it reads anything from AWS.
+func (d Dir) ExpectedTemplate(key string) ([]byte, bool) {
+	t, err := d.Template(context.Background(), key)
+	return t.Body, err == nil
+}

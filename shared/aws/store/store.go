@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,12 +53,19 @@ type S3 struct {
 	Client      s3API
 	Bucket      string
 	ManifestKey string
+	// Snapshot, when set, holds the bucket's objects as the function was
+	// deployed with them, at their keys (snapshot.go): a hint for cold
+	// starts, never read instead of the bucket.
+	Snapshot fs.FS
 
 	flight   singleflight.Group
+	parseMu  sync.Mutex
 	mu       sync.Mutex
 	objects  map[string]object
 	manifest *manifest.Manifest
 	manETag  string
+	snapOnce sync.Once
+	snap     *parsedSnapshot
 }
 
 type object struct {
@@ -78,18 +86,28 @@ func (s *S3) Manifest(ctx context.Context) (*manifest.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.parseMu.Lock() // one parse at a time, and every caller gets its result
+	defer s.parseMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.manifest != nil && s.manETag == obj.etag {
-		return s.manifest, nil
+	cached, etag := s.manifest, s.manETag
+	s.mu.Unlock()
+	if cached != nil && etag == obj.etag {
+		return cached, nil
 	}
-	m, err := manifest.Parse("s3://"+s.Bucket+"/"+s.ManifestKey, obj.body)
-	if err != nil {
-		return nil, err
+	m := s.adopt(obj.body) // the snapshot's parse, when the bytes are its
+	if m == nil {
+		if m, err = manifest.Parse(s.name(), obj.body); err != nil {
+			return nil, err
+		}
 	}
+	s.mu.Lock()
 	s.manifest, s.manETag = m, obj.etag
+	s.mu.Unlock()
 	return m, nil
 }
+
+// name is the manifest's name in errors: its S3 URI.
+func (s *S3) name() string { return "s3://" + s.Bucket + "/" + s.ManifestKey }
 
 // Template returns the template at key.
 func (s *S3) Template(ctx context.Context, key string) (Template, error) {

@@ -32,7 +32,7 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 		return failed(o, err)
 	}
 	if rd == nil {
-		rd = e.startReads(ctx, src, b)
+		rd = e.startReads(ctx, src, pl)
 	}
 	rd.wait()
 	run, tmpl := rd.run, rd.tmpl

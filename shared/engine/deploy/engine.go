@@ -170,12 +170,19 @@ func (e *Engine) Deploy(ctx context.Context, pushes []Push) ([]Outcome, error) {
 	src := store.Once(whole)
 	times := e.newPushTimes()
 	pushes, unordered := e.resolveTies(ctx, times, pushes)
+	var m *manifest.Manifest
+	var err error
+	fetched := make(chan struct{})
+	go func() {
+		defer close(fetched)
+		m, err = src.Manifest(ctx)
+	}()
 	var spec map[string]*reads
-	prev := e.lastManifest(group)
+	prev := e.expectedManifest(group, whole)
 	if prev != nil {
 		spec = e.speculate(ctx, src, prev, pushes, times)
 	}
-	m, err := src.Manifest(ctx)
+	<-fetched
 	if err == nil && group != "" && unbound(m, pushes) {
 		// A part that does not bind a push (a message sent before the last
 		// upload regrouped its repository): the whole manifest decides.

@@ -28,12 +28,11 @@ type running struct {
 }
 
 // describe reads the service (with its tags) and its running revision. When
-// the family's latest revision, read in parallel, is the running one, it
-// serves as the running revision too and saves a call. latest also says
-// whether that revision came from the engine's memory (lastRegistered)
-// rather than from ECS: such a revision is only trusted as the family's
-// latest while the service still runs it.
-func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func() (*ecs.DescribeTaskDefinitionOutput, bool)) (*running, error) {
+// the family's latest revision, read in parallel (latest), is the running
+// one, it serves as the running revision too and saves a call and a round
+// trip. A latest revision from the engine's memory rather than from ECS is
+// only trusted as the family's latest while the service still runs it.
+func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest <-chan latestRead) (*running, error) {
 	var out *ecs.DescribeServicesOutput
 	err := e.pacer().Retry(ctx, func() error {
 		var err error
@@ -43,7 +42,8 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 		})
 		return err
 	})
-	l, remembered := latest() // wait for the parallel reads either way
+	lr := <-latest // wait for the parallel read either way
+	l, remembered := lr.out, lr.remembered
 	if err != nil {
 		return nil, fmt.Errorf("describe service %s/%s: %w", b.Cluster, b.Service, err)
 	}
@@ -61,17 +61,19 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest func(
 	// family's latest (or none was read): read the serving revision and,
 	// in parallel, the family's latest from ECS, which the rolled-back
 	// check and rule 7 need. A remembered latest is not trusted here:
-	// someone else changed the service.
+	// someone else changed the service. Nor is one of another family
+	// (a family named before the template was read, knownFamily): what
+	// the service was moved back from is in the serving revision's.
 	var fresh *ecs.DescribeTaskDefinitionOutput
 	var freshErr error
 	done := make(chan struct{})
-	needLatest := l == nil || remembered
+	servingFamily, _ := taskdef.SplitARN(serving)
+	needLatest := l == nil || remembered || aws.ToString(l.TaskDefinition.Family) != servingFamily
 	if needLatest {
 		run.latest = nil
 		go func() {
 			defer close(done)
-			family, _ := taskdef.SplitARN(serving)
-			fresh, freshErr = e.registrar(ctx).Describe(ctx, family)
+			fresh, freshErr = e.registrar(ctx).Describe(ctx, servingFamily)
 		}()
 	} else {
 		close(done)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"testing/fstest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
+	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
@@ -102,11 +104,21 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 		return nil, err
 	}
 	st.Manifest = m
-	if err := st.upload(ctx, opts.Dir, raw); err != nil {
+	uploaded, err := st.upload(ctx, opts.Dir, raw)
+	if err != nil {
 		return nil, err
 	}
 	parts := wire.FromAWS(config.Config{Bucket: Bucket, ManifestKey: "deckhand.yaml", Account: sb.Account(), Region: sb.Region(),
 		Endpoint: sb.Endpoint(), ExternalID: ExternalID(sb)}, cfg)
+	// The deployer's snapshot of the bucket, as the CDK app ships it
+	// (infra/snapshot.go): what was uploaded. The functions here share one
+	// source, so the runner and the reconciler see it too; they only ever
+	// adopt its manifest when the bucket's has the same bytes.
+	snapshot := fstest.MapFS{}
+	for key, body := range uploaded {
+		snapshot[key] = &fstest.MapFile{Data: body}
+	}
+	parts.Source.(*store.S3).Snapshot = snapshot
 	parts.ECS, parts.Logger, parts.Now, parts.Alarms = st.ECS, opts.Logger, sb.Clock().Now, st.CloudWatch
 	// The sandbox paces with its own throttle buckets on the virtual clock;
 	// real-time limiters and waits would only slow tests down.
@@ -151,25 +163,26 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	return st, nil
 }
 
-// upload puts the manifest and every template it names into the bucket.
-func (st *Stack) upload(ctx context.Context, dir string, raw []byte) error {
+// upload puts the manifest and every template it names into the bucket,
+// and returns them by key.
+func (st *Stack) upload(ctx context.Context, dir string, raw []byte) (map[string][]byte, error) {
 	if _, err := st.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(Bucket)}); err != nil {
-		return fmt.Errorf("create bucket: %w", err)
+		return nil, fmt.Errorf("create bucket: %w", err)
 	}
 	objects := map[string][]byte{"deckhand.yaml": raw}
 	for _, key := range templateKeys(st.Manifest) {
 		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(key)))
 		if err != nil {
-			return fmt.Errorf("read template: %w", err)
+			return nil, fmt.Errorf("read template: %w", err)
 		}
 		objects[key] = b
 	}
 	for key, body := range objects {
 		if _, err := st.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
-			return fmt.Errorf("upload %s: %w", key, err)
+			return nil, fmt.Errorf("upload %s: %w", key, err)
 		}
 	}
-	return nil
+	return objects, nil
 }
 
 // PutTemplate replaces a template in the bucket (a template change).

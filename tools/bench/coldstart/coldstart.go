@@ -26,8 +26,11 @@ const Services = 10
 type Fixture struct {
 	SB    *sandbox.Sandbox
 	Stack *local.Stack
-	Env   []string
-	seq   int
+	// Snapshot is the deployer's snapshot of the bucket (DECKHAND_SNAPSHOT):
+	// the directory the manifest and template were uploaded from.
+	Snapshot string
+	Env      []string
+	seq      int
 }
 
 // Setup seeds sb (listening) with Services single-container bindings.
@@ -52,13 +55,23 @@ func SetupWith(ctx context.Context, sb *sandbox.Sandbox, dir, deployment string)
 	if err := os.WriteFile(filepath.Join(dir, "t.json"), []byte(tmpl), 0o644); err != nil {
 		return nil, err
 	}
-	st, err := local.New(ctx, sb, local.Options{Dir: dir, Manifest: []byte(m.String()), InitialTags: initial, DesiredCount: 1})
+	// The deployer's snapshot (infra/snapshot.go) holds the objects as
+	// uploaded: dir does, once it holds the manifest too.
+	if err := os.WriteFile(filepath.Join(dir, "deckhand.yaml"), []byte(m.String()), 0o644); err != nil {
+		return nil, err
+	}
+	snapshot, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &Fixture{SB: sb, Stack: st, Env: []string{
+	st, err := local.New(ctx, sb, local.Options{Dir: dir, InitialTags: initial, DesiredCount: 1})
+	if err != nil {
+		return nil, err
+	}
+	return &Fixture{SB: sb, Stack: st, Snapshot: snapshot, Env: []string{
 		"AWS_ENDPOINT_URL=" + sb.Endpoint(), "AWS_REGION=" + sb.Region(), "DECKHAND_BUCKET=" + local.Bucket,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
+		"DECKHAND_SNAPSHOT=" + snapshot,
 	}}, nil
 }
 

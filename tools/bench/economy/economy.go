@@ -41,15 +41,23 @@ type Deployment struct {
 	// DepthBeforeEvents leaves out the PutEvents that reports the decision.
 	DepthBeforeEvents int
 	Wall              time.Duration
+	// ToUpdate is the time from the event entering the handler to the
+	// UpdateService request being sent; DepthToUpdate the sequential
+	// round trips that ended before it was sent.
+	ToUpdate      time.Duration
+	DepthToUpdate int
 	// Outcome is the engine's decision.
 	Outcome string
 }
 
-// Result holds the first (cold caches) and a later (warm) deployment of a
-// new image to one binding.
+// Result holds the deployments of new images to one binding: the first
+// of a deployer with the deployment's snapshot (cold caches, as the CDK app
+// deploys it), a later one (warm), and the first of a deployer without a
+// snapshot (cold caches, as the CLI or a bucket changed outside cdk deploy
+// see it).
 type Result struct {
-	Latency    time.Duration
-	Cold, Warm Deployment
+	Latency                    time.Duration
+	Cold, Warm, ColdNoSnapshot Deployment
 }
 
 // recorder is an http.Client transport that records each call.
@@ -60,15 +68,7 @@ type recorder struct {
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	op := req.Header.Get("X-Amz-Target")
-	if _, name, ok := strings.Cut(req.URL.Path, "/operation/"); ok && op == "" { // RPC v2 CBOR (CloudWatch)
-		op = "cloudwatch:" + name
-	} else if op == "" {
-		op = "s3:" + req.Method + " " + req.URL.Path
-	} else if _, name, ok := strings.Cut(op, "."); ok {
-		op = serviceOf(op) + ":" + name
-	}
-	c := Call{Op: op, Start: time.Now()}
+	c := Call{Op: opOf(req), Start: time.Now()}
 	resp, err := r.inner.RoundTrip(req)
 	c.End = time.Now()
 	if resp != nil {
@@ -78,6 +78,21 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.calls = append(r.calls, c)
 	r.mu.Unlock()
 	return resp, err
+}
+
+// opOf names a request: service:Operation, or s3:METHOD path.
+func opOf(req *http.Request) string {
+	op := req.Header.Get("X-Amz-Target")
+	if _, name, ok := strings.Cut(req.URL.Path, "/operation/"); ok && op == "" { // RPC v2 CBOR (CloudWatch)
+		return "cloudwatch:" + name
+	}
+	if op == "" {
+		return "s3:" + req.Method + " " + req.URL.Path
+	}
+	if _, name, ok := strings.Cut(op, "."); ok {
+		return serviceOf(op) + ":" + name
+	}
+	return op
 }
 
 func serviceOf(target string) string {
@@ -98,24 +113,22 @@ func (r *recorder) take() []Call {
 	return out
 }
 
-// Measure deploys two new images to one binding of f through a deployer
-// built like functions/deployer (its clients recorded), with every sandbox
-// call held for latency so parallel calls overlap visibly.
+// Measure deploys new images to one binding of f through deployers built
+// like functions/deployer (their clients recorded), with every sandbox
+// call held for latency by fault injection so parallel calls overlap
+// visibly.
 func Measure(ctx context.Context, f *coldstart.Fixture, latency time.Duration) (Result, error) {
-	rec := &recorder{inner: http.DefaultTransport}
-	cfg := f.SB.AWSConfig()
-	cfg.HTTPClient = &http.Client{Transport: rec}
-	parts := wire.FromAWS(config.Config{Bucket: local.Bucket, ManifestKey: "deckhand.yaml",
-		Account: f.SB.Account(), Region: f.SB.Region(), Endpoint: f.SB.Endpoint()}, cfg)
-	parts.Alarms = cloudwatch.NewFromConfig(cfg) // as functions/deployer does
-	eng := wire.Deployer(parts)
-	h := &deploy.Handler{Engine: eng}
 	for _, svc := range []string{sandbox.ServiceECS, sandbox.ServiceS3, sandbox.ServiceEvents, sandbox.ServiceCloudWatch} {
 		f.SB.InjectFault(sandbox.Fault{Service: svc, Kind: sandbox.FaultLatency, Latency: latency})
 	}
 	defer f.SB.ClearFaults()
 	res := Result{Latency: latency}
-	for i, d := range []*Deployment{&res.Cold, &res.Warm} {
+	rec := &recorder{inner: http.DefaultTransport}
+	h := deployer(f, rec, f.Snapshot)
+	for i, d := range []*Deployment{&res.Cold, &res.Warm, &res.ColdNoSnapshot} {
+		if d == &res.ColdNoSnapshot {
+			h = deployer(f, rec, "")
+		}
 		var ev events.SQSEvent
 		if err := json.Unmarshal(f.Batch(1), &ev); err != nil {
 			return res, err
@@ -127,17 +140,52 @@ func Measure(ctx context.Context, f *coldstart.Fixture, latency time.Duration) (
 			return res, fmt.Errorf("deployment %d: %v %+v", i, err, resp)
 		}
 		d.Calls = rec.take()
-		d.Depth = depth(d.Calls)
-		var decide []Call
-		for _, c := range d.Calls {
-			if !strings.HasPrefix(c.Op, "events:") {
-				decide = append(decide, c)
-			}
+		if err := d.analyse(start); err != nil {
+			return res, fmt.Errorf("deployment %d: %w", i, err)
 		}
-		d.DepthBeforeEvents = depth(decide)
-		d.Outcome = "STARTED"
 	}
 	return res, nil
+}
+
+// analyse fills in the depths and ToUpdate of a deployment that began at
+// start (its event entering the handler).
+func (d *Deployment) analyse(start time.Time) error {
+	d.Depth = depth(d.Calls)
+	var update time.Time
+	for _, c := range d.Calls {
+		if c.Op == "ecs:UpdateService" {
+			update = c.Start
+		}
+	}
+	if update.IsZero() {
+		return fmt.Errorf("no UpdateService among %+v", d.Calls)
+	}
+	var decide, beforeUpdate []Call
+	for _, c := range d.Calls {
+		if !strings.HasPrefix(c.Op, "events:") {
+			decide = append(decide, c)
+		}
+		if !c.End.After(update) {
+			beforeUpdate = append(beforeUpdate, c)
+		}
+	}
+	d.DepthBeforeEvents = depth(decide)
+	d.ToUpdate, d.DepthToUpdate = update.Sub(start), depth(beforeUpdate)
+	d.Outcome = "STARTED"
+	return nil
+}
+
+// deployer is a deployer handler built like functions/deployer's, its
+// clients recorded by rec, with the deployment's snapshot in the directory
+// snapshot ("" for none).
+func deployer(f *coldstart.Fixture, rec *recorder, snapshot string) *deploy.Handler {
+	cfg := f.SB.AWSConfig()
+	cfg.HTTPClient = &http.Client{Transport: rec}
+	parts := wire.FromAWS(config.Config{Bucket: local.Bucket, ManifestKey: "deckhand.yaml",
+		Account: f.SB.Account(), Region: f.SB.Region(), Endpoint: f.SB.Endpoint(), Snapshot: snapshot}, cfg)
+	parts.Alarms = cloudwatch.NewFromConfig(cfg) // as functions/deployer does
+	eng := wire.Deployer(parts)
+	return &deploy.Handler{Engine: eng}
 }
 
 // depth is the longest chain of calls that did not overlap.

@@ -2,8 +2,15 @@ package economy
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 	"github.com/deckhand-ecs/deckhand/tools/bench/coldstart"
@@ -88,5 +95,83 @@ func TestACanaryDeploymentChecksItsAlarmsOnce(t *testing.T) {
 	}
 	if alarms != 1 || len(ops) != 7 {
 		t.Errorf("warm canary deployment made %d calls with %d DescribeAlarms, want 7 with 1: %v", len(ops), alarms, ops)
+	}
+}
+
+// TestColdDeploymentCalls checks, through the real SDK clients against the
+// sandbox, which calls a cold deployer makes with and without the
+// deployment's snapshot (what runs in parallel is
+// TestDeploymentCallGraph's, in shared/engine/deploy, without timing).
+func TestColdDeploymentCalls(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	f, err := coldstart.Setup(context.Background(), sb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Measure(context.Background(), f, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := func(d Deployment) []string {
+		var out []string
+		for _, c := range d.Calls {
+			out = append(out, fmt.Sprintf("%s→%d", c.Op, c.Status))
+		}
+		sort.Strings(out)
+		return out
+	}
+	want := []string{
+		"ecs:DescribeServices→200", "ecs:DescribeTaskDefinition→200", "ecs:RegisterTaskDefinition→200", "ecs:UpdateService→200",
+		"events:PutEvents→200", "s3:GET /deckhand-config/deckhand.yaml→200", "s3:GET /deckhand-config/t.json→200",
+	}
+	if diff := cmp.Diff(want, ops(res.Cold)); diff != "" {
+		t.Errorf("cold deployment with the snapshot (-want +got):\n%s", diff)
+	}
+	want = append(want, "ecs:DescribeTaskDefinition→200")
+	sort.Strings(want)
+	if diff := cmp.Diff(want, ops(res.ColdNoSnapshot)); diff != "" {
+		t.Errorf("cold deployment without a snapshot (-want +got):\n%s", diff)
+	}
+	t.Logf("critical paths: cold %d, warm %d, cold without a snapshot %d", res.Cold.Depth, res.Warm.Depth, res.ColdNoSnapshot.Depth)
+}
+
+// TestLaunchedDeployerUsesItsSnapshot launches the real deployer binary
+// with DECKHAND_SNAPSHOT, as the CDK app deploys it: its cold invocation
+// makes the snapshot's calls (one DescribeTaskDefinition, by family, beside
+// the service), its warm one the warm path's. The build and the launch have
+// no deadline but go test's own.
+func TestLaunchedDeployerUsesItsSnapshot(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", bin, "github.com/deckhand-ecs/deckhand/functions/deployer")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the deployer: %v\n%s", err, b)
+	}
+	sb := sandboxtest.Start(t)
+	f, err := coldstart.Setup(t.Context(), sb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := MeasureLaunch(t.Context(), f, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(d Deployment, op string) int {
+		n := 0
+		for _, c := range d.Calls {
+			if c.Op == op {
+				n++
+			}
+		}
+		return n
+	}
+	if n, total := count(l.Cold, "ecs:DescribeTaskDefinition"), len(l.Cold.Calls); n != 1 || total != 7 {
+		t.Errorf("cold invocation: %d DescribeTaskDefinition of %d calls, want 1 of 7: %+v", n, total, l.Cold.Calls)
+	}
+	if n, total := count(l.Warm, "ecs:DescribeTaskDefinition"), len(l.Warm.Calls); n != 0 || total != 6 {
+		t.Errorf("warm invocation: %d DescribeTaskDefinition of %d calls, want 0 of 6: %+v", n, total, l.Warm.Calls)
+	}
+	if l.Cold.ToUpdate <= 0 || l.Warm.ToUpdate <= 0 {
+		t.Errorf("push to UpdateService: cold %v, warm %v; want both measured", l.Cold.ToUpdate, l.Warm.ToUpdate)
 	}
 }

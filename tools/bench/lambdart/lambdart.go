@@ -24,7 +24,9 @@ type Result struct {
 	Body      []byte
 	// Error is true for a post to …/error (the body is the error document).
 	Error bool
-	At    time.Time
+	// Handed is when the invocation was handed to the runtime's `next`
+	// request (its event entering the handler); At when the answer came.
+	Handed, At time.Time
 }
 
 // Server is one runtime's API endpoint.
@@ -40,6 +42,7 @@ type Server struct {
 	firstNext time.Time
 	nextSeen  chan struct{}
 	pending   map[string]chan Result
+	handed    map[string]time.Time
 	initErr   []byte
 	seq       int
 }
@@ -58,7 +61,7 @@ func Start() (*Server, error) {
 	s := &Server{
 		FunctionARN: "arn:aws:lambda:us-west-2:123456789012:function:bench",
 		ln:          ln, work: make(chan invocation, 16), nextSeen: make(chan struct{}),
-		pending: map[string]chan Result{},
+		pending: map[string]chan Result{}, handed: map[string]time.Time{},
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
@@ -156,6 +159,10 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 		h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
 		h.Set("Content-Type", "application/json")
 		_, _ = w.Write(inv.payload)
+		_ = http.NewResponseController(w).Flush()
+		s.mu.Lock()
+		s.handed[inv.id] = time.Now()
+		s.mu.Unlock()
 	case <-r.Context().Done():
 	}
 }
@@ -168,11 +175,13 @@ func (s *Server) answer(id, kind string, body []byte) error {
 	}
 	s.mu.Lock()
 	done, ok := s.pending[id]
+	handed := s.handed[id]
 	delete(s.pending, id)
+	delete(s.handed, id)
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w %q", errUnknown, id)
 	}
-	done <- Result{RequestID: id, Body: body, Error: kind == "error", At: time.Now()}
+	done <- Result{RequestID: id, Body: body, Error: kind == "error", Handed: handed, At: time.Now()}
 	return nil
 }

@@ -54,6 +54,9 @@ func TestInvokeRoundTrip(t *testing.T) {
 		if string(r.Body) != `{"echo":1}` || r.Error != (kind == "error") {
 			t.Errorf("%s: result %+v", kind, r)
 		}
+		if r.Handed.IsZero() || r.At.Before(r.Handed) {
+			t.Errorf("%s: handed at %v, answered at %v: want the answer after the hand-over", kind, r.Handed, r.At)
+		}
 	}
 	seen, first := s.FirstNext()
 	select {

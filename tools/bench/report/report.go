@@ -7,9 +7,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -32,15 +34,20 @@ type Options struct {
 	Functions []string
 	Launches  int // cold starts per binary (default 15)
 	Deploys   int // CLI vs script deploys per tool (default 10)
+	// Before, when set, is a deployer binary built from an earlier commit:
+	// the push-to-UpdateService table measures it too, in the same run.
+	Before string
 }
 
-// Goals (issue #7).
+// Goals (issues 7 and 16).
 const (
 	goalInitRatio = 1.5
 	goalSizeMiB   = 15
 	goalRSSMiB    = 40
 	goalCalls     = 6
+	goalColdCalls = 8 // issue 16: no more than before
 	goalDepth     = 4
+	goalPushRatio = 1.2
 	goalBurst     = 1.15
 	goalCPU       = 10
 )
@@ -59,7 +66,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		name string
 		f    func(context.Context, Options, io.Writer) error
 	}{
-		{"cold start and memory", coldStart}, {"manifest scale", manifestScale}, {"size", sizes}, {"API economy", apiEconomy},
+		{"cold start and memory", coldStart}, {"manifest scale", manifestScale}, {"size", sizes}, {"API economy", apiEconomy}, {"push to UpdateService", pushToUpdate},
 		{"burst convergence", burstConvergence}, {"CLI vs script", cliVsScript},
 	}
 	for _, s := range steps {
@@ -218,7 +225,11 @@ func apiEconomy(ctx context.Context, _ Options, w io.Writer) error {
 	for _, d := range []struct {
 		name string
 		dep  economy.Deployment
-	}{{"cold caches (first invocation)", res.Cold}, {"warm path", res.Warm}} {
+	}{
+		{"cold caches (first invocation, with the deployment's snapshot)", res.Cold},
+		{"warm path", res.Warm},
+		{"cold caches without a snapshot (the CLI; a bucket changed outside cdk deploy)", res.ColdNoSnapshot},
+	} {
 		var ops []string
 		for _, c := range d.dep.Calls {
 			ops = append(ops, fmt.Sprintf("%s→%d", c.Op, c.Status))
@@ -226,11 +237,98 @@ func apiEconomy(ctx context.Context, _ Options, w io.Writer) error {
 		fmt.Fprintf(w, "%s: %d calls, critical path %d sequential calls (%d before the PutEvents that reports the decision), %v wall (%.1f× the held latency)\n  %s\n",
 			d.name, len(d.dep.Calls), d.dep.Depth, d.dep.DepthBeforeEvents, d.dep.Wall.Round(time.Millisecond), d.dep.Wall.Seconds()/res.Latency.Seconds(), strings.Join(ops, ", "))
 	}
-	fmt.Fprintf(w, "\nwarm path against the goals: %d calls (goal ≤ %d: %s); critical path %d (goal ≤ %d: %s)\n",
+	fmt.Fprintf(w, "\ncold path against the goals: %d calls (goal ≤ %d: %s); critical path %d (goal ≤ %d: %s)\n",
+		len(res.Cold.Calls), goalColdCalls, verdict(len(res.Cold.Calls) <= goalColdCalls, "%d over", len(res.Cold.Calls)-goalColdCalls),
+		res.Cold.Depth, goalDepth, verdict(res.Cold.Depth <= goalDepth, "%d over", res.Cold.Depth-goalDepth))
+	fmt.Fprintf(w, "warm path against the goals: %d calls (goal ≤ %d: %s); critical path %d (goal ≤ %d: %s)\n",
 		len(res.Warm.Calls), goalCalls, verdict(len(res.Warm.Calls) <= goalCalls, "%d over", len(res.Warm.Calls)-goalCalls),
 		res.Warm.Depth, goalDepth, verdict(res.Warm.Depth <= goalDepth, "%d over", res.Warm.Depth-goalDepth))
 	fmt.Fprintf(w, "seed-style script baseline: 2 calls (RegisterTaskDefinition, UpdateService), critical path 2, with no hold, dedupe, order, reuse or event\n\n")
 	return nil
+}
+
+// pushLatencies are the per-call latencies pushToUpdate holds every
+// sandbox call for (issue 16).
+var pushLatencies = []time.Duration{30 * time.Millisecond, 80 * time.Millisecond}
+
+// pushToUpdate measures, in launched deployer processes (the real binary,
+// cold, under the Runtime API), the time from a push event being handed to
+// the handler to its UpdateService request reaching the sandbox, which
+// holds every call (sandbox.Options.Latency); against the sequential round
+// trips that had to end before it times the latency.
+func pushToUpdate(ctx context.Context, opts Options, w io.Writer) error {
+	launches := min(opts.Launches, 9)
+	bins := []struct{ name, path string }{{"", filepath.Join(opts.Dir, "deployer", "bootstrap")}}
+	if opts.Before != "" {
+		bins = append(bins, struct{ name, path string }{"before: ", opts.Before})
+	}
+	fmt.Fprintf(w, "## 4b. Push to UpdateService (the deployer binary, %d launches per latency, medians; every sandbox call held by sandbox.Options.Latency; one new image for one binding, first invocation cold, second warm)\n\n", launches)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "latency\tinvocation\tevent handed → UpdateService arrives\t× latency\tround trips before it\tcalls\t÷ (round trips × latency)\tgoal ≤ 1.2")
+	for _, l := range pushLatencies {
+		sb := sandbox.New(sandbox.Options{Latency: l})
+		if _, err := sb.Listen("127.0.0.1:0"); err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp("", "deckhand-latency")
+		if err != nil {
+			_ = sb.Close()
+			return err
+		}
+		cold, warm := map[string][]economy.Deployment{}, map[string][]economy.Deployment{}
+		f, err := coldstart.Setup(ctx, sb, dir)
+		for i := 0; err == nil && i < launches; i++ {
+			for _, b := range bins { // alternating
+				lctx, cancel := context.WithTimeout(ctx, launchBound)
+				var la economy.Launch
+				la, err = economy.MeasureLaunch(lctx, f, b.path)
+				cancel()
+				if err != nil {
+					err = fmt.Errorf("%s%s: %w", b.name, b.path, err)
+					break
+				}
+				cold[b.name], warm[b.name] = append(cold[b.name], la.Cold), append(warm[b.name], la.Warm)
+			}
+		}
+		_ = sb.Close()
+		_ = os.RemoveAll(dir)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			name string
+			deps []economy.Deployment
+		}
+		var rows []row
+		for _, b := range bins {
+			rows = append(rows, row{b.name + "cold (first)", cold[b.name]}, row{b.name + "warm (second)", warm[b.name]})
+		}
+		for _, d := range rows {
+			var to []time.Duration
+			trips, calls := map[int]bool{}, map[int]bool{}
+			for _, dep := range d.deps {
+				to = append(to, dep.ToUpdate)
+				trips[dep.DepthToUpdate], calls[len(dep.Calls)] = true, true
+			}
+			rt := slices.Min(slices.Collect(maps.Keys(trips)))
+			mt := median(to)
+			ratio := mt.Seconds() / (float64(rt) * l.Seconds())
+			fmt.Fprintf(tw, "%v\t%s\t%v\t%.2f\t%s\t%s\t%.2f\t%s\n", l, d.name, mt.Round(100*time.Microsecond), mt.Seconds()/l.Seconds(), keys(trips), keys(calls), ratio,
+				verdict(ratio <= goalPushRatio, "%.0f%% over", (ratio/goalPushRatio-1)*100))
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	return nil
+}
+
+// keys lists a set of counts, such as "2" or "2, 3".
+func keys(set map[int]bool) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		out = append(out, fmt.Sprint(k))
+	}
+	return strings.Join(out, ", ")
 }
 
 func burstConvergence(ctx context.Context, _ Options, w io.Writer) error {
