@@ -32,6 +32,21 @@ func (s *stack) partUploads() []awss3deployment.ISource {
 	return out
 }
 
+// partObjects are the manifest's parts as the bucket gets them, by key
+// (partUploads), for the deployer's snapshot: a cold deployer reading its
+// group's part knows it beforehand, as it knows the whole manifest.
+func (s *stack) partObjects() []object {
+	parts, err := s.m.Parts()
+	if err != nil {
+		panic(fmt.Errorf("manifest parts: %w", err))
+	}
+	var out []object
+	for _, group := range slices.Sorted(maps.Keys(parts)) {
+		out = append(out, object{key: manifest.PartKey(PartsPrefix, group), data: parts[group]})
+	}
+	return out
+}
+
 // addPartsEnvironment tells the deployer where the parts are.
 func (s *stack) addPartsEnvironment() {
 	s.fns["deployer"].AddEnvironment(jsii.String("DECKHAND_MANIFEST_PARTS"), jsii.String(PartsPrefix), nil)

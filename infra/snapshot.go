@@ -43,7 +43,7 @@ func (s *stack) addSnapshot() {
 // directory. The hash names the content, so synthesizing the same manifest
 // twice writes the same files, and two manifests never share a directory.
 func (s *stack) writeSnapshot() string {
-	objs := s.objects()
+	objs := append(s.objects(), s.partObjects()...)
 	h := sha256.New()
 	for _, o := range objs {
 		fmt.Fprintf(h, "%d:%s\n%d:", len(o.key), o.key, len(o.data))

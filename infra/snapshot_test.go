@@ -36,7 +36,7 @@ func TestDeployerSnapshot(t *testing.T) {
 			st := &stack{cfg: s.cfg, m: mustLoad(t, s.cfg)}
 			root := filepath.Join(st.writeSnapshot(), filepath.Base(snapshotMount))
 			want := map[string]string{}
-			for _, o := range st.objects() {
+			for _, o := range append(st.objects(), st.partObjects()...) {
 				want[o.key] = string(o.data)
 			}
 			got := map[string]string{}

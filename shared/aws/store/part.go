@@ -34,7 +34,9 @@ func (p *Parts) For(group string) Source {
 	defer p.mu.Unlock()
 	s := p.byName[group]
 	if s == nil {
-		s = &part{manifest: NewS3(p.whole.Client, p.whole.Bucket, manifest.PartKey(p.prefix, group)), whole: p.whole}
+		m := NewS3(p.whole.Client, p.whole.Bucket, manifest.PartKey(p.prefix, group))
+		m.Snapshot = p.whole.Snapshot // the deployment's snapshot holds the parts too
+		s = &part{manifest: m, whole: p.whole}
 		p.byName[group] = s
 	}
 	return s
@@ -55,6 +57,11 @@ func (s *part) Manifest(ctx context.Context) (*manifest.Manifest, error) {
 	}
 	return m, err
 }
+
+// ExpectedManifest is the part the group will most likely read, known
+// without a call: the one read last, else the deployment's snapshot's (nil
+// when neither exists, as for a group without a part).
+func (s *part) ExpectedManifest() *manifest.Manifest { return s.manifest.ExpectedManifest() }
 
 // Template returns the template at key, from the whole source's cache.
 func (s *part) Template(ctx context.Context, key string) (Template, error) {

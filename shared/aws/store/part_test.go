@@ -5,10 +5,13 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // bucketS3 serves several objects by key, with one ETag each, and answers
@@ -66,5 +69,39 @@ func TestPartsReadTheirGroupsPartElseTheWhole(t *testing.T) {
 	}
 	if got := strings.Join(f.gets["deckhand.yaml"], " "); got != "200" {
 		t.Errorf("whole manifest GETs: %s, want one (for the group without a part)", got)
+	}
+}
+
+// TestAPartIsExpectedFromTheSnapshot: on a cold start a group's part is
+// known from the deployment's snapshot before any call, and stands for the
+// bucket's part when their bytes agree; a group without a part expects
+// nothing.
+func TestAPartIsExpectedFromTheSnapshot(t *testing.T) {
+	webPart := "version: 1\nservices:\n" + webBinding
+	f := &bucketS3{gets: map[string][]string{}, objects: map[string]string{
+		"deckhand.yaml":  "version: 1\nservices:\n" + webBinding + apiBinding,
+		"parts/web.yaml": webPart,
+	}}
+	whole := NewS3(f, "b", "deckhand.yaml")
+	whole.Snapshot = fstest.MapFS{"parts/web.yaml": {Data: []byte(webPart)}}
+	parts := NewParts(whole, "parts/")
+	type hint interface{ ExpectedManifest() *manifest.Manifest }
+	web := parts.For("web").(hint)
+	expected := web.ExpectedManifest()
+	if expected == nil || len(expected.Services) != 1 {
+		t.Fatalf("ExpectedManifest of group web = %+v, want the snapshot's part", expected)
+	}
+	if len(f.gets["parts/web.yaml"]) != 0 {
+		t.Errorf("ExpectedManifest sent GETs: %v", f.gets)
+	}
+	m, err := parts.For("web").Manifest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m != expected {
+		t.Error("the bucket's part has the snapshot's bytes, yet Manifest returned another value than ExpectedManifest")
+	}
+	if got := parts.For("api").(hint).ExpectedManifest(); got != nil {
+		t.Errorf("group api has no part, yet expects %+v", got)
 	}
 }
