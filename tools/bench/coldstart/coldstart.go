@@ -5,6 +5,7 @@
 package coldstart
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,9 +14,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/deckhand-ecs/deckhand/events"
+	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/tools/bench/lambdart"
 )
 
@@ -31,7 +37,14 @@ type Fixture struct {
 	Snapshot string
 	Env      []string
 	seq      int
+	// groups is each repository's FIFO message group, which Batch puts
+	// its pushes in, as the deploy queue's rules do.
+	groups map[string]string
 }
+
+// PartsPrefix is where the fixture puts the manifest's parts, as the CDK
+// app does (infra.PartsPrefix): in the bucket and in the snapshot.
+const PartsPrefix = "deckhand.parts/"
 
 // Setup seeds sb (listening) with Services single-container bindings.
 func Setup(ctx context.Context, sb *sandbox.Sandbox, dir string) (*Fixture, error) {
@@ -68,11 +81,52 @@ func SetupWith(ctx context.Context, sb *sandbox.Sandbox, dir, deployment string)
 	if err != nil {
 		return nil, err
 	}
-	return &Fixture{SB: sb, Stack: st, Snapshot: snapshot, Env: []string{
+	groups, err := uploadParts(ctx, sb, dir, []byte(m.String()))
+	if err != nil {
+		return nil, err
+	}
+	return &Fixture{SB: sb, Stack: st, Snapshot: snapshot, groups: groups, Env: []string{
 		"AWS_ENDPOINT_URL=" + sb.Endpoint(), "AWS_REGION=" + sb.Region(), "DECKHAND_BUCKET=" + local.Bucket,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
-		"DECKHAND_SNAPSHOT=" + snapshot,
+		"DECKHAND_SNAPSHOT=" + snapshot, "DECKHAND_MANIFEST_PARTS=" + PartsPrefix,
 	}}, nil
+}
+
+// uploadParts puts the manifest's parts, one per FIFO message group, in the
+// bucket and in the snapshot directory dir, as the CDK app does
+// (infra/parts.go, infra/snapshot.go), and returns each repository's group.
+func uploadParts(ctx context.Context, sb *sandbox.Sandbox, dir string, raw []byte) (map[string]string, error) {
+	m, err := manifest.Parse("deckhand.yaml", raw)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := m.Parts()
+	if err != nil {
+		return nil, err
+	}
+	s3c := s3.NewFromConfig(sb.AWSConfig(), config.S3Options(sb.Endpoint()))
+	for group, body := range parts {
+		key := manifest.PartKey(PartsPrefix, group)
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(local.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+			return nil, fmt.Errorf("upload %s: %w", key, err)
+		}
+		path := filepath.Join(dir, filepath.FromSlash(key))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	groups := map[string]string{}
+	for _, b := range m.Services {
+		for _, img := range b.Images {
+			if g, ok := m.GroupOf(img.Repository); ok {
+				groups[img.Repository] = g
+			}
+		}
+	}
+	return groups, nil
 }
 
 // Batch returns an SQS event with n fresh pushes, one per binding (n ≤
@@ -91,9 +145,10 @@ func (f *Fixture) Batch(n int) []byte {
 		})
 		bodies = append(bodies, raw)
 	}
-	ev := events.WrapSQS("arn:aws:sqs:us-west-2:123456789012:deckhand-deploy.fifo", "bench", bodies...)
+	ev := events.WrapSQS("arn:aws:sqs:us-west-2:123456789012:deckhand-deploy.fifo", "", bodies...)
 	for i := range ev.Records {
 		ev.Records[i].MessageId = fmt.Sprintf("bench-msg-%d-%d", f.seq, i)
+		ev.Records[i].Attributes["MessageGroupId"] = f.groups[fmt.Sprintf("r%d", i%Services)]
 	}
 	raw, _ := json.Marshal(ev)
 	return raw

@@ -182,7 +182,7 @@ func deployer(f *coldstart.Fixture, rec *recorder, snapshot string) *deploy.Hand
 	cfg := f.SB.AWSConfig()
 	cfg.HTTPClient = &http.Client{Transport: rec}
 	parts := wire.FromAWS(config.Config{Bucket: local.Bucket, ManifestKey: "deckhand.yaml",
-		Account: f.SB.Account(), Region: f.SB.Region(), Endpoint: f.SB.Endpoint(), Snapshot: snapshot}, cfg)
+		Account: f.SB.Account(), Region: f.SB.Region(), Endpoint: f.SB.Endpoint(), Snapshot: snapshot, PartsPrefix: coldstart.PartsPrefix}, cfg)
 	parts.Alarms = cloudwatch.NewFromConfig(cfg) // as functions/deployer does
 	eng := wire.Deployer(parts)
 	return &deploy.Handler{Engine: eng}

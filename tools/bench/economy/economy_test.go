@@ -99,7 +99,8 @@ func TestACanaryDeploymentChecksItsAlarmsOnce(t *testing.T) {
 }
 
 // TestColdDeploymentCalls checks, through the real SDK clients against the
-// sandbox, which calls a cold deployer makes with and without the
+// sandbox, which calls a cold deployer configured as the CDK app ships it
+// (its message group's manifest part) makes with and without the
 // deployment's snapshot (what runs in parallel is
 // TestDeploymentCallGraph's, in shared/engine/deploy, without timing).
 func TestColdDeploymentCalls(t *testing.T) {
@@ -122,7 +123,7 @@ func TestColdDeploymentCalls(t *testing.T) {
 	}
 	want := []string{
 		"ecs:DescribeServices→200", "ecs:DescribeTaskDefinition→200", "ecs:RegisterTaskDefinition→200", "ecs:UpdateService→200",
-		"events:PutEvents→200", "s3:GET /deckhand-config/deckhand.yaml→200", "s3:GET /deckhand-config/t.json→200",
+		"events:PutEvents→200", "s3:GET /deckhand-config/" + coldstart.PartsPrefix + "r0.yaml→200", "s3:GET /deckhand-config/t.json→200",
 	}
 	if diff := cmp.Diff(want, ops(res.Cold)); diff != "" {
 		t.Errorf("cold deployment with the snapshot (-want +got):\n%s", diff)
