@@ -22,6 +22,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/tools/bench/clicompare"
 	"github.com/deckhand-ecs/deckhand/tools/bench/coldstart"
 	"github.com/deckhand-ecs/deckhand/tools/bench/economy"
+	"github.com/deckhand-ecs/deckhand/tools/bench/inittrace"
 	"github.com/deckhand-ecs/deckhand/tools/bench/scale"
 	"github.com/deckhand-ecs/deckhand/tools/bench/size"
 )
@@ -170,6 +171,9 @@ func coldStart(ctx context.Context, opts Options, w io.Writer) error {
 	fmt.Fprintf(w, "\ninit ratio deployer/hello-world: %.2f (goal ≤ %.1f: %s)\n", ratio, goalInitRatio, verdict(ratio <= goalInitRatio, "%.0f%% over", (ratio/goalInitRatio-1)*100))
 	fmt.Fprintf(w, "first-response ratio deployer/hello-world: %.2f (the deployer's first answer includes its AWS calls: S3 GETs, 4 ECS calls, PutEvents)\n", df.Seconds()/hf.Seconds())
 	fmt.Fprintf(w, "AWS calls before the first invocation (max over launches): %d (goal 0: %s)\n", callsAtInit, verdict(callsAtInit == 0, "%d calls", callsAtInit))
+	if err := initAccount(ctx, bins["hello-world (baseline)"], bins["deployer"], hi, di, w); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\n## 2b. Peak RSS handling a 10-message batch (VmHWM, max of 3 launches)\n\n")
 	fmt.Fprintf(w, "deployer: %.1f MiB; hello-world baseline: %.1f MiB; ratio %.2f (goal ≤ %d MiB: %s)\n\n",
 		float64(batchHWM)/1024, float64(hwm["hello-world (baseline)"])/1024, float64(batchHWM)/float64(hwm["hello-world (baseline)"]),
@@ -490,4 +494,41 @@ func scaleLaunches(ctx context.Context, bin string, n int, parts bool, launches 
 		hwm = max(hwm, l.HWMKiB)
 	}
 	return median(invs), median(firsts), hwm, nil
+}
+
+// initLaunches is how many inittrace launches each binary gets.
+const initLaunches = 21
+
+// initAccount says what the init pays for (issue 16: "what hello-world
+// itself pays, and what each remaining millisecond is for"): the package
+// initializers of each binary as the Go runtime times them
+// (GODEBUG=inittrace=1, tools/bench/inittrace), and the rest of exec →
+// first next (loading and faulting in the binary, the runtime's start, main
+// until its first Runtime API call) as the difference from section 1's
+// medians.
+func initAccount(ctx context.Context, hello, deployer string, hi, di time.Duration, w io.Writer) error {
+	hs, err := inittrace.Measure(ctx, hello, nil, nil, initLaunches)
+	if err != nil {
+		return err
+	}
+	ds, err := inittrace.Measure(ctx, deployer, nil, nil, initLaunches)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n## 1c. What the init pays for (package initializers timed by GODEBUG=inittrace=1, median of %d launches each; the rest is section 1's exec → first next minus them)\n\n", initLaunches)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "binary	exec → first next	package initializers	the rest (exec, runtime start, main)	initializers")
+	fmt.Fprintf(tw, "hello-world (baseline)\t%v\t%v\t%v\t%d\n", hi.Round(10*time.Microsecond), hs.Total.Round(10*time.Microsecond), (hi - hs.Total).Round(10*time.Microsecond), len(hs.Packages))
+	fmt.Fprintf(tw, "deployer\t%v\t%v\t%v\t%d\n", di.Round(10*time.Microsecond), ds.Total.Round(10*time.Microsecond), (di - ds.Total).Round(10*time.Microsecond), len(ds.Packages))
+	tw.Flush()
+	extra := di - hi
+	fmt.Fprintf(w, "\nthe deployer's %v over hello-world: %v in package initializers beyond hello-world's, %v in the rest\n",
+		extra.Round(10*time.Microsecond), (ds.Total - hs.Total).Round(10*time.Microsecond), (extra - (ds.Total - hs.Total)).Round(10*time.Microsecond))
+	fmt.Fprintf(w, "\nthe deployer's slowest initializers (median clock):\n\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "package\tclock")
+	for _, p := range ds.Packages[:min(10, len(ds.Packages))] {
+		fmt.Fprintf(tw, "%s\t%v\n", p.Package, p.Clock.Round(time.Microsecond))
+	}
+	return tw.Flush()
 }
