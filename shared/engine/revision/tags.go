@@ -36,6 +36,10 @@ const (
 	TagChanged = "deckhand:changed"
 	// TagJob names the job a revision was registered for.
 	TagJob = "deckhand:job"
+	// TagApproval is a gated revision's approval state (DESIGN §11):
+	// ApprovalPending while it waits; retention never removes it then.
+	TagApproval     = "deckhand:approval"
+	ApprovalPending = "pending"
 )
 
 // Service tag keys.
