@@ -11,7 +11,9 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 )
 
-func rev(n int) string { return fmt.Sprintf("arn:aws:ecs:us-west-2:123456789012:task-definition/web:%d", n) }
+func rev(n int) string {
+	return fmt.Sprintf("arn:aws:ecs:us-west-2:123456789012:task-definition/web:%d", n)
+}
 
 // revs are Deckhand's revisions from..to of binding web, newest first.
 func revs(to, from int) []owned {
@@ -34,11 +36,11 @@ func TestDecide(t *testing.T) {
 		wantRemove []int
 	}{
 		"the newest keep stay, the serving one with them": {
-			svc: types.Service{TaskDefinition: aws.String(rev(10)), Deployments: []types.Deployment{deployment("PRIMARY", 10, types.DeploymentRolloutStateCompleted)}},
+			svc:  types.Service{TaskDefinition: aws.String(rev(10)), Deployments: []types.Deployment{deployment("PRIMARY", 10, types.DeploymentRolloutStateCompleted)}},
 			revs: revs(10, 1), keep: 3, wantRemove: []int{1, 2, 3, 4, 5, 6, 7},
 		},
 		"a serving revision older than keep stays, and so does the one before it": {
-			svc: types.Service{TaskDefinition: aws.String(rev(4)), Deployments: []types.Deployment{deployment("PRIMARY", 4, types.DeploymentRolloutStateCompleted)}},
+			svc:  types.Service{TaskDefinition: aws.String(rev(4)), Deployments: []types.Deployment{deployment("PRIMARY", 4, types.DeploymentRolloutStateCompleted)}},
 			revs: revs(10, 1), keep: 2, wantRemove: []int{1, 2, 5, 6, 7, 8},
 		},
 		"an in-flight deployment and the one it would roll back to stay": {
