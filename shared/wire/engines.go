@@ -5,6 +5,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
+	"github.com/deckhand-ecs/deckhand/shared/engine/retention"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/engine/track"
 )
@@ -82,6 +83,22 @@ func Reconciler(p *Parts, j *jobs.Engine) *reconcile.Reconciler {
 	r := &reconcile.Reconciler{ECS: p.ECS, ECR: p.ECR, Queue: p.Queue, Source: p.Source, Region: p.Config.Region, Logger: p.logger(), Now: p.Now}
 	if j != nil {
 		r.Jobs = j
+	}
+	r.Retention = Retention(p)
+	return r
+}
+
+// Retention builds the pruner of old revisions (DESIGN §13) the
+// reconciler runs each pass and `deckhand prune` runs by hand, or nil when
+// p.ECS cannot deregister and delete revisions (a read-only client).
+func Retention(p *Parts) *retention.Pruner {
+	api, ok := p.ECS.(retention.ECSAPI)
+	if !ok {
+		return nil
+	}
+	r := &retention.Pruner{ECS: api, Logger: p.logger(), Pacer: revision.Pacer{Sleep: p.Sleep, Now: p.Now}}
+	if p.Unpaced {
+		r.Limit = revision.Unlimited()
 	}
 	return r
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/retention"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -64,6 +65,9 @@ type Reconciler struct {
 	Source store.Source
 	// Jobs stops job runs past their timeout; nil skips that part.
 	Jobs jobsAPI
+	// Retention removes the bindings' old revisions (DESIGN §13) from the
+	// service each pass reads anyway; nil skips that part.
+	Retention *retention.Pruner
 	// Region builds image registry hosts and the synthetic events' region.
 	Region string
 	// Logger receives one line per decision (default: discard).
@@ -85,6 +89,9 @@ type Report struct {
 	Skipped map[string]string `json:"skipped,omitempty"`
 	// TimedOut are job tasks stopped for their timeout.
 	TimedOut []string `json:"timedOut,omitempty"`
+	// Retention is what retention removed (or left for the next pass), per
+	// binding that had revisions past keep.
+	Retention []retention.Result `json:"retention,omitempty"`
 }
 
 // Run checks every service binding and enqueues a push for every image a
@@ -100,12 +107,12 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	latest := map[string]latestResult{} // repository + policy → newest image
 	var errs []error
 	queued := map[string]bool{}
+	budget := r.removalBudget()
 	for i := range m.Services {
 		b := &m.Services[i]
-		pushes, err := r.binding(ctx, b, latest, &rep)
+		pushes, err := r.binding(ctx, m, b, latest, &rep, &budget)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			errs = append(errs, err) // the pushes found before it still go
 		}
 		for _, p := range pushes {
 			if queued[p.ID] {
@@ -145,7 +152,7 @@ type latestResult struct {
 }
 
 // binding returns the pushes binding b is behind on.
-func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest map[string]latestResult, rep *Report) ([]Push, error) {
+func (r *Reconciler) binding(ctx context.Context, m *manifest.Manifest, b *manifest.Service, latest map[string]latestResult, rep *Report, budget *int) ([]Push, error) {
 	log := r.logger().With("binding", b.Name, "cluster", b.Cluster, "service", b.Service)
 	out, err := r.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.Cluster), Services: []string{b.Service},
 		Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})
@@ -158,11 +165,14 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		return nil, nil
 	}
 	svc := out.Services[0]
+	// Retention failing to read the family does not hold back catch-up:
+	// its error is returned with the pushes.
+	retainErr := r.retain(ctx, m, b, &svc, rep, budget)
 	serviceTags := revision.TagsOf(svc.Tags)
 	if why, held := serviceTags[revision.TagHold]; held {
 		rep.Held = append(rep.Held, b.Name)
 		log.InfoContext(ctx, "service held", "outcome", "HELD", "reason", why)
-		return nil, nil
+		return nil, retainErr
 	}
 	tdARN := revision.OfService(svc)
 	td, err := r.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN),
@@ -219,7 +229,7 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		log.InfoContext(ctx, "service behind ECR", "container", c, "digest", lr.img.Digest, "running", cur.Digest, "outcome", "enqueue")
 		pushes = append(pushes, pushOf(lr.img))
 	}
-	return pushes, nil
+	return pushes, retainErr
 }
 
 // behind reports whether the newest eligible image should replace the one
