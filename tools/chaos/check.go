@@ -75,6 +75,9 @@ type Report struct {
 	// TrackerDLQ counts tracker events dead-lettered after Lambda's
 	// retries; TagOutages the TagResource outages injected.
 	TrackerDLQ, TagOutages int
+	// PruneRounds, Pruned and PruneErrors are retention's rounds, the
+	// revisions they removed and their failed calls (Result).
+	PruneRounds, Pruned, PruneErrors int
 	// Redelivered counts rolled-back pushes delivered again at the end;
 	// ReconcileEnqueued the final reconcile pass's synthetic pushes.
 	Redelivered, ReconcileEnqueued int
@@ -148,7 +151,8 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	}
 	truth := c.truth()
 	rep.Rows = append([]Row{harness, c.converged(), c.noBackward(), c.uniqueHash(), c.accounted(rep)}, jobRows...)
-	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes())
+	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), c.noDeletedTarget())
+	rep.PruneRounds, rep.Pruned, rep.PruneErrors = res.PruneRounds, res.Pruned, res.PruneErrors
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats

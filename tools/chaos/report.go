@@ -57,6 +57,10 @@ func (r *Report) Write(w io.Writer) {
 		r.Calls, failed, rate, strings.Join(parts, ", "), r.Registers, r.CaughtUp, r.DLQ, r.RepeatedEvents)
 	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n\n",
 		r.TagOutages, r.TrackerDLQ, r.Redelivered, r.ReconcileEnqueued)
+	if cfg.Keep > 0 {
+		fmt.Fprintf(w, "retention keep %d: %d rounds (and the final reconcile pass) removed %d revisions; %d reads or writes failed and were retried by a later round\n\n",
+			cfg.Keep, r.PruneRounds, r.Pruned, r.PruneErrors)
+	}
 
 	if len(r.JobOutcomes) > 0 {
 		var parts []string

@@ -40,6 +40,14 @@ type Config struct {
 	// Break breaks a trust promise on purpose (trust_break.go), to prove
 	// invariants 1 and 8 to 11 notice.
 	Break Breakage
+	// Keep is the manifest's retention: { keep: N } (default 3; negative:
+	// no retention). Retention runs every pruneEvery seconds and in the
+	// final reconcile pass (invariant 12).
+	Keep int
+	// BreakRetention adds a broken retention that deregisters, right after
+	// each deployment starts, every other revision of the family (the one
+	// a rollback returns to included), to prove invariant 12 notices.
+	BreakRetention bool
 }
 
 func (c Config) withDefaults() Config {
@@ -58,6 +66,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TrustShare <= 0 {
 		c.TrustShare = 0.03
+	}
+	if c.Keep == 0 {
+		c.Keep = 3
 	}
 	return c
 }
@@ -105,6 +116,8 @@ type world struct {
 	ties []string
 	// tagFormat is each repository's tag format (default 1.0.%d).
 	tagFormat map[string]string
+	// keep is the manifest's retention (none when not positive).
+	keep int
 }
 
 type service struct {
@@ -154,7 +167,11 @@ func newWorld(n int) *world {
 // manifest renders deckhand.yaml for the world.
 func (w *world) manifest() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\nservices:\n", executionR)
+	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\n", executionR)
+	if w.keep > 0 {
+		fmt.Fprintf(&b, "retention: { keep: %d }\n", w.keep)
+	}
+	b.WriteString("services:\n")
 	for _, s := range w.services {
 		tmpl := "single.json"
 		policy := s.policy
