@@ -79,6 +79,8 @@ func (s *stack) grantAll() {
 			p.putEvents(),
 			p.sendToDeployQueue(),
 			p.markRolledBack(), // repairs a mark the tracker could not write
+			p.retireRevisions(),
+			p.deleteRevisions(), // retention (shared/engine/retention)
 		},
 	} {
 		for _, st := range stmts {
@@ -168,6 +170,20 @@ func (p policies) updateServices() awsiam.PolicyStatement {
 // three supports resource-level permissions, so AWS requires "*".
 func (p policies) taskDefinitions() awsiam.PolicyStatement {
 	return allow([]string{"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition"}, anyResource, nil)
+}
+
+// retireRevisions: retention lists a family's revisions and deregisters
+// the old ones. Neither action supports resource-level permissions (AWS
+// Service Authorization Reference for ECS), so AWS requires "*".
+func (p policies) retireRevisions() awsiam.PolicyStatement {
+	return allow([]string{"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"}, anyResource, nil)
+}
+
+// deleteRevisions: retention deletes the revisions it deregistered.
+// DeleteTaskDefinitions is authorized on the task-definition resource:
+// revisions in this account and Region only.
+func (p policies) deleteRevisions() awsiam.PolicyStatement {
+	return allow([]string{"ecs:DeleteTaskDefinitions"}, p.ecs.taskDefinitionARNs(), nil)
 }
 
 // describeTaskDefinitions: read-only subset of taskDefinitions.

@@ -117,8 +117,9 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:TagResource",
 			"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions",
 		}, common...), asyncDLQ...)},
-		"the reconciler reads and enqueues synthetic pushes": {fn: "reconciler", want: append(append([]string{
+		"the reconciler reads, enqueues synthetic pushes and applies retention": {fn: "reconciler", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages", "ecs:TagResource",
+			"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions",
 		}, common...), asyncDLQ...)},
 	}
 	s := synth(t, "example")
@@ -244,6 +245,13 @@ func TestScopedResources(t *testing.T) {
 				Conditions: map[string]map[string][]string{"ForAllValues:StringLike": {"aws:TagKeys": {"deckhand:rolled-back:*"}}}}}},
 		"reconciler describes services of the manifest's clusters only": {fn: "reconciler", action: "ecs:DescribeServices", want: []statement{
 			{Actions: []string{"ecs:DescribeServices"}, Resources: services}}},
+		"reconciler deregisters on * because AWS requires it": {fn: "reconciler", action: "ecs:DeregisterTaskDefinition", want: []statement{
+			{Actions: []string{"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"}, Resources: []string{"*"}}}},
+		"reconciler deletes task-definition revisions of its account and Region only": {fn: "reconciler", action: "ecs:DeleteTaskDefinitions", want: []statement{
+			{Actions: []string{"ecs:DeleteTaskDefinitions"}, Resources: taskDefs}}},
+		"only the reconciler deregisters revisions": {fn: "deployer", action: "ecs:DeregisterTaskDefinition"},
+		"the runner deletes no revision":            {fn: "runner", action: "ecs:DeleteTaskDefinitions"},
+		"the tracker deletes no revision":           {fn: "tracker", action: "ecs:DeleteTaskDefinitions"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -260,7 +268,7 @@ func TestScopedResources(t *testing.T) {
 func TestWildcardResources(t *testing.T) {
 	allowed := map[string]bool{
 		"ecs:DescribeTaskDefinition": true, "ecs:ListTaskDefinitions": true,
-		"ecs:RegisterTaskDefinition": true, "ecs:ListTasks": true,
+		"ecs:RegisterTaskDefinition": true, "ecs:ListTasks": true, "ecs:DeregisterTaskDefinition": true,
 	}
 	for _, name := range []string{"example", "groups"} {
 		s := synth(t, name)
