@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
+	"github.com/deckhand-ecs/deckhand/shared/aws/refs"
 	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
@@ -20,6 +21,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	p.Refs = refs.New(p.AWS)
 	if p.Config.DLQURL != "" {
 		p.DLQ = queue.New(p.AWS, p.Config.DLQURL)
 	}

@@ -28,6 +28,9 @@ func Deployer(p *Parts) *deploy.Engine {
 	if bus := p.bus(); bus != nil {
 		e.Events = bus
 	}
+	if p.Refs != nil {
+		e.Refs = p.Refs
+	}
 	if p.Unpaced {
 		e.RegisterLimit, e.UpdateLimit = revision.Unlimited(), revision.Unlimited()
 	}
@@ -57,6 +60,9 @@ func Jobs(p *Parts) *jobs.Engine {
 	}
 	if p.JobQueue != nil {
 		e.Queue = p.JobQueue
+	}
+	if p.Refs != nil {
+		e.Refs = p.Refs
 	}
 	if p.Unpaced {
 		e.RegisterLimit = revision.Unlimited()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
 // ECS is the part of the ECS client the engines use together; *ecs.Client
@@ -86,6 +87,11 @@ type Parts struct {
 	// queue's redrive policy does, after maxReceiveCount receives).
 	DLQ    DeadLetters
 	Source store.Source
+	// Refs resolves templates' {{ ssm }} and {{ secret }} references
+	// (refs.New; nil: templates with references fail to render). Only the
+	// deployer and the runner build one, so only they link the SSM and
+	// Secrets Manager clients.
+	Refs taskdef.Resolver
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config
 	// Config gives the account, Region and event bus.

@@ -56,6 +56,9 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	if err != nil {
 		return failed(o, err)
 	}
+	if data.Refs, err = taskdef.ResolveRefs(ctx, e.Refs, tmpl.Body, b.Template); err != nil {
+		return failed(o, err)
+	}
 	rendered, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources})
 	if err != nil {
 		return failed(o, err)

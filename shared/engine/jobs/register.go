@@ -28,9 +28,16 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 	if err != nil {
 		return "", fmt.Errorf("load template %s: %w", job.Template, err)
 	}
+	refs, err := taskdef.ResolveRefs(ctx, e.Refs, tmpl.Body, job.Template)
+	if err != nil {
+		if revision.Retryable(err) {
+			return "", err
+		}
+		return "", &revision.PermanentError{Reason: revision.Reason(err), Err: fmt.Errorf("resolve references of job %s: %w", job.Name, err)}
+	}
 	r, err := taskdef.Render(tmpl.Body, taskdef.Data{
 		Account: e.Account, Region: e.Region, Cluster: job.Cluster, Service: job.Name,
-		Images: images, Primary: revision.JobPrimary(job), Vars: job.Vars,
+		Images: images, Primary: revision.JobPrimary(job), Vars: job.Vars, Refs: refs,
 	}, taskdef.Options{Key: job.Template, Roles: m.Roles, Allow: job.Allow, Sources: m.Sources, Job: job})
 	if err != nil {
 		return "", &revision.PermanentError{Reason: revision.Reason(err), Err: fmt.Errorf("render template of job %s: %w", job.Name, err)}
