@@ -25,6 +25,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
+	"github.com/deckhand-ecs/deckhand/shared/aws/refs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
@@ -101,6 +102,7 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	parts := wire.FromAWS(config.Config{Bucket: Bucket, ManifestKey: "deckhand.yaml", Account: sb.Account(), Region: sb.Region(),
 		Endpoint: sb.Endpoint()}, cfg)
 	parts.ECS, parts.Logger, parts.Now = st.ECS, opts.Logger, sb.Clock().Now
+	parts.Refs = refs.New(cfg)
 	// The sandbox paces with its own throttle buckets on the virtual clock;
 	// real-time limiters and waits would only slow tests down.
 	parts.Unpaced = true
@@ -115,6 +117,9 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 		return nil, err
 	}
 	if err := seedAccounts(sb, m); err != nil {
+		return nil, err
+	}
+	if err := seedReferences(sb, opts.Dir, m); err != nil {
 		return nil, err
 	}
 	// The router's handlers call the engines built below, once the queues
@@ -215,7 +220,9 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", b.Name, err)
 		}
-		r, err := taskdef.Render(tmpl, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources})
+		// IaC registered the first revision; its references are rendered
+		// offline (the seed resolves nothing).
+		r, err := taskdef.Render(tmpl, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources, OfflineRefs: true})
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", b.Name, err)
 		}
