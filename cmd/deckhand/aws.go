@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/refs"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
@@ -109,6 +110,7 @@ func (a *app) env(ctx context.Context) (*cli.Env, error) {
 	e := &cli.Env{
 		ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg),
 		EventBus: a.eventBus, Source: src, Account: a.account, Region: cfg.Region, Logger: a.logger(),
+		Refs: refs.New(cfg),
 	}
 	if sandbox {
 		e.Clock = cli.SandboxClock{Endpoint: a.endpoint, Client: a.http}
