@@ -27,6 +27,7 @@ const (
 // "Grant permission to tag resources on creation" (ecs:CreateAction).
 func (s *stack) grantAll() {
 	p := s.policies()
+	serviceRefs, jobRefs := s.templateRefs(false), s.templateRefs(true)
 	for name, stmts := range map[string][]awsiam.PolicyStatement{
 		"deployer": {
 			p.assumeTargetRoles(),
@@ -40,6 +41,8 @@ func (s *stack) grantAll() {
 			p.putEvents(),
 			p.describeImages(), // catch-up during bursts (shared/engine/deploy/catchup.go)
 			p.sendToDeployDLQ(),
+			p.readParameters(serviceRefs), // {{ ssm }} and {{ secret }} (shared/aws/refs)
+			p.describeSecrets(serviceRefs),
 		},
 		"runner": {
 			p.assumeTargetRoles(),
@@ -54,6 +57,8 @@ func (s *stack) grantAll() {
 			p.passRole(),
 			p.putEvents(),
 			p.describeImages(),
+			p.readParameters(jobRefs),
+			p.describeSecrets(jobRefs),
 		},
 		"tracker": {
 			p.assumeTargetRoles(),

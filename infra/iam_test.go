@@ -105,7 +105,7 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
 			"ecs:UpdateService", "ecs:TagResource", "iam:PassRole",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-			"ecr:DescribeImages", "sqs:SendMessage",
+			"ecr:DescribeImages", "sqs:SendMessage", "ssm:GetParameters",
 		}, common...)},
 		"the runner consumes the job queue, registers and runs job tasks": {fn: "runner", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
@@ -250,8 +250,12 @@ func TestScopedResources(t *testing.T) {
 		"reconciler deletes task-definition revisions of its account and Region only": {fn: "reconciler", action: "ecs:DeleteTaskDefinitions", want: []statement{
 			{Actions: []string{"ecs:DeleteTaskDefinitions"}, Resources: taskDefs}}},
 		"only the reconciler deregisters revisions": {fn: "deployer", action: "ecs:DeregisterTaskDefinition"},
-		"the runner deletes no revision":            {fn: "runner", action: "ecs:DeleteTaskDefinitions"},
-		"the tracker deletes no revision":           {fn: "tracker", action: "ecs:DeleteTaskDefinitions"},
+		"deployer reads exactly the SSM parameters the service templates name": {fn: "deployer", action: "ssm:GetParameters", want: []statement{
+			{Actions: []string{"ssm:GetParameters"}, Resources: []string{"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/web/database-url"}}}},
+		"no template of the example names a secret":    {fn: "deployer", action: "secretsmanager:DescribeSecret"},
+		"the runner's job templates name no parameter": {fn: "runner", action: "ssm:GetParameters"},
+		"the runner deletes no revision":               {fn: "runner", action: "ecs:DeleteTaskDefinitions"},
+		"the tracker deletes no revision":              {fn: "tracker", action: "ecs:DeleteTaskDefinitions"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
