@@ -83,6 +83,16 @@ func ParameterARN(account, region, path string) string {
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/%s", partition(region), region, account, strings.TrimPrefix(path, "/"))
 }
 
+// OfflineARN is r's ARN as rendering offline gives it: an SSM parameter's
+// computed (ParameterARN), a secret's with "XXXXXX" for the six characters
+// only Secrets Manager knows.
+func OfflineARN(account, region string, r Ref) string {
+	if r.Kind == RefSSM || strings.HasPrefix(r.Name, "arn:") {
+		return ParameterARN(account, region, r.Name)
+	}
+	return fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-XXXXXX", partition(region), region, account, r.Name)
+}
+
 // partition is the ARN partition of a Region.
 func partition(region string) string {
 	switch {
@@ -246,10 +256,8 @@ func (v view) resolveRef(r Ref) (string, error) {
 		return r.Name, nil
 	}
 	switch {
-	case v.offlineRefs && r.Kind == RefSSM:
-		return ParameterARN(v.Account, v.Region, r.Name), nil
 	case v.offlineRefs:
-		return fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s-XXXXXX", partition(v.Region), v.Region, v.Account, r.Name), nil
+		return OfflineARN(v.Account, v.Region, r), nil
 	case v.refs == nil:
 		return "", fmt.Errorf("%s was not resolved before rendering (this renderer has no SSM or Secrets Manager client)", r.What())
 	}
