@@ -7,3 +7,7 @@ package awserr
 func ImageNotFound(err error) bool {
 	return Is(err, "ImageNotFoundException", "RepositoryNotFoundException")
 }
+
+// RepositoryNotFound reports ECR's answer for a repository that does not
+// exist.
+func RepositoryNotFound(err error) bool { return Is(err, "RepositoryNotFoundException") }
