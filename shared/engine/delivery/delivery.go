@@ -122,14 +122,16 @@ type Figures struct {
 }
 
 // Compute gives the figures of the deployments that finished in [since,
-// until), each computed as the tracker computes it when it judges one:
-// history may reach back before since, so a restore that began before the
-// window is measured whole.
-func Compute(binding string, history []Deployment, since, until time.Time) Figures {
+// until), each computed as the tracker computes it when it judges one.
+// records are the service's service-deployment records the restores are
+// measured from (nil: history's own); both may reach back before since, so
+// a restore that began before the window is measured whole.
+func Compute(binding string, history []Deployment, records []Record, since, until time.Time) Figures {
 	f := Figures{Binding: binding, LeadTimes: []time.Duration{}, Restores: []time.Duration{}}
-	records := make([]Record, len(history))
-	for i, d := range history {
-		records[i] = Record{Verdict: d.Verdict, CreatedAt: d.CreatedAt, FinishedAt: d.FinishedAt}
+	if records == nil {
+		for _, d := range history {
+			records = append(records, Record{Verdict: d.Verdict, CreatedAt: d.CreatedAt, FinishedAt: d.FinishedAt})
+		}
 	}
 	for _, d := range history {
 		if d.Verdict == "" || d.FinishedAt.Before(since) || !d.FinishedAt.Before(until) {

@@ -58,7 +58,7 @@ func TestCompute(t *testing.T) {
 		{Revision: "web:5", Trigger: "rollback", Verdict: Succeeded, PushedAt: at(29), CreatedAt: at(40), FinishedAt: at(42)},
 		{Revision: "web:6", CreatedAt: at(50)}, // in progress
 	}
-	got := Compute("web", history, at(5), at(60))
+	got := Compute("web", history, nil, at(5), at(60))
 	want := Figures{Binding: "web", Deployments: 4, Failures: 2, Rollbacks: 1,
 		LeadTimes: []time.Duration{6 * time.Minute}, Restores: []time.Duration{20 * time.Minute}}
 	if diff := cmp.Diff(want, got); diff != "" {
