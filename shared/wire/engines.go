@@ -76,7 +76,7 @@ func Runner(j *jobs.Engine) *jobs.Handler { return &jobs.Handler{Engine: j} }
 // Tracker builds the tracker (functions/tracker): deployment verdicts, and
 // job verdicts and retries through jobs.
 func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
-	d := &track.Deployments{ECS: p.ECS, Logger: p.logger(), Pacer: revision.Pacer{Sleep: p.Sleep, Now: p.Now}}
+	d := &track.Deployments{ECS: p.ECS, Logger: p.logger(), Pacer: revision.Pacer{Sleep: p.Sleep, Now: p.Now}, Metrics: p.Metrics}
 	if bus := p.bus(); bus != nil {
 		d.Events = bus
 	}

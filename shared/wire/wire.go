@@ -7,6 +7,7 @@ package wire
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -92,6 +93,9 @@ type Parts struct {
 	// deployer and the runner build one, so only they link the SSM and
 	// Secrets Manager clients.
 	Refs taskdef.Resolver
+	// Metrics receives the tracker's delivery metrics, one embedded metric
+	// format line per verdict (functions/tracker: stdout; nil: none).
+	Metrics io.Writer
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config
 	// Config gives the account, Region and event bus.
