@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -53,6 +54,9 @@ type Options struct {
 	// DesiredCount of every seeded service (default 2).
 	DesiredCount int32
 	Logger       *slog.Logger
+	// Metrics receives the tracker's delivery metrics (EMF lines), as the
+	// tracker function's stdout does (nil: none).
+	Metrics io.Writer
 }
 
 // Stack is Deckhand running against a sandbox.
@@ -103,6 +107,7 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 		Endpoint: sb.Endpoint()}, cfg)
 	parts.ECS, parts.Logger, parts.Now = st.ECS, opts.Logger, sb.Clock().Now
 	parts.Refs = refs.New(cfg)
+	parts.Metrics = opts.Metrics
 	// The sandbox paces with its own throttle buckets on the virtual clock;
 	// real-time limiters and waits would only slow tests down.
 	parts.Unpaced = true
