@@ -122,7 +122,7 @@ type Figures struct {
 }
 
 // Compute gives the figures of the deployments that finished in [since,
-// until), each computed as the tracker computes it when it judges one.
+// until], each computed as the tracker computes it when it judges one.
 // records are the service's service-deployment records the restores are
 // measured from (nil: history's own); both may reach back before since, so
 // a restore that began before the window is measured whole.
@@ -134,7 +134,7 @@ func Compute(binding string, history []Deployment, records []Record, since, unti
 		}
 	}
 	for _, d := range history {
-		if d.Verdict == "" || d.FinishedAt.Before(since) || !d.FinishedAt.Before(until) {
+		if d.Verdict == "" || d.FinishedAt.Before(since) || d.FinishedAt.After(until) {
 			continue
 		}
 		f.Deployments++
