@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/cli"
+	"github.com/deckhand-ecs/deckhand/shared/cli/console"
 	"github.com/deckhand-ecs/deckhand/shared/engine/delivery"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/sandboxtest"
 )
@@ -102,5 +104,37 @@ func TestTrackerPrintsDeliveryMetrics(t *testing.T) {
 		LeadTimeMS:  aws.Int64((want[0].LeadTime + want[2].LeadTime).Milliseconds() / 2), TimeToRestoreMS: aws.Int64(want[2].Restore.Milliseconds())}
 	if diff := cmp.Diff([]cli.BindingReport{wantRep}, rep.Bindings); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
+	}
+
+	// The console's Delivery view: the same computation.
+	m, err := env.Source.Manifest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, err := (&console.DerivedMetrics{Env: env}).Delivery(ctx, m, start, sb.Clock().Now().Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type figures struct {
+		Deployments, Failed int
+		LeadTimes, Restores []time.Duration
+	}
+	found := false
+	for _, b := range view.Bindings {
+		if b.Binding != "web" {
+			continue
+		}
+		found = true
+		got := figures{b.Deployments, b.Failed, b.LeadTimes, b.Restores}
+		wantView := figures{3, 1, []time.Duration{want[0].LeadTime, want[2].LeadTime}, []time.Duration{want[2].Restore}}
+		if diff := cmp.Diff(wantView, got); diff != "" {
+			t.Errorf("console's delivery metrics of web (-want +got):\n%s", diff)
+		}
+		if n := slices.Max(b.PerDay); n != 3 || slices.Max(b.FailedPerDay) != 1 {
+			t.Errorf("console's per-day counts %v, failed %v; want the day's 3 and 1", b.PerDay, b.FailedPerDay)
+		}
+	}
+	if !found {
+		t.Errorf("the console's delivery view has no binding web: %+v", view.Bindings)
 	}
 }
