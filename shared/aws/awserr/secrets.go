@@ -1,8 +1,8 @@
 package awserr
 
-// AWS Secrets Manager's, IAM's and CloudWatch Logs' answers Deckhand acts
-// on. (SSM's GetParameters answers a missing name in InvalidParameters,
-// not with an error.)
+// AWS Secrets Manager's and IAM's answers Deckhand acts on. (SSM's
+// GetParameters answers a missing name in InvalidParameters, not with an
+// error.)
 
 // SecretNotFound reports Secrets Manager's answer for a secret that does
 // not exist.
@@ -10,7 +10,3 @@ func SecretNotFound(err error) bool { return Is(err, "ResourceNotFoundException"
 
 // RoleNotFound reports IAM's answer for a role that does not exist.
 func RoleNotFound(err error) bool { return Is(err, "NoSuchEntity", "NoSuchEntityException") }
-
-// LogGroupNotFound reports CloudWatch Logs' answer for a log group or
-// stream that does not exist.
-func LogGroupNotFound(err error) bool { return Is(err, "ResourceNotFoundException") }
