@@ -28,6 +28,7 @@ const (
 // "Grant permission to tag resources on creation" (ecs:CreateAction).
 func (s *stack) grantAll() {
 	p := s.policies()
+	serviceRefs, jobRefs := s.templateRefs(false), s.templateRefs(true)
 	for name, stmts := range map[string][]awsiam.PolicyStatement{
 		"deployer": {
 			p.assumeTargetRoles(),
@@ -47,6 +48,8 @@ func (s *stack) grantAll() {
 			p.promotionSources(),
 			p.gatedRevisions(deployerGateKeys...),
 			p.markBlocked(),
+			p.readParameters(serviceRefs), // {{ ssm }} and {{ secret }} (shared/aws/refs)
+			p.describeSecrets(serviceRefs),
 		},
 		"runner": {
 			p.assumeTargetRoles(),
@@ -61,6 +64,8 @@ func (s *stack) grantAll() {
 			p.passRole(),
 			p.putEvents(),
 			p.describeImages(),
+			p.readParameters(jobRefs),
+			p.describeSecrets(jobRefs),
 		},
 		"tracker": {
 			p.assumeTargetRoles(),
@@ -91,6 +96,8 @@ func (s *stack) grantAll() {
 			p.promotionSources(),
 			p.gatedRevisions(reconcilerGateKeys...),
 			p.listRevisions(),
+			p.retireRevisions(),
+			p.deleteRevisions(), // retention (shared/engine/retention)
 		},
 	} {
 		for _, st := range stmts {
@@ -180,6 +187,20 @@ func (p policies) updateServices() awsiam.PolicyStatement {
 // three supports resource-level permissions, so AWS requires "*".
 func (p policies) taskDefinitions() awsiam.PolicyStatement {
 	return allow([]string{"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition"}, anyResource, nil)
+}
+
+// retireRevisions: retention lists a family's revisions and deregisters
+// the old ones. Neither action supports resource-level permissions (AWS
+// Service Authorization Reference for ECS), so AWS requires "*".
+func (p policies) retireRevisions() awsiam.PolicyStatement {
+	return allow([]string{"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"}, anyResource, nil)
+}
+
+// deleteRevisions: retention deletes the revisions it deregistered.
+// DeleteTaskDefinitions is authorized on the task-definition resource:
+// revisions in this account and Region only.
+func (p policies) deleteRevisions() awsiam.PolicyStatement {
+	return allow([]string{"ecs:DeleteTaskDefinitions"}, p.ecs.taskDefinitionARNs(), nil)
 }
 
 // describeTaskDefinitions: read-only subset of taskDefinitions.

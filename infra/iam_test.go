@@ -105,7 +105,7 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
 			"ecs:UpdateService", "ecs:TagResource", "iam:PassRole",
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-			"ecr:DescribeImages", "sqs:SendMessage", "cloudwatch:DescribeAlarms",
+			"ecr:DescribeImages", "sqs:SendMessage", "cloudwatch:DescribeAlarms", "ssm:GetParameters",
 		}, common...)},
 		"the runner consumes the job queue, registers and runs job tasks": {fn: "runner", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition",
@@ -117,8 +117,9 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:TagResource",
 			"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions",
 		}, common...), asyncDLQ...)},
-		"the reconciler reads and enqueues synthetic pushes": {fn: "reconciler", want: append(append([]string{
+		"the reconciler reads, enqueues synthetic pushes and applies retention": {fn: "reconciler", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages", "ecs:TagResource",
+			"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions",
 		}, common...), asyncDLQ...)},
 	}
 	s := synth(t, "example")
@@ -254,6 +255,17 @@ func TestScopedResources(t *testing.T) {
 		"no function stops service deployments": {fn: "tracker", action: "ecs:StopServiceDeployment"},
 		"reconciler describes services of the manifest's clusters only": {fn: "reconciler", action: "ecs:DescribeServices", want: []statement{
 			{Actions: []string{"ecs:DescribeServices"}, Resources: services}}},
+		"reconciler deregisters on * because AWS requires it": {fn: "reconciler", action: "ecs:DeregisterTaskDefinition", want: []statement{
+			{Actions: []string{"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"}, Resources: []string{"*"}}}},
+		"reconciler deletes task-definition revisions of its account and Region only": {fn: "reconciler", action: "ecs:DeleteTaskDefinitions", want: []statement{
+			{Actions: []string{"ecs:DeleteTaskDefinitions"}, Resources: taskDefs}}},
+		"only the reconciler deregisters revisions": {fn: "deployer", action: "ecs:DeregisterTaskDefinition"},
+		"deployer reads exactly the SSM parameters the service templates name": {fn: "deployer", action: "ssm:GetParameters", want: []statement{
+			{Actions: []string{"ssm:GetParameters"}, Resources: []string{"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/web/database-url"}}}},
+		"no template of the example names a secret":    {fn: "deployer", action: "secretsmanager:DescribeSecret"},
+		"the runner's job templates name no parameter": {fn: "runner", action: "ssm:GetParameters"},
+		"the runner deletes no revision":               {fn: "runner", action: "ecs:DeleteTaskDefinitions"},
+		"the tracker deletes no revision":              {fn: "tracker", action: "ecs:DeleteTaskDefinitions"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -270,7 +282,7 @@ func TestScopedResources(t *testing.T) {
 func TestWildcardResources(t *testing.T) {
 	allowed := map[string]bool{
 		"ecs:DescribeTaskDefinition": true, "ecs:ListTaskDefinitions": true,
-		"ecs:RegisterTaskDefinition": true, "ecs:ListTasks": true,
+		"ecs:RegisterTaskDefinition": true, "ecs:ListTasks": true, "ecs:DeregisterTaskDefinition": true,
 	}
 	for _, name := range []string{"example", "groups"} {
 		s := synth(t, name)

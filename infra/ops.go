@@ -301,18 +301,20 @@ func (s *stack) addDashboard() {
 			Width: jsii.Number(12), Height: jsii.Number(6),
 		})
 	}
+	widgets := []*[]awscloudwatch.IWidget{
+		{graph("Deployments by outcome", byStatus(metricDeployments, depStatuses), true),
+			graph("Job runs by outcome", byStatus(metricJobRuns, jobStats), true)},
+		{graph("Deployment duration (ms)", durations(metricDeploymentDuration, string(events.StatusSucceeded)), false),
+			graph("Job duration (ms)", durations(metricJobDuration, string(events.JobSucceeded)), false)},
+		{graph("Deployments by strategy", search(metricByStrategy), true),
+			graph("Rollbacks by cause", search(metricByCause), true)},
+		{graph("DLQ depth", &dlqDepth, false),
+			graph("Function errors and throttles", concatMetrics(errs, throttles), false)},
+	}
+	widgets = append(widgets, s.deliveryWidgets()...) // delivery.go
 	awscloudwatch.NewDashboard(s.Stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DefaultInterval: awscdk.Duration_Days(jsii.Number(7)),
-		Widgets: &[]*[]awscloudwatch.IWidget{
-			{graph("Deployments by outcome", byStatus(metricDeployments, depStatuses), true),
-				graph("Job runs by outcome", byStatus(metricJobRuns, jobStats), true)},
-			{graph("Deployment duration (ms)", durations(metricDeploymentDuration, string(events.StatusSucceeded)), false),
-				graph("Job duration (ms)", durations(metricJobDuration, string(events.JobSucceeded)), false)},
-			{graph("Deployments by strategy", search(metricByStrategy), true),
-				graph("Rollbacks by cause", search(metricByCause), true)},
-			{graph("DLQ depth", &dlqDepth, false),
-				graph("Function errors and throttles", concatMetrics(errs, throttles), false)},
-		},
+		Widgets:         &widgets,
 	})
 }
 

@@ -182,6 +182,7 @@ func (t *targetStack) addRole(arn string) {
 			p.describeServices(), p.updateServices(), p.taskDefinitions(), p.listTags(),
 			p.tagOnCreate(createRegister, createRunTask), p.markRolledBack(),
 			p.runTask(), p.tasks("ecs:DescribeTasks", "ecs:StopTask"), p.listTasks(),
+			p.retireRevisions(), p.deleteRevisions(),
 		} {
 			if st != nil {
 				role.AddToPolicy(st)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/refs"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
@@ -111,6 +112,7 @@ func (a *app) env(ctx context.Context) (*cli.Env, error) {
 	e := &cli.Env{
 		ECS: ecs.NewFromConfig(cfg), ECR: ecr.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg), Alarms: cloudwatch.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
 		EventBus: a.eventBus, Source: src, Account: a.account, Region: cfg.Region, Logger: a.logger(),
+		Refs: refs.New(cfg),
 	}
 	if sandbox {
 		e.Clock = cli.SandboxClock{Endpoint: a.endpoint, Client: a.http}

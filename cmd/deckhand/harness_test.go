@@ -106,6 +106,10 @@ func seed(t *testing.T) *world {
 	if _, err := w.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}); err != nil {
 		t.Fatalf("create cluster: %v", err)
 	}
+	// What examples/templates/web.json names with {{ ssm }}.
+	if _, err := sb.PutParameter("", "", "/web/database-url", "SecureString", "postgres://db/web"); err != nil {
+		t.Fatal(err)
+	}
 	for _, ref := range []string{"web:1.0.0", "proxy:stable-1", "api:2.0.0", "worker:release-1", "report:1.0.0", "checkout:1.0.0", "search:1.0.0"} {
 		repo, tag, _ := strings.Cut(ref, ":")
 		w.push(repo, tag)

@@ -41,7 +41,7 @@ without --resolve a REPO:TAG image gets the digest from --digest, or a clearly f
 			if resolve {
 				env, err = a.env(ctx)
 				if env != nil {
-					src, req.Account, req.Region = env.Source, env.Account, env.Region
+					src, req.Account, req.Region, req.Refs = env.Source, env.Account, env.Region, env.Refs
 				}
 			}
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
+	"github.com/deckhand-ecs/deckhand/shared/aws/refs"
 	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
 
@@ -21,6 +22,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	p.Refs = refs.New(p.AWS)
 	if p.Config.DLQURL != "" {
 		p.DLQ = queue.New(p.AWS, p.Config.DLQURL)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/refs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/wire"
 )
@@ -24,6 +25,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	p.Refs = refs.New(p.AWS)
 	lambda.Start(handler(wire.Jobs(p)))
 }
 

@@ -23,6 +23,7 @@ func main() {
 		os.Exit(1)
 	}
 	p.JobQueue = queue.New(p.AWS, p.Config.JobQueueURL)
+	p.Metrics = os.Stdout // delivery metrics in embedded metric format: CloudWatch Logs makes them metrics
 	jobs := wire.Jobs(p)
 	lambda.Start(wire.Handler(&jobs.Account, wire.Tracker(p, jobs).Handle))
 }

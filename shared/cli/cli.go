@@ -70,9 +70,13 @@ type Env struct {
 	// EventBus is the bus Deckhand's events go to (default "default").
 	EventBus string
 	Source   store.Source
-	Account  string
-	Region   string
-	Logger   *slog.Logger
+	// Refs resolves templates' {{ ssm }} and {{ secret }} references for
+	// deploy, diff, run and render --resolve (nil: such templates fail to
+	// render online).
+	Refs    taskdef.Resolver
+	Account string
+	Region  string
+	Logger  *slog.Logger
 	// Clock is the time source for waiting (default: real time).
 	Clock Clock
 	// Poll is the interval between polls while waiting (default 5s; against

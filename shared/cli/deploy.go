@@ -64,6 +64,9 @@ func (e *Env) parts(api ECSAPI) *wire.Parts {
 	if e.Events != nil {
 		p.Events = e.Events
 	}
+	if e.Refs != nil {
+		p.Refs = e.Refs
+	}
 	return p
 }
 

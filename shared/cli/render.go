@@ -19,6 +19,10 @@ type RenderRequest struct {
 	// Vars override the manifest's vars (--var K=V).
 	Vars            map[string]string
 	Account, Region string
+	// Refs resolves {{ ssm }} and {{ secret }} references (render
+	// --resolve); without it they are rendered offline: an SSM parameter's
+	// ARN computed, a secret's suffix "XXXXXX" (noted).
+	Refs taskdef.Resolver
 }
 
 // RenderResult is a rendered task definition and how it was made.
@@ -84,7 +88,16 @@ func Render(ctx context.Context, src store.Source, req RenderRequest) (*RenderRe
 	for c, r := range res.Images {
 		data.Images[c] = r.Image
 	}
-	r, err := taskdef.Render(tmpl.Body, data, t.options(m))
+	opts := t.options(m)
+	if req.Refs != nil {
+		if data.Refs, err = taskdef.ResolveRefs(ctx, req.Refs, tmpl.Body, t.template); err != nil {
+			return nil, err
+		}
+	} else if refs, _ := taskdef.References(tmpl.Body, t.template); len(refs) > 0 {
+		opts.OfflineRefs = true
+		res.Notes = append(res.Notes, fmt.Sprintf("%d {{ ssm }}/{{ secret }} reference(s) rendered offline: SSM parameter ARNs computed, secret ARNs end in -XXXXXX (pass --resolve to look them up)", len(refs)))
+	}
+	r, err := taskdef.Render(tmpl.Body, data, opts)
 	if err != nil {
 		return nil, err
 	}

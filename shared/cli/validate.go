@@ -108,7 +108,9 @@ func Validate(ctx context.Context, src store.Source, name, region string) (*Vali
 		for c, src := range t.images {
 			data.Images[c] = Placeholder(src, registry).Image
 		}
-		r, err := taskdef.Render(tmpl.Body, data, t.options(m))
+		opts := t.options(m)
+		opts.OfflineRefs = true // names are checked; whether they exist is verify's
+		r, err := taskdef.Render(tmpl.Body, data, opts)
 		rep.Templates++
 		if problems := taskdef.Problems(err); len(problems) > 0 {
 			for _, te := range problems {

@@ -5,6 +5,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/engine/reconcile"
+	"github.com/deckhand-ecs/deckhand/shared/engine/retention"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/engine/track"
 )
@@ -36,6 +37,9 @@ func Deployer(p *Parts) *deploy.Engine {
 	if p.ECR != nil {
 		e.Scans = p.ECR
 	}
+	if p.Refs != nil {
+		e.Refs = p.Refs
+	}
 	if p.Unpaced {
 		e.RegisterLimit, e.UpdateLimit = revision.Unlimited(), revision.Unlimited()
 	}
@@ -66,6 +70,9 @@ func Jobs(p *Parts) *jobs.Engine {
 	if p.JobQueue != nil {
 		e.Queue = p.JobQueue
 	}
+	if p.Refs != nil {
+		e.Refs = p.Refs
+	}
 	if p.Unpaced {
 		e.RegisterLimit = revision.Unlimited()
 	}
@@ -82,7 +89,7 @@ func Tracker(p *Parts, j *jobs.Engine) *track.Handler {
 		Source: p.Source, Targets: p.targets(),
 		// The job engine's account is read from the function's ARN on the
 		// first invocation (Handler).
-		Home: func() (string, string) { return j.Account, j.Region }}
+		Home: func() (string, string) { return j.Account, j.Region }, Metrics: p.Metrics}
 	if bus := p.bus(); bus != nil {
 		d.Events = bus
 	}
@@ -105,6 +112,22 @@ func Reconciler(p *Parts, j *jobs.Engine) *reconcile.Reconciler {
 	}
 	if j != nil {
 		r.Jobs = j
+	}
+	r.Retention = Retention(p)
+	return r
+}
+
+// Retention builds the pruner of old revisions (DESIGN §13) the
+// reconciler runs each pass and `deckhand prune` runs by hand, or nil when
+// p.ECS cannot deregister and delete revisions (a read-only client).
+func Retention(p *Parts) *retention.Pruner {
+	api, ok := p.ECS.(retention.ECSAPI)
+	if !ok {
+		return nil
+	}
+	r := &retention.Pruner{ECS: api, Logger: p.logger(), Pacer: revision.Pacer{Sleep: p.Sleep, Now: p.Now}}
+	if p.Unpaced {
+		r.Limit = revision.Unlimited()
 	}
 	return r
 }

@@ -7,6 +7,7 @@ package wire
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
 // ECS is the part of the ECS client the engines use together; *ecs.Client
@@ -105,6 +107,14 @@ type Parts struct {
 	// target: (DESIGN §12). nil: a targets.Provider over AWS, with the
 	// configuration's external id, on the parts' clock (targets.go).
 	Targets targets.Clients
+	// Refs resolves templates' {{ ssm }} and {{ secret }} references
+	// (refs.New; nil: templates with references fail to render). Only the
+	// deployer and the runner build one, so only they link the SSM and
+	// Secrets Manager clients.
+	Refs taskdef.Resolver
+	// Metrics receives the tracker's delivery metrics, one embedded metric
+	// format line per verdict (functions/tracker: stdout; nil: none).
+	Metrics io.Writer
 	// AWS is the SDK configuration the clients were built from, if any.
 	AWS aws.Config
 	// Config gives the account, Region and event bus.

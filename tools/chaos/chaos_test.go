@@ -149,6 +149,18 @@ func TestChaosCatchesUnserializedJobs(t *testing.T) {
 	}
 }
 
+// TestChaosCatchesBrokenRetention proves invariant 12 can fail: a
+// retention that keeps only the serving revisions deregisters the ones
+// in-flight deployments roll back to, and deployments that reuse them.
+func TestChaosCatchesBrokenRetention(t *testing.T) {
+	rep := run(t, Config{Seed: 42, Events: 300, Services: 10, FaultRate: -1, BreakRetention: true})
+	if n := len(rep.Row(InvNoDeletedTarget).Violations); n == 0 {
+		var out bytes.Buffer
+		rep.Write(&out)
+		t.Errorf("invariant 12 found no deployment or rollback of a deregistered revision:\n%s", out.String())
+	}
+}
+
 func TestGeneratorIsSeeded(t *testing.T) {
 	kinds := func(seed uint64) string {
 		sb := sandboxtest.Start(t, sandbox.Options{Seed: seed})

@@ -79,6 +79,9 @@ type Report struct {
 	// TrackerDLQ counts tracker events dead-lettered after Lambda's
 	// retries; TagOutages the TagResource outages injected.
 	TrackerDLQ, TagOutages int
+	// PruneRounds, Pruned and PruneErrors are retention's rounds, the
+	// revisions they removed and their failed calls (Result).
+	PruneRounds, Pruned, PruneErrors int
 	// Redelivered counts rolled-back pushes delivered again at the end;
 	// ReconcileEnqueued the final reconcile pass's synthetic pushes.
 	Redelivered, ReconcileEnqueued int
@@ -162,7 +165,8 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), alarmRow, c.isolated())
+	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), alarmRow, c.isolated(), c.noDeletedTarget())
+	rep.PruneRounds, rep.Pruned, rep.PruneErrors = res.PruneRounds, res.Pruned, res.PruneErrors
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats

@@ -44,6 +44,9 @@ func (r *runner) generate(ctx context.Context) error {
 				return err
 			}
 		}
+		if step%pruneEvery == pruneEvery-1 {
+			r.prune(ctx)
+		}
 		in := r.next()
 		for _, p := range r.pre {
 			if err := r.deliver(ctx, p); err != nil {
@@ -334,6 +337,9 @@ func (r *runner) finish(ctx context.Context) error {
 		r.pump(ctx)
 	}
 	r.res.Deployments = r.st.Deployments()
+	r.watch.mu.Lock()
+	r.res.refused = append([]string(nil), r.watch.refused...)
+	r.watch.mu.Unlock()
 	r.res.DLQ = r.router.DLQ()
 	r.res.JobDLQ = r.st.Router.JobDLQ()
 	r.rec.mu.Lock()

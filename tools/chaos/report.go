@@ -62,6 +62,10 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, "targets: %d, with %d of the services; AssumeRole calls: %d (%d answered Throttling); sessions issued: %d for %d bindings (renewed %d times: before expiry on the virtual clock, or after an ExpiredToken answer)\n",
 			t.Targets, t.Bindings, t.AssumeRoles, t.Throttled, t.Sessions, t.SessionBindings, t.Sessions-t.SessionBindings)
 	}
+	if cfg.Keep > 0 {
+		fmt.Fprintf(w, "retention keep %d: %d rounds (and the final reconcile pass) removed %d revisions; %d reads or writes failed and were retried by a later round\n",
+			cfg.Keep, r.PruneRounds, r.Pruned, r.PruneErrors)
+	}
 	fmt.Fprintln(w)
 
 	if len(r.JobOutcomes) > 0 {

@@ -64,6 +64,12 @@ type Result struct {
 	// Poisoned is the service started on a revision with a pushed-at mark
 	// in 2099.
 	Poisoned string
+	// PruneRounds counts retention rounds, Pruned the revisions they
+	// removed, PruneErrors their failed reads and writes (faults; the next
+	// round retries). refused are updates ECS refused for a revision no
+	// longer ACTIVE (invariant 12).
+	PruneRounds, Pruned, PruneErrors int
+	refused                          []string
 
 	sb *sandbox.Sandbox
 	st *local.Stack
@@ -100,6 +106,8 @@ type runner struct {
 	pre []*Input
 	// trackerRetries are failed tracker invocations Lambda retries later.
 	trackerRetries []trackerRetry
+	// watch sees the deployer's updates refused for an inactive revision.
+	watch *inactiveWatch
 }
 
 // Run generates and delivers cfg.Events inputs against sb (a fresh,
@@ -111,6 +119,7 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (*Res
 		cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0xc4a05)), sb: sb, w: newWorld(cfg.Services, cfg.Progressive, cfg.Targets),
 		rec: &recorder{}, tags: map[string]int{}, held: map[string]bool{}, firing: map[string]int{}, sched: map[string][]time.Time{}, failing: map[string]bool{},
 	}
+	r.w.keep = cfg.Keep
 	r.res = &Result{Config: cfg, world: r.w, Messages: map[string]*Message{}, Held: r.held, sb: sb}
 	if err := r.setup(ctx, dir); err != nil {
 		return nil, err
@@ -163,6 +172,8 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	if r.cfg.WrapECS != nil {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
+	r.watch = &inactiveWatch{ECSAPI: st.Deployer.ECS, breakRetention: r.cfg.BreakRetention, raw: st.ECS, sb: r.sb}
+	st.Deployer.ECS = r.watch
 	r.breakStack()
 	if err := r.decoys(ctx); err != nil {
 		return err

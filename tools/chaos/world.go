@@ -49,6 +49,14 @@ type Config struct {
 	// spread over with Deckhand's own account and Region (targets.go;
 	// default 3, negative none).
 	Targets int
+	// Keep is the manifest's retention: { keep: N } (default 3; negative:
+	// no retention). Retention runs every pruneEvery seconds and in the
+	// final reconcile pass (invariant 12).
+	Keep int
+	// BreakRetention adds a broken retention that deregisters, right after
+	// each deployment starts, every other revision of the family (the one
+	// a rollback returns to included), to prove invariant 12 notices.
+	BreakRetention bool
 }
 
 func (c Config) withDefaults() Config {
@@ -75,6 +83,9 @@ func (c Config) withDefaults() Config {
 		c.Targets = 0
 	}
 	c.Targets = min(c.Targets, len(chaosTargets))
+	if c.Keep == 0 {
+		c.Keep = 3
+	}
 	return c
 }
 
@@ -126,6 +137,8 @@ type world struct {
 	alarms []string
 	// targets is how many of chaosTargets the services are spread over.
 	targets int
+	// keep is the manifest's retention (none when not positive).
+	keep int
 }
 
 type service struct {
@@ -195,7 +208,11 @@ func newWorld(n int, progressive bool, targets int) *world {
 // manifest renders deckhand.yaml for the world.
 func (w *world) manifest() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\n%sservices:\n", executionR, w.targetsYAML())
+	fmt.Fprintf(&b, "version: 1\nroles:\n  - %s\n%s", executionR, w.targetsYAML())
+	if w.keep > 0 {
+		fmt.Fprintf(&b, "retention: { keep: %d }\n", w.keep)
+	}
+	b.WriteString("services:\n")
 	for _, s := range w.services {
 		tmpl := "single.json"
 		policy := s.policy

@@ -11,3 +11,7 @@ func ImageNotFound(err error) bool {
 // ScanNotFound reports ECR's answer for an image that has no scan (yet):
 // DescribeImageScanFindings before a scan started, or without scanning.
 func ScanNotFound(err error) bool { return Is(err, "ScanNotFoundException") }
+
+// RepositoryNotFound reports ECR's answer for a repository that does not
+// exist.
+func RepositoryNotFound(err error) bool { return Is(err, "RepositoryNotFoundException") }

@@ -11,6 +11,13 @@ func TaskDefinitionNotFound(err error) bool {
 	return Code(err) == "ClientException" && strings.Contains(message(err), "Unable to describe task definition")
 }
 
+// TaskDefinitionInactive reports ECS refusing to start a deployment or a
+// task of a revision that is no longer ACTIVE ("TaskDefinition is
+// inactive"): retention (or a person) deregistered it after it was read.
+func TaskDefinitionInactive(err error) bool {
+	return Code(err) == "ClientException" && strings.Contains(message(err), "TaskDefinition is inactive")
+}
+
 // ClusterNotFound reports ECS's answer for a cluster that does not exist.
 func ClusterNotFound(err error) bool { return Is(err, "ClusterNotFoundException") }
 

@@ -44,8 +44,8 @@ type Options struct {
 	// Events is where Deckhand's own events are read back from; nil when
 	// there is none (against AWS today: EventBridge keeps no history).
 	Events EventSource
-	// Metrics computes the Delivery view (default: DerivedMetrics over Env
-	// and Events).
+	// Metrics computes the Delivery view (default: DerivedMetrics over
+	// Env, as deckhand report does).
 	Metrics MetricsSource
 	// Endpoint is shown in the footer (the sandbox's, or empty for AWS).
 	Endpoint string
@@ -78,7 +78,7 @@ func New(opts Options) (*Server, error) {
 	env.ECS = newRevisionCache(env.ECS)
 	s := &Server{opts: opts, env: &env, token: newToken()}
 	if s.opts.Metrics == nil {
-		s.opts.Metrics = &DerivedMetrics{Env: s.env, Events: opts.Events}
+		s.opts.Metrics = &DerivedMetrics{Env: s.env}
 	}
 	var err error
 	if s.pages, err = parsePages(); err != nil {

@@ -4,23 +4,20 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/cli"
+	"github.com/deckhand-ecs/deckhand/shared/engine/delivery"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // MetricsSource computes the Delivery view: the four delivery metrics of
 // DESIGN §13 (deployment frequency, lead time push → SUCCEEDED, change
 // failure rate, time to restore) per binding and for the fleet, over a
-// window. DerivedMetrics computes them from what the account keeps; once
-// the tracker publishes them as CloudWatch metrics (issue 15), a source that
-// reads those (GetMetricData) can take its place without touching the page.
+// window. DerivedMetrics computes them from what the account keeps, with the
+// definitions the tracker publishes them to CloudWatch with (embedded
+// metric format, shared/engine/delivery); a source that reads those
+// (GetMetricData) could take its place without touching the page.
 type MetricsSource interface {
 	Delivery(ctx context.Context, m *manifest.Manifest, since, until time.Time) (*Delivery, error)
 }
@@ -39,20 +36,19 @@ type Delivery struct {
 // Metrics are one binding's (or the fleet's) delivery metrics.
 type Metrics struct {
 	Binding string
-	// Deployments counts the deployments Deckhand started in the window (the
-	// revisions it registered; a rollback registers none).
+	// Deployments counts the deployments of Deckhand revisions that reached
+	// a verdict in the window (shared/engine/delivery).
 	Deployments int
 	// PerDay counts them per day of Delivery.Days; FailedPerDay counts
 	// those that failed or were rolled back.
 	PerDay, FailedPerDay []int
 	// Failed and Judged count the deployments that failed or were rolled
-	// back, and those whose outcome is known (not in progress, not a
-	// revision replaced before its outcome could be read).
+	// back, and those whose outcome is known (all of Deployments).
 	Failed, Judged int
 	// LeadTimes are push → SUCCEEDED per deployment where both are known.
 	LeadTimes []time.Duration
-	// Restores are, per failed deployment, the time from its start to the
-	// service serving a good revision again, where known.
+	// Restores are, per SUCCEEDED deployment that followed a rollback, the
+	// time from the rollback to it (delivery.Restore).
 	Restores []time.Duration
 	// Error says why the binding could not be read.
 	Error string
@@ -67,10 +63,10 @@ func (m Metrics) FailureRate() (float64, bool) {
 }
 
 // LeadTime is the median lead time, and false without any.
-func (m Metrics) LeadTime() (time.Duration, bool) { return median(m.LeadTimes) }
+func (m Metrics) LeadTime() (time.Duration, bool) { return delivery.Median(m.LeadTimes) }
 
 // TimeToRestore is the median time to restore, and false without any.
-func (m Metrics) TimeToRestore() (time.Duration, bool) { return median(m.Restores) }
+func (m Metrics) TimeToRestore() (time.Duration, bool) { return delivery.Median(m.Restores) }
 
 // LeadTimeText, FailureRateText and TimeToRestoreText are the metrics as
 // the page shows them, "—" when there is nothing to show.
@@ -94,59 +90,27 @@ func durationText(d time.Duration, ok bool) string {
 	return human(d)
 }
 
-func median(ds []time.Duration) (time.Duration, bool) {
-	if len(ds) == 0 {
-		return 0, false
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2, true
-	}
-	return s[len(s)/2], true
+// DerivedMetrics computes delivery metrics as `deckhand report` does, with
+// the tracker's definitions (shared/engine/delivery): from the binding's
+// Deckhand revisions (their deckhand:pushed-at tags) and ECS's
+// service-deployment records of its service (cli.Env.DeliveryHistory). A
+// deployment counts on the day it reached its verdict.
+type DerivedMetrics struct {
+	Env *cli.Env
 }
 
-// DerivedMetrics computes delivery metrics from what the account keeps:
-//
-//   - a deployment is a revision Deckhand registered for the binding
-//     (cli.History, its deckhand: tags), at its registration time;
-//   - its outcome is the verdict cli.History derives from ECS, or the
-//     SUCCEEDED / FAILED / ROLLED_BACK event when Events has it;
-//   - lead time runs from the newest push it deployed (the
-//     deckhand:pushed-at tag of a container it changed) to its SUCCEEDED
-//     event, or, without events, to the completion of the service's
-//     PRIMARY deployment of it (ECS forgets older ones);
-//   - time to restore runs from a failed deployment's start to the
-//     completion of the rollback that followed it (ECS's service events) or
-//     the binding's next SUCCEEDED event, whichever is first.
-//
-// Without an event history, a revision replaced before its outcome could be
-// read is not judged, and only the running revision has a lead time.
-type DerivedMetrics struct {
-	Env    *cli.Env
-	Events EventSource
-}
+// derivedBasis is what DerivedMetrics computes from.
+const derivedBasis = "revision tags and ECS's service-deployment records, as the tracker computes them"
 
 // Delivery implements MetricsSource.
 func (d *DerivedMetrics) Delivery(ctx context.Context, m *manifest.Manifest, since, until time.Time) (*Delivery, error) {
-	out := &Delivery{Since: since, Until: until, Basis: "revision tags and ECS"}
+	out := &Delivery{Since: since, Until: until, Basis: derivedBasis}
 	for day := since.UTC().Truncate(24 * time.Hour); day.Before(until); day = day.Add(24 * time.Hour) {
 		out.Days = append(out.Days, day)
 	}
-	byBinding := map[string][]DeploymentEvent{}
-	if d.Events != nil {
-		evs, err := d.Events.Deployments(ctx, "", since.Add(-24*time.Hour))
-		if err == nil {
-			out.Basis = "revision tags, ECS and Deckhand's events"
-			for _, ev := range evs {
-				byBinding[ev.Binding] = append(byBinding[ev.Binding], ev)
-			}
-		}
-	}
 	out.Bindings = make([]Metrics, len(m.Services))
 	err := parallel(ctx, len(m.Services), func(ctx context.Context, i int) error {
-		name := m.Services[i].Name
-		out.Bindings[i] = d.binding(ctx, name, out.Days, since, until, byBinding[name])
+		out.Bindings[i] = d.binding(ctx, m.Services[i].Name, out.Days, since, until)
 		return nil
 	})
 	if err != nil {
@@ -168,123 +132,27 @@ func (d *DerivedMetrics) Delivery(ctx context.Context, m *manifest.Manifest, sin
 	return out, nil
 }
 
-// metricsHistory is how many revisions per binding the metrics look at.
-const metricsHistory = 100
-
-func (d *DerivedMetrics) binding(ctx context.Context, name string, days []time.Time, since, until time.Time, evs []DeploymentEvent) Metrics {
+func (d *DerivedMetrics) binding(ctx context.Context, name string, days []time.Time, since, until time.Time) Metrics {
 	mt := Metrics{Binding: name, PerDay: make([]int, len(days)), FailedPerDay: make([]int, len(days))}
-	h, err := d.Env.History(ctx, name, metricsHistory)
+	deps, records, err := d.Env.DeliveryHistory(ctx, name)
 	if err != nil {
 		mt.Error = err.Error()
 		return mt
 	}
-	svc, err := describeService(ctx, d.Env.ECS, h.Cluster, h.Service)
-	if err != nil {
-		mt.Error = err.Error()
-		return mt
-	}
-	outcome := map[string]DeploymentEvent{} // revision → its verdict event
-	var succeeded []time.Time               // the binding's SUCCEEDED events
-	for _, ev := range evs {
-		switch ev.Status {
-		case events.StatusSucceeded:
-			succeeded = append(succeeded, ev.Time)
-			fallthrough
-		case events.StatusFailed, events.StatusRolledBack:
-			if ev.Trigger != events.TriggerRollback {
-				outcome[ev.NewRevision] = ev
-			}
-		}
-	}
-	completed := primaryCompleted(svc)
-	restored := rollbackCompletions(svc)
-	for _, r := range h.Revisions {
-		if r.RegisteredAt.Before(since) || !r.RegisteredAt.Before(until) {
+	f := delivery.Compute(name, deps, records, since, until)
+	mt.Deployments, mt.Judged, mt.Failed = f.Deployments, f.Deployments, f.Failures
+	mt.LeadTimes, mt.Restores = f.LeadTimes, f.Restores
+	for _, dep := range deps {
+		if dep.Verdict == "" || dep.FinishedAt.Before(since) || dep.FinishedAt.After(until) || len(days) == 0 {
 			continue
 		}
-		day := int(r.RegisteredAt.UTC().Sub(days[0]) / (24 * time.Hour))
-		mt.Deployments++
+		day := min(int(dep.FinishedAt.UTC().Sub(days[0])/(24*time.Hour)), len(days)-1)
 		mt.PerDay[day]++
-		verdict := r.Verdict
-		var doneAt time.Time
-		if ev, ok := outcome[r.ARN]; ok {
-			verdict, doneAt = string(ev.Status), ev.Time
-		} else if at, ok := completed[r.ARN]; ok && verdict == "SUCCEEDED" {
-			doneAt = at
-		}
-		switch verdict {
-		case "SUCCEEDED":
-			mt.Judged++
-			if push := newestPush(r); !push.IsZero() && !doneAt.IsZero() {
-				mt.LeadTimes = append(mt.LeadTimes, doneAt.Sub(push))
-			}
-		case "FAILED", "ROLLED_BACK":
-			mt.Judged++
-			mt.Failed++
+		if dep.Verdict != delivery.Succeeded {
 			mt.FailedPerDay[day]++
-			if end, ok := restoredAfter(r.RegisteredAt, restored, succeeded); ok {
-				mt.Restores = append(mt.Restores, end.Sub(r.RegisteredAt))
-			}
 		}
 	}
 	return mt
-}
-
-// newestPush is the newest push time among the containers a revision changed.
-func newestPush(r cli.Revision) time.Time {
-	var t time.Time
-	for _, c := range changedContainers(r) {
-		if p := r.Images[c].PushedAt; p.After(t) {
-			t = p
-		}
-	}
-	return t
-}
-
-// restoredAfter is the first restore (a rollback completing, or a
-// SUCCEEDED event) after start.
-func restoredAfter(start time.Time, lists ...[]time.Time) (time.Time, bool) {
-	var best time.Time
-	for _, l := range lists {
-		for _, t := range l {
-			if t.After(start) && (best.IsZero() || t.Before(best)) {
-				best = t
-			}
-		}
-	}
-	return best, !best.IsZero()
-}
-
-// primaryCompleted is when the service's PRIMARY deployment completed, by
-// revision (at most one: ECS keeps no older deployments).
-func primaryCompleted(svc *types.Service) map[string]time.Time {
-	out := map[string]time.Time{}
-	for _, d := range svc.Deployments {
-		if aws.ToString(d.Status) == "PRIMARY" && d.RolloutState == types.DeploymentRolloutStateCompleted {
-			out[aws.ToString(d.TaskDefinition)] = aws.ToTime(d.UpdatedAt)
-		}
-	}
-	return out
-}
-
-// rollbackCompletions are the times ECS's service events show a rollback
-// deployment completing: the first "deployment completed." after each
-// "rolling back to deployment".
-func rollbackCompletions(svc *types.Service) []time.Time {
-	var out []time.Time
-	rolling := false
-	for i := len(svc.Events) - 1; i >= 0; i-- { // oldest first
-		m := deploymentMessage.FindStringSubmatch(aws.ToString(svc.Events[i].Message))
-		switch {
-		case m == nil:
-		case strings.HasPrefix(m[2], "rolling back"):
-			rolling = true
-		case rolling && strings.HasPrefix(m[2], "deployment completed"):
-			out = append(out, aws.ToTime(svc.Events[i].CreatedAt))
-			rolling = false
-		}
-	}
-	return out
 }
 
 // Bar is one day's bar of a chart, in SVG user units.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -80,6 +81,9 @@ func (e *Engine) deployBinding(ctx context.Context, src store.Source, m *manifes
 	}
 	if lead.PromotedFrom != "" {
 		tags[revision.TagPromotedFrom] = lead.PromotedFrom
+	}
+	if data.Refs, err = taskdef.ResolveRefs(ctx, targets.Refs(ctx, e.Refs), tmpl.Body, b.Template); err != nil {
+		return failed(o, err)
 	}
 	rendered, err := taskdef.Render(tmpl.Body, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources})
 	if err != nil {

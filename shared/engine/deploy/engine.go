@@ -20,6 +20,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
 // ecsAPI is the part of the ECS client the engine uses.
@@ -66,6 +67,10 @@ type Engine struct {
 	Account string
 	Region  string
 	Logger  *slog.Logger
+	// Refs resolves the template's {{ ssm }} and {{ secret }} references
+	// before it is rendered (shared/aws/refs; nil: a template with one
+	// fails to render, saying it was not resolved).
+	Refs taskdef.Resolver
 
 	// Concurrency bounds how many bindings deploy at once (default 4).
 	Concurrency int

@@ -33,6 +33,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
 // ecsAPI is the part of the ECS client the jobs engine uses.
@@ -95,6 +96,10 @@ type Engine struct {
 	Now func() time.Time
 	// Logger receives one line per decision (default: discard).
 	Logger *slog.Logger
+	// Refs resolves the template's {{ ssm }} and {{ secret }} references
+	// before it is rendered (shared/aws/refs; nil: a template with one
+	// fails to render, saying it was not resolved).
+	Refs taskdef.Resolver
 
 	once sync.Once
 	// limits holds the register limiters of targets' accounts and Regions

@@ -11,6 +11,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
+	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -28,10 +29,17 @@ func (e *Engine) taskDefinition(ctx context.Context, m *manifest.Manifest, job *
 	if err != nil {
 		return "", fmt.Errorf("load template %s: %w", job.Template, err)
 	}
+	refs, err := taskdef.ResolveRefs(ctx, targets.Refs(ctx, e.Refs), tmpl.Body, job.Template)
+	if err != nil {
+		if revision.Retryable(err) {
+			return "", err
+		}
+		return "", &revision.PermanentError{Reason: revision.Reason(err), Err: fmt.Errorf("resolve references of job %s: %w", job.Name, err)}
+	}
 	account, region := e.where(ctx)
 	r, err := taskdef.Render(tmpl.Body, taskdef.Data{
 		Account: account, Region: region, Cluster: job.Cluster, Service: job.Name,
-		Images: images, Primary: revision.JobPrimary(job), Vars: job.Vars,
+		Images: images, Primary: revision.JobPrimary(job), Vars: job.Vars, Refs: refs,
 	}, taskdef.Options{Key: job.Template, Roles: m.Roles, Allow: job.Allow, Sources: m.Sources, Job: job})
 	if err != nil {
 		return "", &revision.PermanentError{Reason: revision.Reason(err), Err: fmt.Errorf("render template of job %s: %w", job.Name, err)}

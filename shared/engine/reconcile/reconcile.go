@@ -26,6 +26,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/gate"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
+	"github.com/deckhand-ecs/deckhand/shared/engine/retention"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
@@ -69,6 +70,9 @@ type Reconciler struct {
 	Targets targets.Clients
 	// Jobs stops job runs past their timeout; nil skips that part.
 	Jobs jobsAPI
+	// Retention removes the bindings' old revisions (DESIGN §13) from the
+	// service each pass reads anyway; nil skips that part.
+	Retention *retention.Pruner
 	// Region builds image registry hosts and the synthetic events' region.
 	Region string
 	// Logger receives one line per decision (default: discard).
@@ -101,6 +105,9 @@ type Report struct {
 	TimedOut []string `json:"timedOut,omitempty"`
 	// Promotions are the promotions sent to the deploy queue.
 	Promotions []Promotion `json:"promotions,omitempty"`
+	// Retention is what retention removed (or left for the next pass), per
+	// binding that had revisions past keep.
+	Retention []retention.Result `json:"retention,omitempty"`
 }
 
 // Run checks every service binding and enqueues a push for every image a
@@ -116,6 +123,7 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 	latest := map[string]latestResult{} // repository + policy → newest image
 	var errs []error
 	queued := map[string]bool{}
+	budget := r.removalBudget()
 	for i := range m.Services {
 		b := &m.Services[i]
 		bctx, ok, err := r.inTarget(ctx, m, b, &rep)
@@ -135,10 +143,9 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 			}
 			continue
 		}
-		pushes, err := r.binding(bctx, b, latest, &rep)
+		pushes, err := r.binding(bctx, m, b, latest, &rep, &budget)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			errs = append(errs, err) // the pushes found before it still go
 		}
 		for _, p := range pushes {
 			if queued[p.ID] {
@@ -178,7 +185,7 @@ type latestResult struct {
 }
 
 // binding returns the pushes binding b is behind on.
-func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest map[string]latestResult, rep *Report) ([]Push, error) {
+func (r *Reconciler) binding(ctx context.Context, m *manifest.Manifest, b *manifest.Service, latest map[string]latestResult, rep *Report, budget *int) ([]Push, error) {
 	log := r.logger().With("binding", b.Name, "cluster", b.Cluster, "service", b.Service)
 	out, err := r.ecs(ctx).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.Cluster), Services: []string{b.Service},
 		Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})
@@ -191,11 +198,14 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		return nil, nil
 	}
 	svc := out.Services[0]
+	// Retention failing to read the family does not hold back catch-up:
+	// its error is returned with the pushes.
+	retainErr := r.retain(ctx, m, b, &svc, rep, budget)
 	serviceTags := revision.TagsOf(svc.Tags)
 	if why, held := serviceTags[revision.TagHold]; held {
 		rep.Held = append(rep.Held, b.Name)
 		log.InfoContext(ctx, "service held", "outcome", "HELD", "reason", why)
-		return nil, nil
+		return nil, retainErr
 	}
 	tdARN := revision.OfService(svc)
 	td, err := r.ecs(ctx).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdARN),
@@ -252,7 +262,11 @@ func (r *Reconciler) binding(ctx context.Context, b *manifest.Service, latest ma
 		log.InfoContext(ctx, "service behind ECR", "container", c, "digest", lr.img.Digest, "running", cur.Digest, "outcome", "enqueue")
 		pushes = append(pushes, pushOf(lr.img))
 	}
-	return r.gates(ctx, b, &svc, pushes, rep)
+	gated, err := r.gates(ctx, b, &svc, pushes, rep)
+	if err != nil {
+		return gated, err
+	}
+	return gated, retainErr
 }
 
 // behind reports whether the newest eligible image should replace the one

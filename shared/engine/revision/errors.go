@@ -42,6 +42,12 @@ func Retryable(err error) bool {
 	if retry, _, ok := targetFailure(err); ok {
 		return retry
 	}
+	if awserr.TaskDefinitionInactive(err) {
+		// A revision read as ACTIVE was deregistered since (retention
+		// racing a reuse of an older revision): trying again registers or
+		// picks one that is ACTIVE.
+		return true
+	}
 	var perm *PermanentError
 	if errors.As(err, &perm) || errors.Is(err, taskdef.ErrTemplate) || errors.Is(err, manifest.ErrInvalid) ||
 		errors.Is(err, events.ErrMalformed) || errors.Is(err, store.ErrNotFound) {

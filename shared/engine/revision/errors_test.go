@@ -30,12 +30,14 @@ func TestClassify(t *testing.T) {
 		wantRetryable bool
 		wantReason    string
 	}{
-		"throttling is retried":              {httpErr(400, "ThrottlingException"), true, "Throttled"},
-		"a 5xx is retried":                   {httpErr(503, "ServiceUnavailableException"), true, "ServiceUnavailableException"},
-		"a timeout is retried":               {fmt.Errorf("call: %w", context.DeadlineExceeded), true, "Timeout"},
-		"a dropped connection is retried":    {&net.OpError{Op: "read", Err: errors.New("connection reset")}, true, "NetworkError"},
-		"an unknown error is retried":        {errors.New("something"), true, "Error"},
-		"a missing service is permanent":     {httpErr(400, "ServiceNotFoundException"), false, "ServiceNotFound"},
+		"throttling is retried":           {httpErr(400, "ThrottlingException"), true, "Throttled"},
+		"a 5xx is retried":                {httpErr(503, "ServiceUnavailableException"), true, "ServiceUnavailableException"},
+		"a timeout is retried":            {fmt.Errorf("call: %w", context.DeadlineExceeded), true, "Timeout"},
+		"a dropped connection is retried": {&net.OpError{Op: "read", Err: errors.New("connection reset")}, true, "NetworkError"},
+		"an unknown error is retried":     {errors.New("something"), true, "Error"},
+		"a missing service is permanent":  {httpErr(400, "ServiceNotFoundException"), false, "ServiceNotFound"},
+		"a revision deregistered since it was read is retried": {&smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 400}},
+			Err: apiErr("ClientException", "TaskDefinition is inactive")}, true, "ClientException"},
 		"access denied is permanent":         {httpErr(403, "AccessDeniedException"), false, "AccessDenied"},
 		"another 4xx is permanent":           {httpErr(400, "ValidationException"), false, "ValidationException"},
 		"a bad template is permanent":        {&taskdef.Error{Key: "web.json", Path: "$.family", Err: errors.New("bad")}, false, (&taskdef.Error{}).Reason()},

@@ -40,7 +40,8 @@ const (
 	// (trigger promote).
 	TagPromotedFrom = "deckhand:promoted-from"
 	// TagApproval is a gated revision's approval state: pending (registered,
-	// the service untouched), approved, rejected, expired or superseded.
+	// the service untouched; retention never removes it then), approved,
+	// rejected, expired or superseded.
 	TagApproval = "deckhand:approval"
 	// TagApprovalExpires is when a pending revision expires (RFC 3339).
 	TagApprovalExpires = "deckhand:approval-expires"

@@ -21,6 +21,8 @@ func targetFailure(err error) (retry bool, reason string, ok bool) {
 		return te.Retryable(), te.Reason(), true
 	case awserr.ExpiredToken(err):
 		return true, "ExpiredToken", true
+	case errors.Is(err, targets.ErrUnsupported):
+		return false, "UnsupportedInTarget", true
 	}
 	return false, "", false
 }

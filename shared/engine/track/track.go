@@ -11,6 +11,7 @@ package track
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -56,6 +57,11 @@ type Deployments struct {
 	// Pacer retries the service tag write and the emission with backoff on
 	// its clock (the zero value: 3 attempts in real time).
 	Pacer revision.Pacer
+
+	// Metrics, when set, receives one delivery-metrics line (embedded
+	// metric format) per verdict (metrics.go; functions/tracker: stdout).
+	Metrics   io.Writer
+	metricsMu sync.Mutex
 
 	mu   sync.Mutex
 	seen map[string]bool // account/region/deploymentId/eventName already judged
@@ -164,6 +170,7 @@ func (d *Deployments) Handle(ctx context.Context, ev events.DeploymentEvent) (Ve
 			return Verdict{}, fmt.Errorf("emit verdict: %w", err)
 		}
 	}
+	d.publishMetrics(ctx, st, cluster, service, tags, out, verdictTime(ev), aws.ToTime(td.TaskDefinition.RegisteredAt))
 	d.mu.Lock()
 	if d.seen == nil {
 		d.seen = map[string]bool{}

@@ -32,7 +32,14 @@ type TaskDefinitionSnapshot struct {
 	Status      string
 	Images      map[string]string // container name → image
 	Tags        map[string]string
+	// DeregisteredAt and DeleteRequestedAt are when it was deregistered
+	// and asked to be deleted (zero: not yet).
+	DeregisteredAt, DeleteRequestedAt time.Time
 }
+
+// StatusDeleted is the Status RevisionHistory gives a revision ECS
+// deleted (DescribeTaskDefinition no longer finds it).
+const StatusDeleted = statusDeleted
 
 // TaskSnapshot is a copy of a task.
 type TaskSnapshot struct {
@@ -96,16 +103,35 @@ func (e *ECS) TaskDefinitions(family string) []TaskDefinitionSnapshot {
 		if td.status == statusDeleted {
 			continue
 		}
-		images := map[string]string{}
-		for _, c := range td.containers {
-			images[c.name] = c.image
-		}
-		out = append(out, TaskDefinitionSnapshot{
-			ARN: td.arn, Family: td.family, Revision: td.revision, Status: td.status,
-			Images: images, Tags: tagMap(e.tags[td.arn]),
-		})
+		out = append(out, snapTaskDef(td, e.tags[td.arn]))
 	}
 	return out
+}
+
+// RevisionHistory returns every revision ever registered, deleted ones
+// included (Status StatusDeleted, their tags gone), by family and then
+// revision: what tests check retention against.
+func (e *ECS) RevisionHistory() []TaskDefinitionSnapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []TaskDefinitionSnapshot
+	for _, f := range e.sortedFamilies() {
+		for _, td := range e.families[f] {
+			out = append(out, snapTaskDef(td, e.tags[td.arn]))
+		}
+	}
+	return out
+}
+
+func snapTaskDef(td *taskDef, tags []tag) TaskDefinitionSnapshot {
+	images := map[string]string{}
+	for _, c := range td.containers {
+		images[c.name] = c.image
+	}
+	return TaskDefinitionSnapshot{
+		ARN: td.arn, Family: td.family, Revision: td.revision, Status: td.status,
+		Images: images, Tags: tagMap(tags), DeregisteredAt: td.deregisteredAt, DeleteRequestedAt: td.deleteRequestedAt,
+	}
 }
 
 // Task returns a copy of the task with ARN arn, and whether it exists.

@@ -1,7 +1,11 @@
 package local
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -9,6 +13,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
 	"github.com/deckhand-ecs/deckhand/shared/sandbox"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
+	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
 )
 
 // ExternalID is the sts:ExternalId the seeded target roles require of the
@@ -63,4 +68,68 @@ func (st *Stack) ecsIn(target string) *ecs.Client {
 	cfg := st.SB.AWSConfig()
 	cfg.Region, cfg.Credentials = t.Region, credentials.NewStaticCredentialsProvider(t.Account, "sandbox", "")
 	return ecs.NewFromConfig(cfg)
+}
+
+// seedReferences creates what the manifest's templates name and the
+// platform would have created around them: the SSM parameters and Secrets
+// Manager secrets of their {{ ssm }} and {{ secret }} references (with
+// placeholder values; a secret that exists is kept) and the awslogs log
+// groups they write to, so that pushes deploy and `deckhand verify`
+// finds nothing missing.
+func seedReferences(sb *sandbox.Sandbox, dir string, m *manifest.Manifest) error {
+	for _, key := range templateKeys(m) {
+		body, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(key)))
+		if err != nil {
+			return fmt.Errorf("seed references: %w", err)
+		}
+		refs, err := taskdef.References(body, key)
+		if err != nil {
+			return fmt.Errorf("seed references: %w", err)
+		}
+		for _, r := range refs {
+			switch r.Kind {
+			case taskdef.RefSSM:
+				if _, err := sb.PutParameter("", "", r.Name, "SecureString", "seeded by deckhand sandbox"); err != nil {
+					return fmt.Errorf("seed parameter %s: %w", r.Name, err)
+				}
+			case taskdef.RefSecret:
+				if _, err := sb.CreateSecret("", "", r.Name, "seeded by deckhand sandbox"); err != nil && !strings.Contains(err.Error(), "already exists") {
+					return fmt.Errorf("seed secret %s: %w", r.Name, err)
+				}
+			}
+		}
+		for _, g := range logGroups(body) {
+			if err := sb.CreateLogGroup("", "", g); err != nil {
+				return fmt.Errorf("seed log group %s: %w", g, err)
+			}
+		}
+	}
+	return nil
+}
+
+// logGroups are the literal awslogs-group options of a template.
+func logGroups(tmpl []byte) []string {
+	var doc any
+	if json.Unmarshal(tmpl, &doc) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, e := range t {
+				if s, ok := e.(string); ok && k == "awslogs-group" && !strings.Contains(s, "{{") && !strings.Contains(s, "@@") {
+					out = append(out, s)
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/shared/aws/config"
 	"github.com/deckhand-ecs/deckhand/shared/aws/queue"
+	"github.com/deckhand-ecs/deckhand/shared/aws/refs"
 	"github.com/deckhand-ecs/deckhand/shared/aws/store"
 	"github.com/deckhand-ecs/deckhand/shared/engine/deploy"
 	"github.com/deckhand-ecs/deckhand/shared/engine/jobs"
@@ -59,6 +61,9 @@ type Options struct {
 	// DesiredCount of every seeded service (default 2).
 	DesiredCount int32
 	Logger       *slog.Logger
+	// Metrics receives the tracker's delivery metrics (EMF lines), as the
+	// tracker function's stdout does (nil: none).
+	Metrics io.Writer
 }
 
 // Stack is Deckhand running against a sandbox.
@@ -120,6 +125,8 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 	}
 	parts.Source.(*store.S3).Snapshot = snapshot
 	parts.ECS, parts.Logger, parts.Now, parts.Alarms = st.ECS, opts.Logger, sb.Clock().Now, st.CloudWatch
+	parts.Refs = refs.New(cfg)
+	parts.Metrics = opts.Metrics
 	// The sandbox paces with its own throttle buckets on the virtual clock;
 	// real-time limiters and waits would only slow tests down.
 	parts.Unpaced = true
@@ -134,6 +141,9 @@ func New(ctx context.Context, sb *sandbox.Sandbox, opts Options) (*Stack, error)
 		return nil, err
 	}
 	if err := seedAccounts(sb, m); err != nil {
+		return nil, err
+	}
+	if err := seedReferences(sb, opts.Dir, m); err != nil {
 		return nil, err
 	}
 	// The router's handlers call the engines built below, once the queues
@@ -246,7 +256,9 @@ func (st *Stack) seed(ctx context.Context, opts Options) error {
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", b.Name, err)
 		}
-		r, err := taskdef.Render(tmpl, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources})
+		// IaC registered the first revision; its references are rendered
+		// offline (the seed resolves nothing).
+		r, err := taskdef.Render(tmpl, data, taskdef.Options{Key: b.Template, Roles: m.Roles, Allow: b.Allow, Sources: m.Sources, OfflineRefs: true})
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", b.Name, err)
 		}

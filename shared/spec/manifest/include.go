@@ -183,12 +183,16 @@ type origins struct {
 // included file's lists and targets, in load order.
 func merge(parts []*part) (*Manifest, *origins, []Problem) {
 	root := parts[0]
-	m := &Manifest{Version: root.m.Version, Include: root.m.Include}
+	m := &Manifest{Version: root.m.Version, Include: root.m.Include, Retention: root.m.Retention}
 	o := &origins{root: root, targets: map[string]origin{}}
 	var probs []Problem
 	for _, p := range parts {
 		if p != root && p.m.Version != 0 && p.m.Version != 1 {
 			probs = append(probs, Problem{File: p.display, Line: lineOf(p.root, "version"), Field: "version", Msg: fmt.Sprintf("unsupported version %d; want 1 (or none in an included file)", p.m.Version)})
+		}
+		if p != root && p.m.Retention != nil {
+			probs = append(probs, Problem{File: p.display, Line: lineOf(p.root, "retention"), Field: "retention",
+				Msg: "a top-level retention: belongs in the root manifest; set retention: on this file's bindings instead"})
 		}
 		for i, r := range p.m.Roles {
 			m.Roles = append(m.Roles, r)

@@ -153,6 +153,13 @@ func TestBadInput(t *testing.T) {
 			},
 			wantFile: "teams/a.yaml", wantLine: 3, wantField: "targets.prod-eu", wantMsg: `duplicate target "prod-eu" (first defined at `,
 		},
+		"a top-level retention in an included file": {
+			files: map[string]string{
+				"deckhand.yaml": "version: 1\ninclude: [teams/a.yaml]\nretention: { keep: 5 }\n",
+				"teams/a.yaml":  "# team a\nretention: { keep: 2 }\n",
+			},
+			wantFile: "teams/a.yaml", wantLine: 2, wantField: "retention", wantMsg: "belongs in the root manifest; set retention: on this file",
+		},
 		"a service naming a target nobody defined": {
 			files:    map[string]string{"deckhand.yaml": "version: 1\n" + teamTarget + "services:\n" + svc("a", "prod-us", "prod")},
 			wantFile: "deckhand.yaml", wantLine: 5, wantField: "services[0].target", wantMsg: `target "prod-us" not found; known: prod-eu`,

@@ -121,6 +121,18 @@ func TestParseErrors(t *testing.T) {
 			src:      base + svc + "jobs:\n  - {name: j, schedule: rate(1 hour), cluster: prod, template: t, images: {x: {fromService: web}}, allow: {registries: [docker]}}\n",
 			wantLine: 11, wantField: "jobs[0].allow.registries[0]", wantMsg: "registry host",
 		},
+		"keep: 0 in a binding's retention is refused": {
+			src:      base + svc + "    retention: { keep: 0 }\n",
+			wantLine: 10, wantField: "services[0].retention.keep", wantMsg: "the serving revision must stay",
+		},
+		"a negative top-level keep is refused": {
+			src:      base + "retention:\n  keep: -2\n" + svc,
+			wantLine: 4, wantField: "retention.keep", wantMsg: "keep -2: want at least 1",
+		},
+		"an unknown key in retention": {
+			src:      base + svc + "    retention: { keep: 3, days: 30 }\n",
+			wantLine: 10, wantField: "services[0].retention.days", wantMsg: `unknown field "days"`,
+		},
 		"an unknown key in allow": {
 			src:      base + svc + "    allow: { root: true }\n",
 			wantLine: 10, wantField: "services[0].allow.root", wantMsg: `unknown field "root"`,
@@ -286,5 +298,26 @@ func TestLaunchFargate(t *testing.T) {
 		if got := tc.launch.Fargate(); got != tc.want {
 			t.Errorf("%s: Fargate() = %v, want %v", name, got, tc.want)
 		}
+	}
+}
+
+func TestRetentionOf(t *testing.T) {
+	src := "version: 1\nretention: { keep: 10 }\nservices:\n" +
+		"  - {name: a, cluster: c, service: a, template: t.json, images: {x: {repository: r, tags: \"*\"}}}\n" +
+		"  - {name: b, cluster: c, service: b, template: t.json, images: {x: {repository: r, tags: \"*\"}}, retention: {keep: 3}}\n"
+	m, err := Parse("deckhand.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"a": 10, "b": 3} {
+		s, _ := m.Service(name)
+		if got, ok := m.RetentionOf(s); !ok || got != want {
+			t.Errorf("RetentionOf(%s) = %d, %v; want %d, true", name, got, ok, want)
+		}
+	}
+	m.Retention = nil
+	s, _ := m.Service("a")
+	if got, ok := m.RetentionOf(s); ok {
+		t.Errorf("RetentionOf without any retention: = %d, true; want none", got)
 	}
 }

@@ -21,6 +21,9 @@ type Manifest struct {
 	Targets  map[string]Target `yaml:"targets,omitempty" json:"targets,omitempty" jsonschema:"description=Accounts and Regions services and jobs run in (DESIGN §12)\\, by name. A service or job without target: runs in Deckhand's own account and Region."`
 	Services []Service         `yaml:"services,omitempty" json:"services,omitempty"`
 	Jobs     []Job             `yaml:"jobs,omitempty" json:"jobs,omitempty"`
+	// Retention is the default of every service binding without its own
+	// (DESIGN §13). Only the root manifest may set it.
+	Retention *Retention `yaml:"retention,omitempty" json:"retention,omitempty" jsonschema:"description=How many of Deckhand's revisions to keep per service binding's family\\, unless the binding sets its own (DESIGN §13). Only the root manifest may set it."`
 
 	// File is the name the manifest was loaded from, for error messages.
 	File string `yaml:"-" json:"-"`
@@ -62,6 +65,16 @@ type Service struct {
 	Deployment     *Deployment       `yaml:"deployment,omitempty" json:"deployment,omitempty" jsonschema:"description=How ECS rolls the binding's revisions out (DESIGN §10): strategy\\, bake time\\, canary or linear steps and the alarms that roll back. Without it Deckhand sets only the circuit breaker and leaves the service's strategy as it is."`
 	Allow          *Allow            `yaml:"allow,omitempty" json:"allow,omitempty" jsonschema:"description=What this binding's template may do that a template may not do on its own (DESIGN §9); everything is off by default."`
 	Gates          *Gates            `yaml:"gates,omitempty" json:"gates,omitempty" jsonschema:"description=What a deploy to this binding must pass (DESIGN §11): soak (for promotions)\\, approval\\, a vulnerability scan and freeze windows."`
+	Retention      *Retention        `yaml:"retention,omitempty" json:"retention,omitempty" jsonschema:"description=How many of Deckhand's revisions of this binding to keep (overrides the top-level retention:)."`
+}
+
+// Retention bounds the revisions Deckhand keeps (DESIGN §13): beyond the
+// newest Keep it deregisters and then deletes its own revisions of a
+// binding's family, never one the service serves, one a deployment or a
+// rollback may return to, a pending approval, or a revision Deckhand did
+// not register (shared/engine/retention).
+type Retention struct {
+	Keep int `yaml:"keep" json:"keep" jsonschema:"minimum=1,description=How many of Deckhand's newest revisions to keep; at least 1 (the serving revision always stays\\, on top of these when it is older)."`
 }
 
 // Image says where a container's image comes from: a repository with a tag

@@ -111,6 +111,7 @@ func validate(m *Manifest, o *origins) []Problem {
 		}
 	}
 	c.targets(m)
+	c.retention(m.Retention, "retention")
 	names := map[string]string{}
 	unique := func(name string, path ...any) {
 		if prev, dup := names[name]; dup {
@@ -191,6 +192,31 @@ func (c *checker) service(s *Service, i int) {
 	c.deployment(s.Deployment, i)
 	c.allow(s.Allow, "services", i)
 	c.gates(s, i)
+	c.retention(s.Retention, "services", i, "retention")
+}
+
+// retention checks a retention: block. keep: 0 is refused: the serving
+// revision must stay (and no retention: keeps everything).
+func (c *checker) retention(r *Retention, path ...any) {
+	if r == nil {
+		return
+	}
+	if r.Keep < 1 {
+		c.add(fmt.Sprintf("keep %d: want at least 1 (the serving revision must stay; leave retention: out to keep every revision)", r.Keep), append(path, "keep")...)
+	}
+}
+
+// RetentionOf is how many of Deckhand's revisions of binding s to keep:
+// its own retention:, else the manifest's; ok is false when neither is
+// set (every revision is kept).
+func (m *Manifest) RetentionOf(s *Service) (keep int, ok bool) {
+	switch {
+	case s.Retention != nil:
+		return s.Retention.Keep, true
+	case m.Retention != nil:
+		return m.Retention.Keep, true
+	}
+	return 0, false
 }
 
 func (c *checker) repoImage(img *Image, path ...any) {

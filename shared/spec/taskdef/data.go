@@ -80,6 +80,10 @@ type Data struct {
 	Images  map[string]Image
 	Primary string
 	Vars    map[string]string
+	// Refs are the ARNs of the {{ ssm }} and {{ secret }} references the
+	// caller resolved (References, then shared/aws/refs); a reference
+	// absent from them is not found. Nil: nothing was resolved.
+	Refs Refs
 }
 
 // view is the value templates execute against.
@@ -89,10 +93,13 @@ type view struct {
 	Repository, Registry              string
 	Images                            map[string]Image
 	Vars                              map[string]string
+
+	refs        Refs // resolved references (refs.go)
+	offlineRefs bool // compute them instead (Options.OfflineRefs)
 }
 
 func (d Data) view() (view, error) {
-	v := view{Account: d.Account, Region: d.Region, Cluster: d.Cluster, Service: d.Service, Images: d.Images, Vars: d.Vars}
+	v := view{Account: d.Account, Region: d.Region, Cluster: d.Cluster, Service: d.Service, Images: d.Images, Vars: d.Vars, refs: d.Refs}
 	if d.Primary != "" && len(d.Images) > 0 { // a job without images: has no primary image
 		p, ok := d.Images[d.Primary]
 		if !ok {

@@ -64,7 +64,7 @@ func unsupported(format string, args ...any) error {
 func parsePlaceholder(s string) (*parse.Tree, error) {
 	t := parse.New("value")
 	set := map[string]*parse.Tree{}
-	if _, err := t.Parse(s, "", "", set, funcs, builtinNames); err != nil {
+	if _, err := t.Parse(s, "", "", set, funcs, builtinNames, refFuncs); err != nil {
 		return nil, fmt.Errorf("parse placeholder: %w", cleanTemplateErr(err))
 	}
 	// A {{define}} or {{block}} adds a tree; one named "value" may even
@@ -119,7 +119,7 @@ func checkSupported(n parse.Node) error {
 	case *parse.ChainNode:
 		return checkSupported(n.Node)
 	case *parse.IdentifierNode:
-		if _, ok := builtins[n.Ident]; !ok && funcs[n.Ident] == nil {
+		if _, ok := builtins[n.Ident]; !ok && funcs[n.Ident] == nil && refFuncs[n.Ident] == nil {
 			return unsupported("the %s function", n.Ident)
 		}
 	case *parse.VariableNode:
@@ -436,6 +436,10 @@ func (s *state) evalFunction(dot any, node *parse.IdentifierNode, cmd parse.Node
 	}
 	if f, ok := builtins[name]; ok {
 		return s.evalCall(dot, f, true, cmd, name, args, final)
+	}
+	if refFuncs[name] != nil {
+		v, _ := s.root.(view)
+		return s.evalCall(dot, v.refFunction(RefKind(name)), false, cmd, name, args, final)
 	}
 	if builtinNames[name] != nil {
 		return nil, unsupported("the %s function", name)

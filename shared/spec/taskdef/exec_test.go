@@ -18,7 +18,8 @@ import (
 // textTemplateExec executes s with text/template as gotemplate.go used to,
 // with errors cleaned the same way.
 func textTemplateExec(s string, data any) (string, error) {
-	t, err := template.New("value").Funcs(funcs).Option("missingkey=error").Parse(s)
+	v, _ := data.(view)
+	t, err := template.New("value").Funcs(funcs).Funcs(refFuncMap(v)).Option("missingkey=error").Parse(s)
 	if err != nil {
 		return "", fmt.Errorf("parse placeholder: %w", cleanTemplateErr(err))
 	}
@@ -27,6 +28,15 @@ func textTemplateExec(s string, data any) (string, error) {
 		return "", cleanTemplateErr(err)
 	}
 	return b.String(), nil
+}
+
+// refFuncMap gives text/template the reference functions over what v
+// resolved, so the differential compares everything but the resolution.
+func refFuncMap(v view) template.FuncMap {
+	return template.FuncMap{
+		"ssm":    func(name string) (string, error) { return v.resolveRef(Ref{Kind: RefSSM, Name: name}) },
+		"secret": func(name string) (string, error) { return v.resolveRef(Ref{Kind: RefSecret, Name: name}) },
+	}
 }
 
 // ourExec is the evaluator under test.
@@ -42,7 +52,7 @@ func ourExec(s string, data any) (string, error) {
 // (before exec.go), for comparing the whole path: number, variable
 // pre-checks and defaults.
 func textTemplateExecute(r *renderer, s string) (any, error) {
-	t, err := template.New("value").Funcs(funcs).Option("missingkey=error").Parse(s)
+	t, err := template.New("value").Funcs(funcs).Funcs(refFuncMap(r.view)).Option("missingkey=error").Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("parse placeholder: %w", cleanTemplateErr(err))
 	}
@@ -148,6 +158,8 @@ var diffCases = []string{
 	// DESIGN §4's forms.
 	`{{ .Image }}`, `{{ .Tag }}`, `{{ .Digest }}`, `{{ .Repository }}`, `{{ .Registry }}`,
 	`{{ .Account }}`, `{{ .Region }}`, `{{ .Cluster }}`, `{{ .Service }}`,
+	// References, unresolved here: both report it the same way.
+	`{{ ssm "/web/db-url" }}`, `{{ "prod/db" | secret }}`, `{{ ssm "web/db-url" }}`, `{{ secret "" }}`,
 	`{{ (index .Images "proxy").URI }}`, `{{ (index .Images "proxy").Registry }}`,
 	`{{ (index .Images "proxy").Repository }}:{{ (index .Images "proxy").Tag }}@{{ (index .Images "proxy").Digest }}`,
 	`{{ .Images.proxy.URI }}`, `{{ .Images.web.Tag }}`, `{{ .Vars.LOG_LEVEL }}`, `{{ .Vars.cpu | number }}`,

@@ -25,6 +25,7 @@ var (
 func (r *renderer) hint(src string, err error) string {
 	if m := undefinedFn.FindStringSubmatch(err.Error()); m != nil {
 		names := slices.Sorted(maps.Keys(ourFuncs))
+		names = append(names, slices.Sorted(maps.Keys(refFuncs))...)
 		names = append(names, slices.Sorted(maps.Keys(builtins))...)
 		return "the functions are " + join(names, "") + didYouMean(m[1], names, "")
 	}

@@ -33,6 +33,11 @@ type Options struct {
 	// Job, when the template is a job's, lets Render refuse what RunTask
 	// would refuse given the job's launch, network and overrides.
 	Job *manifest.Job
+	// OfflineRefs renders {{ ssm }} and {{ secret }} without Data.Refs:
+	// an SSM parameter's ARN computed from the account, Region and path, a
+	// secret's with "-XXXXXX" for the suffix only Secrets Manager knows
+	// (deckhand render and validate offline).
+	OfflineRefs bool
 }
 
 // Rendered is a rendered, validated task definition.
@@ -84,6 +89,7 @@ func Render(tmpl []byte, data Data, opts Options) (*Rendered, error) {
 	if err != nil {
 		return fail("", "", err)
 	}
+	v.offlineRefs = opts.OfflineRefs
 	r := &renderer{view: v, budget: newBudget(), data: data}
 	rendered := r.walk(obj, "$")
 	p.add(r.errs...)

@@ -23,7 +23,9 @@ var allowedSchemas = map[string]string{
 }
 
 // TestFunctionsLinkNoSDKSchemas guards a deliberate pin in go.mod: the ECS,
-// EventBridge, ECR and SQS clients stay at their last releases before
+// EventBridge, ECR and SQS clients (and SSM v1.79.3 and Secrets Manager
+// v1.49.0, which the deployer and the runner link to resolve {{ ssm }} and
+// {{ secret }}: shared/aws/refs) stay at their last releases before
 // schema-based serde, whose package init builds the schema tables on every
 // cold start (ECS 1.3 ms, EventBridge 0.5 ms, ECR 0.4 ms measured with
 // GODEBUG=inittrace=1; the deployer's init ratio went from 2.2 to 1.65).
