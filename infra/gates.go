@@ -166,8 +166,8 @@ func (p policies) gatedRevisions(keys ...string) awsiam.PolicyStatement {
 // listRevisions: finding a binding's gated revision behind another one
 // looks back over the family (ListTaskDefinitions supports no resource).
 func (p policies) listRevisions() awsiam.PolicyStatement {
-	if !p.s.gatesIn().approvals {
-		return nil
+	if !p.s.gatesIn().approvals || p.retention {
+		return nil // retireRevisions lists them too
 	}
 	return allow([]string{"ecs:ListTaskDefinitions"}, anyResource, nil)
 }

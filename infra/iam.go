@@ -6,6 +6,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // ECS tag-on-create actions Deckhand uses. ecs:TagResource is allowed only
@@ -114,9 +115,28 @@ func (s *stack) grantAll() {
 type policies struct {
 	s   *stack
 	ecs ecsScope
+	// retention: the manifest keeps revisions bounded (retention:), so the
+	// reconciler may deregister and delete them; without it, it may not.
+	retention bool
 }
 
-func (s *stack) policies() policies { return policies{s: s, ecs: s.hubScope()} }
+func (s *stack) policies() policies {
+	return policies{s: s, ecs: s.hubScope(), retention: hasRetention(s.m)}
+}
+
+// hasRetention reports whether m sets retention: at the top or on any
+// service binding.
+func hasRetention(m *manifest.Manifest) bool {
+	if m.Retention != nil {
+		return true
+	}
+	for i := range m.Services {
+		if m.Services[i].Retention != nil {
+			return true
+		}
+	}
+	return false
+}
 
 // ecsScope is where ECS grants apply: clusters in one account and Region
 // (arn builds ARNs there) and the roles PassRole may pass.
@@ -193,6 +213,9 @@ func (p policies) taskDefinitions() awsiam.PolicyStatement {
 // the old ones. Neither action supports resource-level permissions (AWS
 // Service Authorization Reference for ECS), so AWS requires "*".
 func (p policies) retireRevisions() awsiam.PolicyStatement {
+	if !p.retention {
+		return nil
+	}
 	return allow([]string{"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"}, anyResource, nil)
 }
 
@@ -200,6 +223,9 @@ func (p policies) retireRevisions() awsiam.PolicyStatement {
 // DeleteTaskDefinitions is authorized on the task-definition resource:
 // revisions in this account and Region only.
 func (p policies) deleteRevisions() awsiam.PolicyStatement {
+	if !p.retention {
+		return nil
+	}
 	return allow([]string{"ecs:DeleteTaskDefinitions"}, p.ecs.taskDefinitionARNs(), nil)
 }
 

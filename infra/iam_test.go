@@ -117,9 +117,8 @@ func TestFunctionActions(t *testing.T) {
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:TagResource",
 			"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions",
 		}, common...), asyncDLQ...)},
-		"the reconciler reads, enqueues synthetic pushes and applies retention": {fn: "reconciler", want: append(append([]string{
+		"the reconciler reads and enqueues synthetic pushes (no retention: in the example, so no deregistering)": {fn: "reconciler", want: append(append([]string{
 			"ecs:DescribeTaskDefinition", "ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "ecr:DescribeImages", "ecs:TagResource",
-			"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions",
 		}, common...), asyncDLQ...)},
 	}
 	s := synth(t, "example")
@@ -255,10 +254,8 @@ func TestScopedResources(t *testing.T) {
 		"no function stops service deployments": {fn: "tracker", action: "ecs:StopServiceDeployment"},
 		"reconciler describes services of the manifest's clusters only": {fn: "reconciler", action: "ecs:DescribeServices", want: []statement{
 			{Actions: []string{"ecs:DescribeServices"}, Resources: services}}},
-		"reconciler deregisters on * because AWS requires it": {fn: "reconciler", action: "ecs:DeregisterTaskDefinition", want: []statement{
-			{Actions: []string{"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"}, Resources: []string{"*"}}}},
-		"reconciler deletes task-definition revisions of its account and Region only": {fn: "reconciler", action: "ecs:DeleteTaskDefinitions", want: []statement{
-			{Actions: []string{"ecs:DeleteTaskDefinitions"}, Resources: taskDefs}}},
+		"without retention: the reconciler deregisters nothing": {fn: "reconciler", action: "ecs:DeregisterTaskDefinition"},
+		"without retention: the reconciler deletes nothing":     {fn: "reconciler", action: "ecs:DeleteTaskDefinitions"},
 		"only the reconciler deregisters revisions": {fn: "deployer", action: "ecs:DeregisterTaskDefinition"},
 		"deployer reads exactly the SSM parameters the service templates name": {fn: "deployer", action: "ssm:GetParameters", want: []statement{
 			{Actions: []string{"ssm:GetParameters"}, Resources: []string{"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/web/database-url"}}}},
@@ -368,4 +365,29 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRetentionGrants: with retention: in the manifest (the groups
+// variant), the reconciler may deregister (on *, because AWS requires it)
+// and delete revisions of its own account and Region only.
+func TestRetentionGrants(t *testing.T) {
+	s := synth(t, "groups")
+	taskDefs := []string{ecsARN("task-definition", "*")}
+	tests := map[string]struct {
+		fn, action string
+		want       []statement
+	}{
+		"reconciler deregisters on * because AWS requires it": {fn: "reconciler", action: "ecs:DeregisterTaskDefinition", want: []statement{
+			{Actions: []string{"ecs:ListTaskDefinitions", "ecs:DeregisterTaskDefinition"}, Resources: []string{"*"}}}},
+		"reconciler deletes task-definition revisions of its account and Region only": {fn: "reconciler", action: "ecs:DeleteTaskDefinitions", want: []statement{
+			{Actions: []string{"ecs:DeleteTaskDefinitions"}, Resources: taskDefs}}},
+		"only the reconciler deregisters revisions": {fn: "deployer", action: "ecs:DeregisterTaskDefinition"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, withAction(s.fnStatements(t, tc.fn), tc.action)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
 }

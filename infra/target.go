@@ -177,7 +177,7 @@ func (t *targetStack) addRole(arn string) {
 	byRegion := t.clusters(arn)
 	var wildcards []any
 	for _, region := range slices.Sorted(maps.Keys(byRegion)) {
-		p := policies{ecs: ecsScope{arn: t.arnIn(region), clusters: byRegion[region], roles: t.m.RolesIn(t.place.account)}}
+		p := policies{ecs: ecsScope{arn: t.arnIn(region), clusters: byRegion[region], roles: t.m.RolesIn(t.place.account)}, retention: hasRetention(t.m)}
 		for _, st := range []awsiam.PolicyStatement{
 			p.describeServices(), p.updateServices(), p.taskDefinitions(), p.listTags(),
 			p.tagOnCreate(createRegister, createRunTask), p.markRolledBack(),
