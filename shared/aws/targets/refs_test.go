@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/deckhand-ecs/deckhand/shared/aws/targets"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -29,10 +31,12 @@ func (r *resolver) Resolve(_ context.Context, refs []taskdef.Ref) (taskdef.Refs,
 	return out, nil
 }
 
-// TestRefsInATargetAreRefusedForGood: Deckhand's own bindings resolve
-// through the hub's resolver; a binding in a target is refused for good
-// (never resolved in the hub's account), with a reason for its FAILED.
-func TestRefsInATargetAreRefusedForGood(t *testing.T) {
+// TestRefsInATarget: Deckhand's own bindings resolve through the hub's
+// resolver; in a target nothing is read from the hub: an SSM parameter's
+// ARN is computed in the target's account and Region, a secret given by
+// its ARN is taken as it is, and a secret given by name is refused for
+// good, with a reason for its FAILED.
+func TestRefsInATarget(t *testing.T) {
 	m, err := manifest.Parse("deckhand.yaml", []byte(`version: 1
 targets:
   eu: { account: "210987654321", region: eu-central-1, role: "arn:aws:iam::210987654321:role/t" }
@@ -42,18 +46,28 @@ services:
 	if err != nil {
 		t.Fatal(err)
 	}
-	refs := []taskdef.Ref{{Kind: taskdef.RefSSM, Name: "/web/db"}}
+	ssm := taskdef.Ref{Kind: taskdef.RefSSM, Name: "/web/db"}
+	byARN := taskdef.Ref{Kind: taskdef.RefSecret, Name: "arn:aws:secretsmanager:eu-central-1:210987654321:secret:web-AbCdEf"}
+	byName := taskdef.Ref{Kind: taskdef.RefSecret, Name: "web"}
 	hub := &resolver{}
-	if _, err := targets.Refs(t.Context(), hub).Resolve(t.Context(), refs); err != nil || hub.calls != 1 {
+	if _, err := targets.Refs(t.Context(), hub).Resolve(t.Context(), []taskdef.Ref{ssm}); err != nil || hub.calls != 1 {
 		t.Fatalf("own account: err %v, %d resolver calls; want the hub's resolver", err, hub.calls)
 	}
 	ctx, err := targets.In(t.Context(), anyClient{}, m, "eu", "web")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = targets.Refs(ctx, hub).Resolve(ctx, refs)
-	if !errors.Is(err, targets.ErrUnsupported) || hub.calls != 1 {
-		t.Fatalf("in target eu: err %v, %d resolver calls; want ErrUnsupported and no call", err, hub.calls)
+	got, err := targets.Refs(ctx, hub).Resolve(ctx, []taskdef.Ref{ssm, byARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := taskdef.Refs{ssm: "arn:aws:ssm:eu-central-1:210987654321:parameter/web/db", byARN: byARN.Name}
+	if diff := cmp.Diff(want, got); diff != "" || hub.calls != 1 {
+		t.Errorf("in target eu, %d hub calls (want none more); refs (-want +got):\n%s", hub.calls-1, diff)
+	}
+	_, err = targets.Refs(ctx, hub).Resolve(ctx, []taskdef.Ref{byName})
+	if !errors.Is(err, targets.ErrUnsupported) {
+		t.Fatalf("a secret by name in a target: err %v, want ErrUnsupported", err)
 	}
 	if revision.Retryable(err) || revision.Reason(err) != "UnsupportedInTarget" {
 		t.Errorf("retryable %v, reason %q; want a permanent UnsupportedInTarget", revision.Retryable(err), revision.Reason(err))
