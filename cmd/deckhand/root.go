@@ -124,7 +124,8 @@ Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not fo
 	})
 	root.AddCommand(a.validateCmd(), a.renderCmd(), a.diffCmd(), a.deployCmd(),
 		a.rollbackCmd(), a.holdCmd(), a.releaseCmd(), a.historyCmd(),
-		a.statusCmd(), a.runCmd(), a.sandboxCmd(), a.demoCmd(), a.consoleCmd())
+		a.statusCmd(), a.runCmd(), a.sandboxCmd(), a.demoCmd(), a.consoleCmd(),
+		a.initCmd())
 	return root
 }
 
