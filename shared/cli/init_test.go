@@ -92,3 +92,42 @@ func TestSameAsRunningSeesAChange(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowForLetsTheRevisionRender: the allow: block init writes for a
+// revision that raises privileges is what the renderer needs to accept it,
+// and each grant has a reason.
+func TestAllowForLetsTheRevisionRender(t *testing.T) {
+	raw := `{"taskDefinition": {"family": "agent", "networkMode": "host", "pidMode": "host", "ipcMode": "host",
+		"volumes": [{"name": "docker", "host": {"sourcePath": "/var/run/docker.sock"}},
+		            {"name": "proc", "dockerVolumeConfiguration": {"driver": "local", "driverOpts": {"device": "/proc", "o": "bind", "type": "none"}}}],
+		"containerDefinitions": [
+		  {"name": "agent", "image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/agent:1.0.0", "privileged": true,
+		   "linuxParameters": {"capabilities": {"add": ["SYS_ADMIN", "cap_net_admin"]}, "devices": [{"hostPath": "/dev/fuse"}]}},
+		  {"name": "sidecar", "image": "ghcr.io/example/tools/sidecar:2"}]}}`
+	d, err := parseDescribed([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allow, why := allowFor(d.Input, map[string]bool{"sidecar": true}, []string{"123456789012.dkr.ecr.us-west-2.amazonaws.com"})
+	want := &manifest.Allow{Privileged: true, HostNetwork: true, HostPID: true, HostIPC: true,
+		HostPaths: []string{"/var/run/docker.sock", "/proc", "/dev/fuse"}, Capabilities: []string{"SYS_ADMIN", "NET_ADMIN"},
+		Registries: []string{"ghcr.io/example/tools"}}
+	if diff := cmp.Diff(want, allow); diff != "" {
+		t.Errorf("allow (-want +got):\n%s", diff)
+	}
+	if len(why) != 10 {
+		t.Errorf("%d reasons for 10 grants: %q", len(why), why)
+	}
+	tmpl, err := templateOf(d, map[string]string{"agent": "{{ .Image }}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := taskdef.Data{Account: "123456789012", Region: "us-west-2", Primary: "agent",
+		Images: map[string]taskdef.Image{"agent": {Registry: "123456789012.dkr.ecr.us-west-2.amazonaws.com", Repository: "agent", Digest: "sha256:" + strings.Repeat("b", 64)}}}
+	if _, err := taskdef.Render(tmpl, data, taskdef.Options{Allow: allow}); err != nil {
+		t.Errorf("render with the allow: block: %v", err)
+	}
+	if _, err := taskdef.Render(tmpl, data, taskdef.Options{}); err == nil {
+		t.Errorf("render without it succeeded: the revision raises no privilege the test means it to")
+	}
+}
