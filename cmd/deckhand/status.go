@@ -11,13 +11,13 @@ import (
 )
 
 func (a *app) statusCmd() *cobra.Command {
-	var runs int
+	var runs, events int
 	cmd := &cobra.Command{
 		Use:   "status [binding|job...]",
 		Short: "Show what services run and how jobs ran",
 		Long: `status shows, per service binding: cluster/service, the running revision and each
 container's image tag and digest, rollout state, running/desired tasks, hold and the
-last verdict; per job: its schedule in its time zone, the next run, and the last runs
+last verdict, then its recent ECS service events (--events); per job: its schedule in its time zone, the next run, and the last runs
 (tasks started by deckhand/<job>) with verdicts and exit codes. Without arguments it
 shows everything in the manifest. A service or cluster that does not exist is shown
 in its row and makes status exit 3.`,
@@ -34,6 +34,7 @@ in its row and makes status exit 3.`,
 			if st == nil {
 				return err
 			}
+			st.TrimEvents(events)
 			// A missing service or cluster is in its row; the command
 			// still exits 3 for it, after printing everything else.
 			if a.json() {
@@ -47,6 +48,7 @@ in its row and makes status exit 3.`,
 		},
 	}
 	cmd.Flags().IntVar(&runs, "runs", 5, "show this many runs per job")
+	cmd.Flags().IntVar(&events, "events", 5, fmt.Sprintf("show this many recent ECS events per service (0 to %d; 0 for none)", cli.RecentEvents))
 	return cmd
 }
 
@@ -74,6 +76,7 @@ func (a *app) printStatus(st *cli.Status, now time.Time) {
 				a.paint(w, statusColor(s.LastVerdict), dash(s.LastVerdict)))
 		}
 		tw.Flush()
+		a.printServiceEvents(st, now)
 	}
 	if len(st.Jobs) == 0 {
 		return
