@@ -40,28 +40,28 @@ type InitRequest struct {
 
 // InitImage is a container `deckhand init` bound to its ECR repository.
 type InitImage struct {
-	Container  string
-	Repository string
-	Running    string // the image the revision runs
-	GuessedPolicy
+	Container     string `json:"container"`
+	Repository    string `json:"repository"`
+	Running       string `json:"running"` // the image the revision runs
+	GuessedPolicy `json:"guessed"`
 }
 
 // InitResult says what `deckhand init` wrote and what it guessed.
 type InitResult struct {
-	Kind     string // "service" or "job"
-	Binding  string
-	Manifest string // the file appended to
-	Template string // the template file written
-	Revision string // the adopted revision's ARN
-	Images   []InitImage
+	Kind     string      `json:"kind"` // "service" or "job"
+	Binding  string      `json:"binding"`
+	Manifest string      `json:"manifest"` // the file appended to
+	Template string      `json:"template"` // the template file written
+	Revision string      `json:"revision"` // the adopted revision's ARN
+	Images   []InitImage `json:"images"`
 	// Unbound are the containers whose images stay as the template writes
 	// them, each with the reason.
-	Unbound []string
-	Roles   []string // roles added to roles:
-	Allow   []string // why the entry has an allow: block
-	Notes   []string
+	Unbound []string `json:"unbound,omitempty"`
+	Roles   []string `json:"roles,omitempty"` // roles added to roles:
+	Allow   []string `json:"allow,omitempty"` // why the entry has an allow: block
+	Notes   []string `json:"notes,omitempty"`
 	// Replaced is true when --force replaced an entry of that name.
-	Replaced bool
+	Replaced bool `json:"replaced"`
 }
 
 // runningRevision reads the revision to adopt: the service's, or the job's

@@ -15,9 +15,9 @@ import (
 // and why: the person adopting a service reads Why and narrows or widens
 // the policy.
 type GuessedPolicy struct {
-	Policy string // a policy tagpolicy.Parse accepts, matching Tag
-	Tag    string // the running tag it was guessed from ("" if none)
-	Why    string
+	Policy string `json:"policy"`        // a policy tagpolicy.Parse accepts, matching Tag
+	Tag    string `json:"tag,omitempty"` // the running tag it was guessed from ("" if none)
+	Why    string `json:"why"`
 }
 
 var (

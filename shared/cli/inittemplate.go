@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -71,13 +72,107 @@ func templateOf(d *described, placeholders map[string]string) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	if err := writeOrdered(&buf, doc, "", "top"); err != nil {
 		return nil, fmt.Errorf("encode template of %s: %w", d.ARN, err)
 	}
+	buf.WriteByte('\n')
 	return buf.Bytes(), nil
+}
+
+// firstKeys are written first, in this order, as AWS's examples and the
+// examples/ templates write them; the other keys follow by name.
+var firstKeys = map[string][]string{
+	"top":       {"family", "taskRoleArn", "executionRoleArn", "networkMode", "requiresCompatibilities", "cpu", "memory", "containerDefinitions"},
+	"container": {"name", "image", "essential"},
+}
+
+// writeOrdered writes v as indented JSON, keys in firstKeys' order, short
+// lists of scalars on one line, and <, > and & as they are.
+func writeOrdered(b *bytes.Buffer, v any, indent, kind string) error {
+	switch t := v.(type) {
+	case map[string]any:
+		if len(t) == 0 {
+			b.WriteString("{}")
+			return nil
+		}
+		keys := slices.Sorted(maps.Keys(t))
+		first := slices.DeleteFunc(slices.Clone(firstKeys[kind]), func(k string) bool { _, ok := t[k]; return !ok })
+		keys = append(first, slices.DeleteFunc(keys, func(k string) bool { return slices.Contains(first, k) })...)
+		b.WriteString("{\n")
+		for i, k := range keys {
+			b.WriteString(indent + "  ")
+			if err := writeScalar(b, k); err != nil {
+				return err
+			}
+			b.WriteString(": ")
+			child := ""
+			if kind == "top" && k == "containerDefinitions" {
+				child = "containers"
+			}
+			if err := writeOrdered(b, t[k], indent+"  ", child); err != nil {
+				return err
+			}
+			if i < len(keys)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent + "}")
+	case []any:
+		if inline, ok := inlineList(t); ok {
+			b.WriteString(inline)
+			return nil
+		}
+		b.WriteString("[\n")
+		child := ""
+		if kind == "containers" {
+			child = "container"
+		}
+		for i, e := range t {
+			b.WriteString(indent + "  ")
+			if err := writeOrdered(b, e, indent+"  ", child); err != nil {
+				return err
+			}
+			if i < len(t)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent + "]")
+	default:
+		return writeScalar(b, v)
+	}
+	return nil
+}
+
+// inlineList writes a list of scalars on one line when it is short.
+func inlineList(l []any) (string, bool) {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, e := range l {
+		switch e.(type) {
+		case map[string]any, []any:
+			return "", false
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if writeScalar(&b, e) != nil {
+			return "", false
+		}
+	}
+	b.WriteByte(']')
+	return b.String(), b.Len() <= 80
+}
+
+func writeScalar(b *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b.Truncate(b.Len() - 1) // Encode's newline
+	return nil
 }
 
 var legacyPlaceholderRe = regexp.MustCompile(`@@[A-Za-z0-9_]+@@`)
