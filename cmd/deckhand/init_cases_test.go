@@ -38,7 +38,8 @@ func TestInitRoundTrips(t *testing.T) {
 		},
 		{
 			name: "a service pinned by digest with secrets, a log configuration and roles",
-			init: []string{"init", "--cluster", "prod", "--service", "billing", "--binding", "payments"}, ref: "billing:1",
+			init: []string{"init", "--cluster", "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
+				"--service", "arn:aws:ecs:us-west-2:123456789012:service/prod/billing", "--binding", "payments"}, ref: "billing:1",
 			bound: map[string]string{"app": "billing:release-42"},
 			printed: []string{`container app: bound to repository billing, tags "regex:release-[0-9]+", guessed from the running tag release-42`,
 				"roles: added arn:aws:iam::123456789012:role/billing-task", "roles: added arn:aws:iam::123456789012:role/ecs-execution"},
@@ -92,6 +93,10 @@ func TestInitRoundTrips(t *testing.T) {
 				}
 			}
 		})
+	}
+	m, _ := manifest.Load(filepath.Join(w.dir, "deckhand.yaml"))
+	if b, ok := m.Service("payments"); !ok || b.Cluster != "prod" || b.Service != "billing" {
+		t.Errorf("a service adopted by its ARN: binding %+v, want cluster prod and service billing by name", b)
 	}
 	// The job's schedule is left for a person: validate says so and fails;
 	// filled in, the whole manifest validates.

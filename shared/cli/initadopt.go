@@ -33,6 +33,9 @@ func (e *Env) Init(ctx context.Context, req InitRequest) (*InitResult, error) {
 	if err := req.check(); err != nil {
 		return nil, err
 	}
+	// The manifest names clusters and services; ECS takes ARNs too.
+	req.Cluster = lastSegment(req.Cluster)
+	req.Service = lastSegment(req.Service)
 	d, err := e.runningRevision(ctx, req)
 	if err != nil {
 		return nil, err
@@ -162,6 +165,14 @@ func jobEntry(name string, req InitRequest, key string, images map[string]manife
 		j.Network = &manifest.Network{Subnets: req.Subnets, SecurityGroups: req.SecurityGroups, AssignPublicIP: req.AssignPublicIP}
 	}
 	return j, nil
+}
+
+// lastSegment is the name an ECS cluster or service ARN ends with, or s.
+func lastSegment(s string) string {
+	if strings.HasPrefix(s, "arn:") {
+		return s[strings.LastIndex(s, "/")+1:]
+	}
+	return s
 }
 
 func or(v, def string) string {
