@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
@@ -209,5 +212,23 @@ func TestInitBadInput(t *testing.T) {
 	}
 	if len(m.Services) != 1 || m.Services[0].Service != "billing" {
 		t.Errorf("after --force the manifest has %+v, want one binding shop of service billing", m.Services)
+	}
+}
+
+// TestInitImageNotInECR: a service whose image ECR no longer has (deleted,
+// or never pushed to this registry) is adopted with a policy guessed from
+// its reference, and init says so.
+func TestInitImageNotInECR(t *testing.T) {
+	w := seedAdopt(t)
+	w.register(t, "ghost", `{"family": "ghost", "containerDefinitions": [
+	  {"name": "ghost", "image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/ghost:2.3.0", "essential": true, "memory": 128}]}`)
+	if _, err := w.ecs.CreateService(context.Background(), &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("ghost"),
+		DesiredCount: aws.Int32(1), TaskDefinition: aws.String("ghost")}); err != nil {
+		t.Fatal(err)
+	}
+	r := deckhand(t, w.args("init", "--cluster", "prod", "--service", "ghost")...)
+	if r.code != 0 || !strings.Contains(r.stderr, "ECR does not know 123456789012.dkr.ecr.us-west-2.amazonaws.com/ghost:2.3.0") ||
+		!strings.Contains(r.stdout, `tags "semver:^2", guessed from the running tag 2.3.0`) {
+		t.Errorf("init of a service whose image ECR does not have: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -132,7 +132,11 @@ func (e *Env) runningImage(ctx context.Context, account, uri string) (Resolved, 
 		if r.Digest == "" {
 			r.Digest = FakeDigest(img.Repository, img.Tag)
 		}
-		return r, fmt.Sprintf("ECR does not know %s (%v); the policy is guessed from the image reference alone, and `deckhand verify` will say whether the repository has an image it accepts", uri, err)
+		why := "no such image"
+		if err != nil {
+			why = err.Error()
+		}
+		return r, fmt.Sprintf("ECR does not know %s (%s); the policy is guessed from the image reference alone", uri, why)
 	}
 	r.Tags = append(r.Tags, out.ImageDetails[0].ImageTags...)
 	r.Digest = aws.ToString(out.ImageDetails[0].ImageDigest)
@@ -216,7 +220,7 @@ func addedRoles(m *manifest.Manifest, in *ecsInput) []string {
 // loadForInit reads the manifest init appends to: its text (empty if it
 // does not exist) and, when it parses, its entries (with the files it
 // includes), for the name check.
-func loadForInit(path string) ([]byte, *manifest.Manifest, bool, error) {
+func loadForInit(ctx context.Context, path string) ([]byte, *manifest.Manifest, bool, error) {
 	src, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, false, nil
@@ -224,7 +228,7 @@ func loadForInit(path string) ([]byte, *manifest.Manifest, bool, error) {
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("read manifest: %w", err)
 	}
-	m, _ := store.Dir{ManifestPath: path}.Manifest(context.Background())
+	m, _ := store.Dir{ManifestPath: path}.Manifest(ctx)
 	return src, m, true, nil
 }
 

@@ -24,7 +24,7 @@ const scheduleComment = "  # fill in: cron(0 3 * * ? *), rate(1 hour), … (Even
 // the new entry with the running images and checks it against the running
 // revision. On any failure the files are put back as they were.
 func (e *Env) writeAdoption(ctx context.Context, req InitRequest, res *InitResult, d *described, entry any, tmpl []byte, running []Resolved) error {
-	src, m, existed, err := loadForInit(req.Manifest)
+	src, m, existed, err := loadForInit(ctx, req.Manifest)
 	if err != nil {
 		return err
 	}
