@@ -17,14 +17,18 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show what services run and how jobs ran",
 		Long: `status shows, per service binding: cluster/service, the running revision and each
 container's image tag and digest, rollout state, running/desired tasks, hold and the
-last verdict, then its recent ECS service events (--events); per job: its schedule in its time zone, the next run, and the last runs
-(tasks started by deckhand/<job>) with verdicts and exit codes. Without arguments it
+last verdict, then its recent ECS service events (--events); per job: its schedule in
+its time zone, the next run, and the last runs (tasks started by deckhand/<job>) with
+verdicts and exit codes. Without arguments it
 shows everything in the manifest. A service or cluster that does not exist is shown
 in its row and makes status exit 3.`,
 		Example: `  deckhand status
   deckhand status web nightly-report -o json`,
 		Args: args(0, -1, "binding or job names"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
+			if events < 0 || events > cli.RecentEvents {
+				return &cli.UsageError{Msg: fmt.Sprintf("--events %d: want 0 to %d (ECS service events per service)", events, cli.RecentEvents)}
+			}
 			ctx := cmd.Context()
 			env, err := a.env(ctx)
 			if err != nil {

@@ -46,3 +46,15 @@ func TestStatusShowsServiceEvents(t *testing.T) {
 		t.Errorf("status --events 0 shows events:\n%s", text)
 	}
 }
+
+// TestStatusEventsOutOfRange: --events outside 0..RecentEvents is a usage
+// error naming the flag and its range, before anything is read.
+func TestStatusEventsOutOfRange(t *testing.T) {
+	w := seed(t)
+	for _, n := range []string{"-1", "11"} {
+		r := deckhand(t, w.args("status", "web", "--events", n)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--events "+n+": want 0 to 10") {
+			t.Errorf("status --events %s: exit %d, stderr %q; want 2 naming --events and its range", n, r.code, r.stderr)
+		}
+	}
+}
