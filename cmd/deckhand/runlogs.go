@@ -26,10 +26,7 @@ func (a *app) taskLogs(ctx context.Context, env *cli.Env, res cli.RunResult, on 
 	if err != nil {
 		return nil, err
 	}
-	t, err := env.TaskLogs(ctx, cloudwatchlogs.NewFromConfig(cfg), res.TaskDefinition, res.TaskARNs[0])
-	if err != nil {
-		return nil, err
-	}
+	t := env.TaskLogs(ctx, cloudwatchlogs.NewFromConfig(cfg), res.TaskDefinition, res.TaskARNs[0])
 	for _, n := range t.Notes {
 		a.note("note: %s", n)
 	}

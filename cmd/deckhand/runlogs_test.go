@@ -62,3 +62,28 @@ func TestRunWaitStreamsLogs(t *testing.T) {
 		t.Errorf("run --wait --logs=false: exit %d, lines shown:\n%s", r.code, r.stdout)
 	}
 }
+
+// TestRunWaitLogsUnreadable: when CloudWatch Logs cannot be read, run
+// --wait says so once, shows no lines, and still waits for the task and
+// exits with its code.
+func TestRunWaitLogsUnreadable(t *testing.T) {
+	w := seed(t)
+	if err := w.sb.CreateLogGroup("", "", "/ecs/report"); err != nil {
+		t.Fatal(err)
+	}
+	digest := w.digests["report:1.0.0"]
+	w.sb.ECS().ScriptImage(digest, ecssim.TaskScript{RunFor: 20 * time.Second, ExitCode: 4})
+	w.sb.ScriptLogs(digest, []sandbox.LogLine{{After: 1 * time.Second, Message: "report: starting"}})
+	w.sb.InjectFault(sandbox.Fault{Service: sandbox.ServiceLogs, Op: "GetLogEvents", Kind: sandbox.Fault500})
+
+	r := deckhand(t, w.args("run", "nightly-report", "--wait")...)
+	if r.code != 4 {
+		t.Errorf("run --wait: exit %d, want the task's 4", r.code)
+	}
+	if n := strings.Count(r.stderr, "note: stopped showing the task's logs: get log events /ecs/report "); n != 1 {
+		t.Errorf("the failed read is said %d times, want once:\n%s", n, r.stderr)
+	}
+	if strings.Contains(r.stdout, "report: starting") || !strings.Contains(r.stdout, "verdict: FAILED") {
+		t.Errorf("want no lines and the verdict:\n%s", r.stdout)
+	}
+}

@@ -44,13 +44,16 @@ type logStream struct {
 
 // TaskLogs reads the task's revision and returns a follower of its awslogs
 // containers' streams, read through logs (a client in the CLI's Region).
-func (e *Env) TaskLogs(ctx context.Context, logs LogsAPI, taskDefinition, taskARN string) (*TaskLogs, error) {
+// A revision that cannot be read is a note and a follower of nothing: the
+// wait for the task's exit code matters more than its logs.
+func (e *Env) TaskLogs(ctx context.Context, logs LogsAPI, taskDefinition, taskARN string) *TaskLogs {
+	t := &TaskLogs{logs: logs}
 	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(taskDefinition)})
 	if err != nil {
-		return nil, fmt.Errorf("describe task definition %s: %w", taskDefinition, err)
+		t.Notes = append(t.Notes, fmt.Sprintf("the task's logs are not shown: describe task definition %s: %v", taskDefinition, err))
+		return t
 	}
 	taskID := taskARN[strings.LastIndex(taskARN, "/")+1:]
-	t := &TaskLogs{logs: logs}
 	for _, c := range td.TaskDefinition.ContainerDefinitions {
 		name := aws.ToString(c.Name)
 		lc := c.LogConfiguration
@@ -67,7 +70,7 @@ func (e *Env) TaskLogs(ctx context.Context, logs LogsAPI, taskDefinition, taskAR
 			t.streams = append(t.streams, &logStream{container: name, group: o["awslogs-group"], stream: o["awslogs-stream-prefix"] + "/" + name + "/" + taskID})
 		}
 	}
-	return t, nil
+	return t
 }
 
 // Poll returns the lines written since the last poll, container by

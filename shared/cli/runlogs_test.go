@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 )
@@ -65,5 +68,68 @@ func TestTaskLogsPoll(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"", "", "f/2", "f/3", "f/3", "f/4", "f/4"}, f.tokens); diff != "" {
 		t.Errorf("tokens sent (-want +got):\n%s", diff)
+	}
+}
+
+// describeOnly answers DescribeTaskDefinition with one revision, or err.
+type describeOnly struct {
+	ECSAPI
+	td  *ecstypes.TaskDefinition
+	err error
+}
+
+func (f describeOnly) DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
+	return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: f.td}, f.err
+}
+
+// TestTaskLogsStreams: the streams followed are the awslogs containers'
+// prefix/container/task-id in their group; a container whose stream cannot
+// be named, or that logs to another Region, is a note; one without awslogs
+// is left out; a revision that cannot be read is a note, not an error (the
+// run's exit code still matters more than its logs).
+func TestTaskLogsStreams(t *testing.T) {
+	awslogs := func(opts map[string]string) *ecstypes.LogConfiguration {
+		return &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: opts}
+	}
+	td := &ecstypes.TaskDefinition{ContainerDefinitions: []ecstypes.ContainerDefinition{
+		{Name: aws.String("report"), LogConfiguration: awslogs(map[string]string{"awslogs-group": "/ecs/report", "awslogs-stream-prefix": "jobs", "awslogs-region": "us-west-2"})},
+		{Name: aws.String("nameless"), LogConfiguration: awslogs(map[string]string{"awslogs-group": "/ecs/report"})},
+		{Name: aws.String("abroad"), LogConfiguration: awslogs(map[string]string{"awslogs-group": "/ecs/report", "awslogs-stream-prefix": "jobs", "awslogs-region": "eu-west-1"})},
+		{Name: aws.String("router"), LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwsfirelens}},
+		{Name: aws.String("quiet")},
+	}}
+	task := "arn:aws:ecs:us-west-2:123456789012:task/prod/0123456789abcdef0123456789abcdef"
+	type stream struct{ Container, Group, Stream string }
+	cases := map[string]struct {
+		ecs     describeOnly
+		streams []stream
+		notes   []string
+	}{
+		"awslogs containers with a prefix in this Region are followed; the others are said": {
+			ecs:     describeOnly{td: td},
+			streams: []stream{{"report", "/ecs/report", "jobs/report/0123456789abcdef0123456789abcdef"}},
+			notes: []string{"container nameless: awslogs without awslogs-stream-prefix names its stream by the Docker container id; its logs are not shown",
+				"container abroad logs to eu-west-1, another Region than us-west-2; its logs are not shown"},
+		},
+		"a revision that cannot be read is a note": {
+			ecs:   describeOnly{err: errors.New("AccessDeniedException: not authorized")},
+			notes: []string{"the task's logs are not shown: describe task definition report:3: AccessDeniedException: not authorized"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := &Env{ECS: tc.ecs, Region: "us-west-2"}
+			tl := e.TaskLogs(context.Background(), &fakeLogs{}, "report:3", task)
+			var got []stream
+			for _, s := range tl.streams {
+				got = append(got, stream{s.container, s.group, s.stream})
+			}
+			if diff := cmp.Diff(tc.streams, got); diff != "" {
+				t.Errorf("streams (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.notes, tl.Notes); diff != "" {
+				t.Errorf("notes (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
