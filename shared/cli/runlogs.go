@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,11 +74,13 @@ func (e *Env) TaskLogs(ctx context.Context, logs LogsAPI, taskDefinition, taskAR
 	return t
 }
 
-// Poll returns the lines written since the last poll, container by
-// container. A stream not created yet (the container has not started)
-// has no lines.
+// Poll returns the lines written since the last poll, oldest first across
+// the containers (a sidecar's lines between the app's, as they were
+// written). A stream not created yet (the container has not started) has
+// no lines.
 func (t *TaskLogs) Poll(ctx context.Context) ([]LogLine, error) {
 	var out []LogLine
+	byTime := func(a, b LogLine) int { return a.At.Compare(b.At) }
 	for _, s := range t.streams {
 		for {
 			in := &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(s.group), LogStreamName: aws.String(s.stream), NextToken: s.token}
@@ -89,6 +92,7 @@ func (t *TaskLogs) Poll(ctx context.Context) ([]LogLine, error) {
 				break
 			}
 			if err != nil {
+				slices.SortStableFunc(out, byTime)
 				return out, fmt.Errorf("get log events %s %s: %w", s.group, s.stream, err)
 			}
 			for _, ev := range res.Events {
@@ -104,5 +108,6 @@ func (t *TaskLogs) Poll(ctx context.Context) ([]LogLine, error) {
 			}
 		}
 	}
+	slices.SortStableFunc(out, byTime)
 	return out, nil
 }

@@ -133,3 +133,40 @@ func TestTaskLogsStreams(t *testing.T) {
 		})
 	}
 }
+
+// streamsLogs serves whole streams by name: the first read has every event,
+// the next ones none.
+type streamsLogs map[string][]types.OutputLogEvent
+
+func (f streamsLogs) GetLogEvents(_ context.Context, in *cloudwatchlogs.GetLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error) {
+	out := &cloudwatchlogs.GetLogEventsOutput{NextForwardToken: aws.String("f/end")}
+	if in.NextToken == nil {
+		out.Events = f[aws.ToString(in.LogStreamName)]
+	}
+	return out, nil
+}
+
+// TestTaskLogsPollInterleaves: the lines of several containers come oldest
+// first, as they were written, not container by container.
+func TestTaskLogsPollInterleaves(t *testing.T) {
+	ev := func(sec int64, msg string) types.OutputLogEvent {
+		return types.OutputLogEvent{Timestamp: aws.Int64(sec * 1000), Message: aws.String(msg)}
+	}
+	logs := streamsLogs{
+		"p/app/1":   {ev(1, "app starting"), ev(4, "app ready"), ev(9, "app done")},
+		"p/envoy/1": {ev(2, "envoy listening"), ev(4, "envoy healthy")},
+	}
+	tl := &TaskLogs{logs: logs, streams: []*logStream{{container: "app", group: "g", stream: "p/app/1"}, {container: "envoy", group: "g", stream: "p/envoy/1"}}}
+	lines, err := tl.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range lines {
+		got = append(got, l.Container+": "+l.Message)
+	}
+	want := []string{"app: app starting", "envoy: envoy listening", "app: app ready", "envoy: envoy healthy", "app: app done"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}
