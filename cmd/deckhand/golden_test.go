@@ -23,6 +23,11 @@ var volatile = []struct {
 	{regexp.MustCompile(`(manual|rollback)-[0-9]{6,}`), "$1-<id>"},
 	{regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`), "http://127.0.0.1:<port>"},
 	{regexp.MustCompile(`(templates/[A-Za-z0-9_.-]+\.json)@[^"\s]+`), "$1@<version>"},
+	// ECS service events name tasks and deployments, numbered in the order
+	// the services were created (a map's order in seed).
+	{regexp.MustCompile(`\(task [0-9a-f]{32}\)`), "(task <id>)"},
+	{regexp.MustCompile(`ecs-svc/[0-9]{19}`), "ecs-svc/<id>"},
+	{regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`), "<uuid>"},
 }
 
 func normalise(s string) string {

@@ -48,9 +48,9 @@ without --resolve a REPO:TAG image gets the digest from --digest, or a clearly f
 				return err
 			}
 			if !resolve {
-				m, err := src.Manifest(ctx)
+				m, _, err := cli.DraftManifest(ctx, src)
 				if err != nil {
-					return fmt.Errorf("load manifest: %w", err)
+					return err
 				}
 				req.Account, req.Region = or(a.account, cli.OfflineAccount(m)), or(a.region, or(a.getenv("AWS_REGION"), "us-east-1"))
 			}

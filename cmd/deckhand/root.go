@@ -125,7 +125,7 @@ Exit codes: 0 ok; 1 failure or a verdict other than SUCCEEDED; 2 usage; 3 not fo
 	root.AddCommand(a.validateCmd(), a.renderCmd(), a.diffCmd(), a.deployCmd(),
 		a.rollbackCmd(), a.holdCmd(), a.releaseCmd(), a.approveCmd(), a.rejectCmd(), a.pendingCmd(), a.historyCmd(),
 		a.statusCmd(), a.runCmd(), a.sandboxCmd(), a.demoCmd(), a.consoleCmd(),
-		a.pruneCmd(), a.verifyCmd(), a.reportCmd())
+		a.pruneCmd(), a.verifyCmd(), a.reportCmd(), a.initCmd())
 	return root
 }
 

@@ -14,7 +14,7 @@ import (
 func (a *app) runCmd() *cobra.Command {
 	var override, command string
 	var envs []string
-	var wait bool
+	var wait, logs bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "run <job> [--wait] [--override JSON] [--command CMD] [--env K=V]",
@@ -24,7 +24,8 @@ images resolved, template rendered (a revision registered only when it changed),
 overlap policy applied, and RunTask with a clientToken keyed by the job and this run's
 time (to the second). A second run for the same time starts nothing and says that the
 run was already started (--wait then follows its task). --wait streams the task's
-state and exits with its exit code.`,
+state and the lines its awslogs containers write to CloudWatch Logs, and exits with its
+exit code.`,
 		Example: `  deckhand run nightly-report --wait
   deckhand run nightly-report --command "./report --since 48h" --env DRY_RUN=1 --wait
   deckhand run nightly-report --override '{"cpu":"512","containerOverrides":[{"name":"report","command":["./report"]}]}'`,
@@ -81,12 +82,17 @@ state and exits with its exit code.`,
 					timeout = d + 5*time.Minute
 				}
 			}
+			follow, err := a.taskLogs(ctx, env, res, logs)
+			if err != nil {
+				return err
+			}
 			last := ""
 			run, err := env.FollowTask(ctx, job.Cluster, res.TaskARNs[0], timeout, func(r cli.JobRun) {
 				if r.LastStatus != last {
 					a.note("%s  %s", env.Now(ctx).UTC().Format("15:04:05"), r.LastStatus)
 					last = r.LastStatus
 				}
+				follow.poll(ctx)
 			})
 			if err != nil {
 				return err
@@ -116,7 +122,8 @@ state and exits with its exit code.`,
 	f.StringVar(&override, "override", "", "RunTask overrides as JSON (the shape `aws ecs run-task --overrides` takes), merged over the job's")
 	f.StringVar(&command, "command", "", "command for the job's main container, split on spaces")
 	f.StringArrayVar(&envs, "env", nil, "environment variable for the job's main container: NAME=VALUE (repeatable)")
-	f.BoolVar(&wait, "wait", false, "stream the task's state and exit with its exit code")
+	f.BoolVar(&wait, "wait", false, "stream the task's state (and logs) and exit with its exit code")
+	f.BoolVar(&logs, "logs", true, "with --wait, stream the task's CloudWatch Logs (containers with the awslogs driver)")
 	f.DurationVar(&timeout, "timeout", 0, "how long --wait waits (default: the job's timeout, else 1h)")
 	return cmd
 }

@@ -11,20 +11,24 @@ import (
 )
 
 func (a *app) statusCmd() *cobra.Command {
-	var runs int
+	var runs, events int
 	cmd := &cobra.Command{
 		Use:   "status [binding|job...]",
 		Short: "Show what services run and how jobs ran",
 		Long: `status shows, per service binding: cluster/service, the running revision and each
 container's image tag and digest, rollout state, running/desired tasks, hold and the
-last verdict; per job: its schedule in its time zone, the next run, and the last runs
-(tasks started by deckhand/<job>) with verdicts and exit codes. Without arguments it
+last verdict, then its recent ECS service events (--events); per job: its schedule in
+its time zone, the next run, and the last runs (tasks started by deckhand/<job>) with
+verdicts and exit codes. Without arguments it
 shows everything in the manifest. A service or cluster that does not exist is shown
 in its row and makes status exit 3.`,
 		Example: `  deckhand status
   deckhand status web nightly-report -o json`,
 		Args: args(0, -1, "binding or job names"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
+			if events < 0 || events > cli.RecentEvents {
+				return &cli.UsageError{Msg: fmt.Sprintf("--events %d: want 0 to %d (ECS service events per service)", events, cli.RecentEvents)}
+			}
 			ctx := cmd.Context()
 			env, err := a.env(ctx)
 			if err != nil {
@@ -34,6 +38,7 @@ in its row and makes status exit 3.`,
 			if st == nil {
 				return err
 			}
+			st.TrimEvents(events)
 			// A missing service or cluster is in its row; the command
 			// still exits 3 for it, after printing everything else.
 			if a.json() {
@@ -47,6 +52,7 @@ in its row and makes status exit 3.`,
 		},
 	}
 	cmd.Flags().IntVar(&runs, "runs", 5, "show this many runs per job")
+	cmd.Flags().IntVar(&events, "events", 5, fmt.Sprintf("show this many recent ECS events per service (0 to %d; 0 for none)", cli.RecentEvents))
 	return cmd
 }
 
@@ -75,6 +81,7 @@ func (a *app) printStatus(st *cli.Status, now time.Time) {
 		}
 		tw.Flush()
 		a.printGates(st.Services, now)
+		a.printServiceEvents(st, now)
 	}
 	if len(st.Jobs) == 0 {
 		return

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -43,15 +44,15 @@ type RenderResult struct {
 // get a placeholder image with a fake digest (noted): offline, Deckhand
 // cannot know what they run.
 func Render(ctx context.Context, src store.Source, req RenderRequest) (*RenderResult, error) {
-	m, err := src.Manifest(ctx)
+	m, pending, err := DraftManifest(ctx, src)
 	if err != nil {
-		return nil, fmt.Errorf("load manifest: %w", err)
+		return nil, err
 	}
 	t, err := target(m, req.Name)
 	if err != nil {
 		return nil, err
 	}
-	res := &RenderResult{Kind: t.kind, Name: t.name, Template: t.template}
+	res := &RenderResult{Kind: t.kind, Name: t.name, Template: t.template, Notes: pending}
 	assigned, err := assignImages(t.name, t.images, req.Images, t.kind == "service")
 	if err != nil {
 		return nil, err
@@ -104,6 +105,26 @@ func Render(ctx context.Context, src store.Source, req RenderRequest) (*RenderRe
 	res.Rendered = r
 	res.Family = derefString(r.Input.Family)
 	return res, nil
+}
+
+// DraftManifest loads the manifest for an offline render. A manifest whose
+// only problems are values left for a person to fill in (a job's schedule
+// after `deckhand init`) still renders: they are returned as notes, since
+// they do not change a task definition; validate and deploy refuse it.
+func DraftManifest(ctx context.Context, src store.Source) (*manifest.Manifest, []string, error) {
+	m, err := src.Manifest(ctx)
+	var merr *manifest.Error
+	if err != nil && m != nil && errors.As(err, &merr) && merr.OnlyPending() {
+		var notes []string
+		for _, p := range merr.Problems {
+			notes = append(notes, p.String()+" (validate and deploy refuse the manifest until it is filled in)")
+		}
+		return m, notes, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load manifest: %w", err)
+	}
+	return m, nil, nil
 }
 
 // Placeholder is the sample image of a container source: its repository

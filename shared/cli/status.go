@@ -42,6 +42,8 @@ type ServiceStatus struct {
 	// Gates are the binding's gate states (DESIGN §11), when it has gates
 	// or an image the scan gate blocked.
 	Gates *GateStatus `json:"gates,omitempty"`
+	// Events are the service's recent ECS events, newest first.
+	Events []ServiceEvent `json:"events,omitempty"`
 	// Error says why the service could not be read (e.g. it does not exist).
 	Error string `json:"error,omitempty"`
 }
@@ -115,6 +117,7 @@ func (e *Env) serviceStatus(ctx context.Context, b *manifest.Service) (ServiceSt
 		return ServiceStatus{Binding: b.Name, Cluster: b.Cluster, Service: b.Service, Revision: aws.ToString(svc.TaskDefinition)}, err
 	}
 	s := ServiceStatusOf(b, svc, td.TaskDefinition, td.Tags)
+	s.Events = recentEvents(svc, RecentEvents)
 	if s.RolloutState == string(types.DeploymentRolloutStateInProgress) && watched(svc) {
 		if s.Progress, err = e.DeploymentProgress(ctx, svc, "", e.Now(ctx)); err != nil {
 			return s, err

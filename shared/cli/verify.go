@@ -24,14 +24,14 @@ type IAMAPI interface {
 	GetRole(ctx context.Context, in *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
 }
 
-// LogsAPI is the part of the CloudWatch Logs client verify uses.
-type LogsAPI interface {
+// LogGroupsAPI is the part of the CloudWatch Logs client verify uses.
+type LogGroupsAPI interface {
 	DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
 }
 
 var (
-	_ IAMAPI  = (*iam.Client)(nil)
-	_ LogsAPI = (*cloudwatchlogs.Client)(nil)
+	_ IAMAPI       = (*iam.Client)(nil)
+	_ LogGroupsAPI = (*cloudwatchlogs.Client)(nil)
 )
 
 // VerifyClients are the clients verify reads with beyond the Env's.
@@ -39,7 +39,7 @@ type VerifyClients struct {
 	IAM     IAMAPI
 	SSM     refs.SSMAPI
 	Secrets refs.SecretsAPI
-	Logs    LogsAPI
+	Logs    LogGroupsAPI
 }
 
 // NewVerifyClients builds them on cfg. It makes no call.

@@ -21,6 +21,10 @@ type Problem struct {
 	Line  int
 	Field string
 	Msg   string
+	// Pending marks a value left for a person to fill in (a job's
+	// schedule after `deckhand init`): the manifest is not valid until
+	// it is, but nothing else about the entry is wrong.
+	Pending bool
 }
 
 func (p Problem) String() string {
@@ -48,6 +52,19 @@ func (e *Error) Error() string {
 		lines[i] = p.String()
 	}
 	return "invalid manifest:\n  " + strings.Join(lines, "\n  ")
+}
+
+// OnlyPending reports whether every problem is a value left for a person
+// to fill in (Problem.Pending). Parse and Load return the manifest with
+// the error: offline commands (render) may then use it, everything that
+// deploys must not.
+func (e *Error) OnlyPending() bool {
+	for _, p := range e.Problems {
+		if !p.Pending {
+			return false
+		}
+	}
+	return len(e.Problems) > 0
 }
 
 // ErrInvalid is matched by errors.Is for every *Error.

@@ -65,6 +65,16 @@ func (c *checker) add(msg string, path ...any) {
 	c.probs = append(c.probs, Problem{File: file, Line: lineOf(root, path...), Field: b.String(), Msg: msg})
 }
 
+// ScheduleMissing is the problem of a job whose schedule is empty: what
+// `deckhand init --task-definition` leaves for a person to fill in.
+const ScheduleMissing = "no schedule yet: fill in when the job runs, an EventBridge Scheduler expression such as cron(0 3 * * ? *) or rate(1 hour)"
+
+// pending records a problem that is a value left for a person to fill in.
+func (c *checker) pending(msg string, path ...any) {
+	c.add(msg, path...)
+	c.probs[len(c.probs)-1].Pending = true
+}
+
 func (c *checker) required(v string, path ...any) bool {
 	if strings.TrimSpace(v) == "" {
 		c.add("is required", path...)
@@ -247,10 +257,10 @@ func (c *checker) job(m *Manifest, j *Job, i int, services map[string]bool) {
 	if c.required(j.Name, p("name")...) && !validName(j.Name) {
 		c.add(fmt.Sprintf("job name %q: use letters, digits, '.', '_' or '-' (at most 63)", j.Name), p("name")...)
 	}
-	if c.required(j.Schedule, p("schedule")...) {
-		if err := checkSchedule(j.Schedule); err != nil {
-			c.add(err.Error(), p("schedule")...)
-		}
+	if strings.TrimSpace(j.Schedule) == "" {
+		c.pending(ScheduleMissing, p("schedule")...)
+	} else if err := checkSchedule(j.Schedule); err != nil {
+		c.add(err.Error(), p("schedule")...)
 	}
 	if j.Timezone != "" {
 		if _, err := time.LoadLocation(j.Timezone); err != nil || j.Timezone == "Local" {

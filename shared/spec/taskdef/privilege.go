@@ -131,6 +131,10 @@ func imageRegistry(image string) string {
 	return host
 }
 
+// SplitImage is splitImage for the CLI (`deckhand init` names the
+// registries a revision's unbound containers pull from).
+func SplitImage(image string) (host, repository string) { return splitImage(image) }
+
 // splitImage splits an image reference into the registry host it pulls
 // from and its repository, as Docker reads it: the first path component is
 // the host when it has a dot or a port or is localhost, else the image is

@@ -59,6 +59,14 @@ var outputOnly = []string{
 	"registeredAt", "registeredBy", "deregisteredAt", "deleteRequestedAt",
 }
 
+// StripOutputOnly deletes from a describe-task-definition taskDefinition
+// object the fields RegisterTaskDefinition does not accept, as Render does.
+func StripOutputOnly(obj map[string]any) {
+	for _, k := range outputOnly {
+		delete(obj, k)
+	}
+}
+
 // Render renders tmpl with data, strips output-only fields, decodes the
 // result strictly into RegisterTaskDefinitionInput and validates it. It
 // reports every problem it finds: one as an *Error, more as Errors.
@@ -82,9 +90,7 @@ func Render(tmpl []byte, data Data, opts Options) (*Rendered, error) {
 	if inner, ok := obj["taskDefinition"].(map[string]any); ok {
 		obj = inner // the describe-task-definition wrapper; its tags are dropped
 	}
-	for _, k := range outputOnly {
-		delete(obj, k)
-	}
+	StripOutputOnly(obj)
 	v, err := data.view()
 	if err != nil {
 		return fail("", "", err)
