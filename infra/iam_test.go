@@ -256,7 +256,7 @@ func TestScopedResources(t *testing.T) {
 			{Actions: []string{"ecs:DescribeServices"}, Resources: services}}},
 		"without retention: the reconciler deregisters nothing": {fn: "reconciler", action: "ecs:DeregisterTaskDefinition"},
 		"without retention: the reconciler deletes nothing":     {fn: "reconciler", action: "ecs:DeleteTaskDefinitions"},
-		"only the reconciler deregisters revisions": {fn: "deployer", action: "ecs:DeregisterTaskDefinition"},
+		"only the reconciler deregisters revisions":             {fn: "deployer", action: "ecs:DeregisterTaskDefinition"},
 		"deployer reads exactly the SSM parameters the service templates name": {fn: "deployer", action: "ssm:GetParameters", want: []statement{
 			{Actions: []string{"ssm:GetParameters"}, Resources: []string{"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/web/database-url"}}}},
 		"no template of the example names a secret":    {fn: "deployer", action: "secretsmanager:DescribeSecret"},
