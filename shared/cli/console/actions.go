@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/deckhand-ecs/deckhand/shared/cli"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // actions are the writes the console offers, each through the same
@@ -107,5 +109,22 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.Logger.InfoContext(ctx, "console write", "action", action, "binding", binding)
+	s.reread(ctx, binding)
 	http.Redirect(w, r, "/b/"+url.PathEscape(binding)+"?done="+action, http.StatusSeeOther)
+}
+
+// reread reads a binding a write just touched into the fleet snapshot, so
+// the fleet's counts and state filters show the write at once rather than
+// after the next refresh. A failure is logged: the write stands, and the
+// next refresh reads the binding anyway.
+func (s *Server) reread(ctx context.Context, binding string) {
+	m, err := s.env.Source.Manifest(ctx)
+	if err == nil {
+		if b, ok := m.Service(binding); ok {
+			_, err = s.readFresh(ctx, m, fingerprint(m), []*manifest.Service{b})
+		}
+	}
+	if err != nil {
+		s.opts.Logger.WarnContext(ctx, "reread after a write", "binding", binding, "err", err)
+	}
 }

@@ -30,6 +30,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/deckhand-ecs/deckhand/shared/cli"
 )
 
@@ -54,6 +56,13 @@ type Options struct {
 	Live bool
 	// Logger logs failed reads and writes (default: discard).
 	Logger *slog.Logger
+	// SnapshotEvery is how old the fleet snapshot (counts and filters, see
+	// snapshot.go) may get before a page view refreshes it in the
+	// background (default SnapshotEvery).
+	SnapshotEvery time.Duration
+	// SnapshotPace paces the refresh's DescribeServices calls (default
+	// SnapshotRate a second, bursts of SnapshotBurst).
+	SnapshotPace Pacer
 }
 
 // Server is one console: its handler and what it caches.
@@ -64,6 +73,8 @@ type Server struct {
 	static http.Handler
 	token  string
 	tags   ecrTags
+	snaps  snapshots
+	life   context.Context // what background reads run on (Serve's)
 }
 
 // New builds a console. Nothing is read from AWS until a page is asked for.
@@ -74,9 +85,15 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.SnapshotEvery <= 0 {
+		opts.SnapshotEvery = SnapshotEvery
+	}
+	if opts.SnapshotPace == nil {
+		opts.SnapshotPace = rate.NewLimiter(SnapshotRate, SnapshotBurst)
+	}
 	env := *opts.Env
 	env.ECS = newRevisionCache(env.ECS)
-	s := &Server{opts: opts, env: &env, token: newToken()}
+	s := &Server{opts: opts, env: &env, token: newToken(), life: context.Background()}
 	if s.opts.Metrics == nil {
 		s.opts.Metrics = &DerivedMetrics{Env: s.env}
 	}
@@ -123,8 +140,10 @@ func Listen(addr string) (net.Listener, string, error) {
 	return ln, "http://" + ln.Addr().String() + "/", nil
 }
 
-// Serve serves the console on ln until ctx is done.
+// Serve serves the console on ln until ctx is done; background reads
+// (the fleet snapshot's refresh) stop with ctx too. Call it once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.life = ctx
 	srv := &http.Server{Handler: s.Handler(ln.Addr().String()), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)

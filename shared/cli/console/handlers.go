@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deckhand-ecs/deckhand/shared/cli"
+	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 )
 
 // fleetPageSize is how many rows one fleet page shows.
@@ -22,8 +23,14 @@ type FleetView struct {
 	States []StateCount
 	Total  int
 	// Rows are this page's rows of the filtered fleet.
-	Rows             []Row
-	Matched          int
+	Rows    []Row
+	Matched int
+	// Counted is true when States' counts (and a filter's choice of rows)
+	// come from a fleet snapshot, as of AsOf; Refreshing when a newer one
+	// is being read. The rows shown are read fresh for the page.
+	Counted          bool
+	AsOf             time.Time
+	Refreshing       bool
 	Page, Pages      int
 	PrevURL, NextURL string
 }
@@ -53,20 +60,53 @@ func (s *Server) fleetView(r *http.Request) (*FleetView, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.readFleet(ctx, m)
+	q := r.URL.Query()
+	v := &FleetView{Query: strings.TrimSpace(q.Get("q")), State: q.Get("state"), Total: len(m.Services)}
+	fp, now := fingerprint(m), s.env.Now(ctx)
+	filtered := v.Query != "" || v.State != ""
+	// A fleet of one page is read whole by every page (which makes its
+	// snapshot) and filtered as read; a larger one needs the snapshot to
+	// count and, when filtered, to choose the page's rows.
+	small := len(m.Services) <= fleetPageSize
+	var snap *snapshot
+	if !small {
+		if snap, err = s.snapshot(ctx, m, fp, now, filtered); err != nil {
+			return nil, err
+		}
+	}
+	var chosen []*manifest.Service
+	for i := range m.Services {
+		if !filtered || small || snap != nil && snap.rows[i].Matches(v.Query, v.State) {
+			chosen = append(chosen, &m.Services[i])
+		}
+	}
+	v.Pages = max(1, (len(chosen)+fleetPageSize-1)/fleetPageSize)
+	v.Page, _ = strconv.Atoi(q.Get("page"))
+	v.Page = min(max(v.Page, 1), v.Pages)
+	lo := (v.Page - 1) * fleetPageSize
+	rows, err := s.readFresh(ctx, m, fp, chosen[lo:min(lo+fleetPageSize, len(chosen))])
 	if err != nil {
 		return nil, err
 	}
-	q := r.URL.Query()
-	v := &FleetView{Query: strings.TrimSpace(q.Get("q")), State: q.Get("state"), Total: len(rows)}
+	if small && filtered {
+		rows = slices.DeleteFunc(rows, func(row Row) bool { return !row.Matches(v.Query, v.State) })
+	}
+	v.Rows = rows
+	v.Matched = len(chosen)
+	if small {
+		v.Matched = len(rows)
+	}
+	if snap = s.snaps.current(); snap != nil && snap.fingerprint == fp {
+		v.Counted, v.AsOf, v.Refreshing = true, snap.at, now.Sub(snap.at) >= s.opts.SnapshotEvery
+	} else {
+		snap = nil
+	}
 	counts := map[string]int{}
-	var matched []Row
-	for _, row := range rows {
-		for _, st := range row.States() {
-			counts[st]++
-		}
-		if row.Matches(v.Query, v.State) {
-			matched = append(matched, row)
+	if snap != nil {
+		for _, row := range snap.rows {
+			for _, st := range row.States() {
+				counts[st]++
+			}
 		}
 	}
 	var gates []string // gate states in force, and the one asked for
@@ -81,12 +121,6 @@ func (s *Server) fleetView(r *http.Request) (*FleetView, error) {
 	for _, st := range slices.Concat(baseStates[:2], gates, baseStates[2:]) {
 		v.States = append(v.States, StateCount{State: st, Count: counts[st]})
 	}
-	v.Matched = len(matched)
-	v.Pages = max(1, (len(matched)+fleetPageSize-1)/fleetPageSize)
-	v.Page, _ = strconv.Atoi(q.Get("page"))
-	v.Page = min(max(v.Page, 1), v.Pages)
-	lo := (v.Page - 1) * fleetPageSize
-	v.Rows = matched[lo:min(lo+fleetPageSize, len(matched))]
 	link := func(page int) string {
 		u := *r.URL
 		qq := u.Query()

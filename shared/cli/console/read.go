@@ -24,14 +24,17 @@ const describeBatch = 10
 // readers bounds the console's concurrent ECS reads.
 const readers = 8
 
-// readFleet describes every binding's service (ten per DescribeServices
-// call, per cluster) and each running revision (once per process, see
-// revisionCache), and returns one row per binding in manifest order.
-func (s *Server) readFleet(ctx context.Context, m *manifest.Manifest) ([]Row, error) {
+// readRows describes the given bindings' services (ten per
+// DescribeServices call, per cluster) and each running revision (once per
+// process, see revisionCache), and returns one row per binding in the
+// order given. With a pace, every DescribeServices call waits for it
+// first (the fleet snapshot's refresh, see snapshot.go); without one the
+// calls go out as fast as readers allow (a page's own rows).
+func (s *Server) readRows(ctx context.Context, bindings []*manifest.Service, pace Pacer) ([]Row, error) {
 	type key struct{ cluster, service string }
 	byCluster := map[string][]string{}
 	seen := map[key]bool{}
-	for _, b := range m.Services {
+	for _, b := range bindings {
 		k := key{b.Cluster, b.Service}
 		if !seen[k] {
 			seen[k] = true
@@ -53,6 +56,11 @@ func (s *Server) readFleet(ctx context.Context, m *manifest.Manifest) ([]Row, er
 	missing := map[key]string{}
 	err := parallel(ctx, len(batches), func(ctx context.Context, i int) error {
 		bt := batches[i]
+		if pace != nil {
+			if err := pace.Wait(ctx); err != nil {
+				return fmt.Errorf("pace describe services in %s: %w", bt.cluster, err)
+			}
+		}
 		out, err := s.env.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(bt.cluster), Services: bt.services,
 			Include: []types.ServiceField{types.ServiceFieldTags}})
 		mu.Lock()
@@ -113,10 +121,9 @@ func (s *Server) readFleet(ctx context.Context, m *manifest.Manifest) ([]Row, er
 	for i, out := range revs {
 		defs[arns[i]] = out.TaskDefinition
 	}
-	rows := make([]Row, 0, len(m.Services))
-	rowSvcs := make([]*types.Service, 0, len(m.Services))
-	for i := range m.Services {
-		b := &m.Services[i]
+	rows := make([]Row, 0, len(bindings))
+	rowSvcs := make([]*types.Service, 0, len(bindings))
+	for _, b := range bindings {
 		k := key{b.Cluster, b.Service}
 		svc := services[k]
 		rowSvcs = append(rowSvcs, svc)
