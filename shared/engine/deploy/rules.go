@@ -193,19 +193,30 @@ func rolledBack(service revision.Tags, c string, p Push) bool {
 }
 
 // rolledBack is the rolled-back check on what runs: the service's
-// rolled-back mark (rolledBack), or, when the tracker could not write it,
+// rolled-back mark (rolledBack), or, when the tracker has not written it,
 // ECS's own state: the service was moved back off Deckhand's newest
-// revision, which deployed this digest (revision.MovedBackFrom). It returns
-// how the digest was found rolled back.
+// revision, or ECS lists a deployment of one of the binding's revisions
+// FAILED, and that revision deployed this digest (running.movedBack). It
+// returns how the digest was found rolled back.
 func (r *running) rolledBack(c string, p Push) (string, bool) {
 	switch {
 	case p.Force:
 		return "", false
 	case rolledBack(r.serviceTags(), c, p):
 		return "was rolled back by the circuit breaker", true
-	case r.movedBack[revision.TagRolledBack+c] == p.Digest && p.Digest != "":
-		return fmt.Sprintf("was rolled back: Deckhand's newest revision %s deployed it and the service was moved back to %s (no %s mark yet)",
-			aws.ToString(r.latest.TaskDefinition.TaskDefinitionArn), aws.ToString(r.service.TaskDefinition), revision.TagRolledBack+c), true
+	case p.Digest == "":
+		return "", false
+	}
+	for _, m := range r.movedBack {
+		if m.marks[revision.TagRolledBack+c] != p.Digest {
+			continue
+		}
+		if r.latest != nil && m.revision == aws.ToString(r.latest.TaskDefinition.TaskDefinitionArn) {
+			return fmt.Sprintf("was rolled back: Deckhand's newest revision %s deployed it and the service was moved back to %s (no %s mark yet)",
+				m.revision, aws.ToString(r.service.TaskDefinition), revision.TagRolledBack+c), true
+		}
+		return fmt.Sprintf("was rolled back: Deckhand's revision %s deployed it and ECS lists that deployment FAILED; the service was moved back to %s (no %s mark yet)",
+			m.revision, aws.ToString(r.service.TaskDefinition), revision.TagRolledBack+c), true
 	}
 	return "", false
 }
