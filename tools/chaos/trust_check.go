@@ -146,9 +146,11 @@ func (c *checker) verdictsAgree(t ecsTruth) Row {
 			if !strings.HasPrefix(k, revision.TagRolledBack) {
 				continue
 			}
-			row.Checked++
-			if !failedDigests[s.name+"/"+k+"/"+v] {
-				row.Violations = append(row.Violations, fmt.Sprintf("%s carries %s=%s, a digest no failed deployment deployed", s.name, k, short(v)))
+			for _, d := range strings.Fields(v) { // newest first (revision.AddRolledBack)
+				row.Checked++
+				if !failedDigests[s.name+"/"+k+"/"+d] {
+					row.Violations = append(row.Violations, fmt.Sprintf("%s carries %s naming %s, a digest no failed deployment deployed", s.name, k, short(d)))
+				}
 			}
 		}
 	}

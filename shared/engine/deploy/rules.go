@@ -184,12 +184,12 @@ func (e *Engine) order(ctx context.Context, run *running, c string, p Push, img 
 	return fmt.Sprintf("%s (pushed %s, running image pushed %s)", c, p.PushedAt.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)), true, nil
 }
 
-// rolledBack is the rolled-back check: a digest the circuit breaker rolled
-// back from a container (the service's deckhand:rolled-back:<container>
-// tag) is not deployed to it again on its own, which would roll back
-// again, forever. A forced deploy may.
+// rolledBack is the rolled-back check: a digest rolled back from a
+// container (named by the service's deckhand:rolled-back:<container> tag,
+// which keeps the last revision.MaxRolledBack) is not deployed to it again
+// on its own, which would roll back again, forever. A forced deploy may.
 func rolledBack(service revision.Tags, c string, p Push) bool {
-	return service[revision.TagRolledBack+c] == p.Digest && !p.Force
+	return service.RolledBack(c, p.Digest) && !p.Force
 }
 
 // rolledBack is the rolled-back check on what runs: the service's
