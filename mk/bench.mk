@@ -2,12 +2,14 @@
 #
 #   make bench                   performance against baselines measured in the same run
 #                                (BENCH_BEFORE=<deployer binary>: also measure an earlier deployer's push to UpdateService)
-#   make chaos [SEED=n]          the reliability suite at full size (strict: known gaps fail)
+#   make chaos [SEED=n]          the reliability suite at full size (strict: known gaps fail),
+#                                canary and linear services with flipping alarms included
+#                                (PROGRESSIVE=false leaves them out)
 #   make fuzz-smoke              each fuzz target for FUZZTIME executions (default 20000x)
 SEED ?= 0
 EVENTS ?= 5000
 SERVICES ?= 100
-PROGRESSIVE ?= false
+PROGRESSIVE ?= true
 # A count, not a duration: Go 1.26's fuzz coordinator can report a spurious
 # "context deadline exceeded" when a -fuzztime duration ends mid-exec
 # (golang/go#75804, fixed in Go 1.27); a count has no deadline to race.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -207,7 +208,7 @@ func markedRolledBack(r Revision, marks map[string]string) bool {
 		containers = sortedKeys(r.Images)
 	}
 	for _, c := range containers {
-		if d := r.Images[c].Digest; d != "" && marks[c] == d {
+		if d := r.Images[c].Digest; d != "" && slices.Contains(strings.Fields(marks[c]), d) {
 			return true
 		}
 	}

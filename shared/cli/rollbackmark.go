@@ -74,9 +74,17 @@ func (e *Env) markRolledBack(ctx context.Context, svc *types.Service, from, to R
 	if len(marks) == 0 {
 		return nil, nil
 	}
+	add := revision.Tags{}
+	for c, d := range marks {
+		add[revision.TagRolledBack+c] = d
+	}
+	add = revision.AddRolledBack(revision.TagsOf(svc.Tags), add) // keeps earlier rollbacks' digests
+	if len(add) == 0 {
+		return marks, nil
+	}
 	var tags []types.Tag
-	for _, c := range slices.Sorted(maps.Keys(marks)) {
-		tags = append(tags, types.Tag{Key: aws.String(revision.TagRolledBack + c), Value: aws.String(marks[c])})
+	for _, k := range slices.Sorted(maps.Keys(add)) {
+		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(add[k])})
 	}
 	if _, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: tags}); err != nil {
 		return nil, fmt.Errorf("tag service %s with the rolled-back digests: %w", aws.ToString(svc.ServiceName), err)

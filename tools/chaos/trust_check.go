@@ -72,24 +72,30 @@ func (c *checker) staysRolledBack(t ecsTruth) Row {
 	row := Row{Name: InvStaysRolledBack}
 	tags := c.revisionTags()
 	history := updates(c.res.sb, c.w)
+	// ECS fails only a service's PRIMARY deployment, which it stops being
+	// when the service's next update starts another: every later update
+	// of the service in the history came after the failure, in the same
+	// virtual second too (the clock does not move within a pump, and an
+	// alarm in ALARM fails a deployment the instant it starts).
 	type bad struct {
 		service, container, digest string
 		at                         time.Time
+		after                      int // index in history of the failed update
 	}
 	var rolled []bad
-	for _, u := range history {
+	for i, u := range history {
 		at, failed := t.failedAt[u.DeploymentID]
 		if !failed {
 			continue
 		}
 		for cn, d := range revision.RolledBackMarks(tags[u.TaskDefinition]) {
-			rolled = append(rolled, bad{u.Service, strings.TrimPrefix(cn, revision.TagRolledBack), d, at})
+			rolled = append(rolled, bad{u.Service, strings.TrimPrefix(cn, revision.TagRolledBack), d, at, i})
 		}
 	}
 	for _, b := range rolled {
 		row.Checked++
-		for _, u := range history {
-			if u.Service != b.service || !u.Time.After(b.at) || tags[u.TaskDefinition][revision.TagDigest+b.container] != b.digest {
+		for _, u := range history[b.after+1:] {
+			if u.Service != b.service || tags[u.TaskDefinition][revision.TagDigest+b.container] != b.digest {
 				continue
 			}
 			row.Violations = append(row.Violations, fmt.Sprintf("%s/%s: %s was deployed again at %s (%s) after ECS rolled it back at %s",
@@ -140,9 +146,11 @@ func (c *checker) verdictsAgree(t ecsTruth) Row {
 			if !strings.HasPrefix(k, revision.TagRolledBack) {
 				continue
 			}
-			row.Checked++
-			if !failedDigests[s.name+"/"+k+"/"+v] {
-				row.Violations = append(row.Violations, fmt.Sprintf("%s carries %s=%s, a digest no failed deployment deployed", s.name, k, short(v)))
+			for _, d := range strings.Fields(v) { // newest first (revision.AddRolledBack)
+				row.Checked++
+				if !failedDigests[s.name+"/"+k+"/"+d] {
+					row.Violations = append(row.Violations, fmt.Sprintf("%s carries %s naming %s, a digest no failed deployment deployed", s.name, k, short(d)))
+				}
 			}
 		}
 	}

@@ -174,7 +174,9 @@ func rowOf(b *manifest.Service, svc *types.Service, td *types.TaskDefinition, td
 	var marks []string
 	for k, v := range revision.TagsOf(svc.Tags) {
 		if c, ok := strings.CutPrefix(k, revision.TagRolledBack); ok {
-			marks = append(marks, c+" "+shortDigest(v))
+			for _, d := range strings.Fields(v) {
+				marks = append(marks, c+" "+shortDigest(d))
+			}
 		}
 	}
 	if len(marks) > 0 {

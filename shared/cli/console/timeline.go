@@ -32,7 +32,8 @@ type Timeline struct {
 	Hold     string
 	Held     bool
 	InFlight *InFlight
-	// Marks are the service's deckhand:rolled-back marks: container → digest.
+	// Marks are the service's deckhand:rolled-back marks: container → its
+	// rolled-back digests, newest first, separated by spaces.
 	Marks   map[string]string
 	Entries []Entry
 	// WithEvents is true when Deckhand's events were read (EventSource).
@@ -328,7 +329,7 @@ func markCause(r cli.Revision, marks map[string]string, hold string) (cause, det
 		return "manual", "deckhand rollback: " + hold
 	}
 	for _, c := range changedContainers(r) {
-		if d := r.Images[c].Digest; d != "" && marks[c] == d {
+		if d := r.Images[c].Digest; d != "" && slices.Contains(strings.Fields(marks[c]), d) {
 			return "marked", fmt.Sprintf("%s %s is marked rolled back (%s%s) by the tracker or deckhand rollback.", c, shortDigest(d), revision.TagRolledBack, c)
 		}
 	}

@@ -181,28 +181,39 @@ func (e *Engine) order(ctx context.Context, run *running, c string, p Push, img 
 	return fmt.Sprintf("%s (pushed %s, running image pushed %s)", c, p.PushedAt.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339)), true, nil
 }
 
-// rolledBack is the rolled-back check: a digest the circuit breaker rolled
-// back from a container (the service's deckhand:rolled-back:<container>
-// tag) is not deployed to it again on its own, which would roll back
-// again, forever. A forced deploy may.
+// rolledBack is the rolled-back check: a digest rolled back from a
+// container (named by the service's deckhand:rolled-back:<container> tag,
+// which keeps the last revision.MaxRolledBack) is not deployed to it again
+// on its own, which would roll back again, forever. A forced deploy may.
 func rolledBack(service revision.Tags, c string, p Push) bool {
-	return service[revision.TagRolledBack+c] == p.Digest && !p.Force
+	return service.RolledBack(c, p.Digest) && !p.Force
 }
 
 // rolledBack is the rolled-back check on what runs: the service's
-// rolled-back mark (rolledBack), or, when the tracker could not write it,
+// rolled-back mark (rolledBack), or, when the tracker has not written it,
 // ECS's own state: the service was moved back off Deckhand's newest
-// revision, which deployed this digest (revision.MovedBackFrom). It returns
-// how the digest was found rolled back.
+// revision, or ECS lists a deployment of one of the binding's revisions
+// FAILED, and that revision deployed this digest (running.movedBack). It
+// returns how the digest was found rolled back.
 func (r *running) rolledBack(c string, p Push) (string, bool) {
 	switch {
 	case p.Force:
 		return "", false
 	case rolledBack(r.serviceTags(), c, p):
 		return "was rolled back by the circuit breaker", true
-	case r.movedBack[revision.TagRolledBack+c] == p.Digest && p.Digest != "":
-		return fmt.Sprintf("was rolled back: Deckhand's newest revision %s deployed it and the service was moved back to %s (no %s mark yet)",
-			aws.ToString(r.latest.TaskDefinition.TaskDefinitionArn), aws.ToString(r.service.TaskDefinition), revision.TagRolledBack+c), true
+	case p.Digest == "":
+		return "", false
+	}
+	for _, m := range r.movedBack {
+		if m.marks[revision.TagRolledBack+c] != p.Digest {
+			continue
+		}
+		if r.latest != nil && m.revision == aws.ToString(r.latest.TaskDefinition.TaskDefinitionArn) {
+			return fmt.Sprintf("was rolled back: Deckhand's newest revision %s deployed it and the service was moved back to %s (no %s mark yet)",
+				m.revision, aws.ToString(r.service.TaskDefinition), revision.TagRolledBack+c), true
+		}
+		return fmt.Sprintf("was rolled back: Deckhand's revision %s deployed it and ECS lists that deployment FAILED; the service was moved back to %s (no %s mark yet)",
+			m.revision, aws.ToString(r.service.TaskDefinition), revision.TagRolledBack+c), true
 	}
 	return "", false
 }

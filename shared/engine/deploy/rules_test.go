@@ -240,6 +240,7 @@ func TestTimely(t *testing.T) {
 
 func TestRolledBack(t *testing.T) {
 	marked := revision.Tags{revision.TagRolledBack + "web": digestB}
+	twice := revision.Tags{revision.TagRolledBack + "web": digestC + " " + digestB}
 	forced := push("web", "1.5.0", digestB, 0)
 	forced.Force = true
 	tests := map[string]struct {
@@ -253,6 +254,11 @@ func TestRolledBack(t *testing.T) {
 		"the digest rolled back from another container is":    {marked, "proxy", push("proxy", "stable-1", digestB, 0), false},
 		"a forced deploy may deploy the rolled-back digest":   {marked, "web", forced, false},
 		"a service with no rolled-back mark deploys anything": {revision.Tags{}, "web", push("web", "1.5.0", digestB, 0), false},
+		// Two rollbacks in a row: the mark keeps both digests, newest first
+		// (revision.AddRolledBack); the first is not deployed again either.
+		"a digest rolled back before the last one is not deployed again": {twice, "web", push("web", "1.5.0", digestB, 0), true},
+		"nor is the last one":                {twice, "web", push("web", "1.5.1", digestC, 0), true},
+		"a digest neither rollback named is": {twice, "web", push("web", "1.5.2", digestA, 0), false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

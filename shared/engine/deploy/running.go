@@ -21,10 +21,19 @@ type running struct {
 	tags    revision.Tags
 	// latest is the family's latest revision when it was read in parallel.
 	latest *ecs.DescribeTaskDefinitionOutput
-	// movedBack are the rolled-back marks ECS's state implies when the
-	// service was moved back off Deckhand's newest revision
-	// (revision.MovedBackFrom); nil otherwise.
-	movedBack revision.Tags
+	// movedBack are the rolled-back marks ECS's state implies, for when
+	// the tracker's are not written yet: the service was moved back off
+	// Deckhand's newest revision (revision.MovedBackFrom), or ECS lists a
+	// deployment of another of the binding's revisions FAILED
+	// (revision.FailedRevisions).
+	movedBack []movedBack
+}
+
+// movedBack is one revision the service was moved back from, with the
+// marks its rollback implies.
+type movedBack struct {
+	revision string
+	marks    revision.Tags
 }
 
 // describe reads the service (with its tags) and its running revision. When
@@ -55,7 +64,7 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest <-cha
 	serving := aws.ToString(svc.TaskDefinition)
 	if l != nil && aws.ToString(l.TaskDefinition.TaskDefinitionArn) == serving {
 		run.def, run.tags = l.TaskDefinition, revision.TagsOf(l.Tags)
-		return run, nil
+		return run, e.readMovedBack(ctx, run, b)
 	}
 	// The service runs something else than the revision read as the
 	// family's latest (or none was read): read the serving revision and,
@@ -90,8 +99,39 @@ func (e *Engine) describe(ctx context.Context, b *manifest.Service, latest <-cha
 		}
 		run.latest = fresh
 	}
-	run.movedBack, _ = revision.MovedBackFrom(&svc, run.latest, b.Name)
-	return run, nil
+	return run, e.readMovedBack(ctx, run, b)
+}
+
+// readMovedBack gathers the evidence of rollbacks whose marks the tracker
+// may not have written yet: the family's latest revision when the service
+// was moved back off it, and every other revision of the binding whose
+// deployment ECS lists as FAILED (one DescribeTaskDefinition each; ECS
+// lists them only while their rollbacks run, so this is rare).
+func (e *Engine) readMovedBack(ctx context.Context, run *running, b *manifest.Service) error {
+	latest := ""
+	if run.latest != nil && run.latest.TaskDefinition != nil {
+		latest = aws.ToString(run.latest.TaskDefinition.TaskDefinitionArn)
+	}
+	if marks, ok := revision.MovedBackFrom(run.service, run.latest, b.Name); ok {
+		run.movedBack = append(run.movedBack, movedBack{latest, marks})
+	}
+	for _, arn := range revision.FailedRevisions(run.service) {
+		if arn == latest {
+			continue // MovedBackFrom judged it
+		}
+		td, err := e.registrar(ctx).Describe(ctx, arn)
+		if err != nil {
+			return fmt.Errorf("describe rolled-back task definition %s: %w", arn, err)
+		}
+		tags := revision.TagsOf(td.Tags)
+		if tags[revision.TagBinding] != b.Name {
+			continue
+		}
+		if marks := revision.RolledBackMarks(tags); len(marks) > 0 {
+			run.movedBack = append(run.movedBack, movedBack{arn, marks})
+		}
+	}
+	return nil
 }
 
 func (r *running) serviceTags() revision.Tags { return revision.TagsOf(r.service.Tags) }

@@ -87,7 +87,7 @@ func (r *Reconciler) promotion(ctx context.Context, m *manifest.Manifest, b *man
 			cur.PushedAt = time.Time{}
 		}
 		want := candidateImage(cand, c)
-		if serviceTags[revision.TagRolledBack+c] == want.Digest {
+		if serviceTags.RolledBack(c, want.Digest) {
 			rep.Skipped[b.Name] = fmt.Sprintf("container %s: %s was rolled back here", c, want.Digest)
 			return nil, nil
 		}

@@ -241,7 +241,7 @@ func (r *Reconciler) binding(ctx context.Context, m *manifest.Manifest, b *manif
 			// (issue 10 item 3): the running image's push time is unknown.
 			cur.PushedAt = time.Time{}
 		}
-		if serviceTags[revision.TagRolledBack+c] == lr.img.Digest {
+		if serviceTags.RolledBack(c, lr.img.Digest) {
 			// The circuit breaker rolled this image back: the deployer would
 			// skip it, so enqueuing it again would only repeat that.
 			rep.Skipped[b.Name] = fmt.Sprintf("container %s: newest image %s was rolled back by the circuit breaker", c, lr.img.Digest)

@@ -49,7 +49,7 @@ func (r *Reconciler) movedBack(ctx context.Context, svc *ecstypes.Service, b *ma
 	}
 	why := fmt.Sprintf("container %s: newest image %s was rolled back: Deckhand's newest revision %s deployed it and the service was moved back to %s",
 		c, digest, m.latest, revision.OfService(*svc))
-	missing := m.marks.Missing(revision.TagsOf(svc.Tags))
+	missing := revision.AddRolledBack(revision.TagsOf(svc.Tags), m.marks)
 	if len(missing) == 0 {
 		return why, nil
 	}

@@ -1,6 +1,8 @@
 package revision
 
 import (
+	"slices"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -63,6 +65,32 @@ func MovedBackFrom(svc *types.Service, latest *ecs.DescribeTaskDefinitionOutput,
 	}
 	marks := RolledBackMarks(tags)
 	return marks, len(marks) > 0
+}
+
+// FailedRevisions are the task definitions of the deployments ECS lists as
+// FAILED for the service, other than the serving one, in the serving
+// revision's family, once each, in the order listed. ECS lists a failed
+// deployment while its rollback runs: every such revision was moved back
+// from, and its digests (RolledBackMarks) are not to be deployed again on
+// their own, whether or not the tracker has written its mark yet. An
+// alarm in ALARM fails every deployment that starts while it fires, so
+// there can be several, and the family's latest revision (MovedBackFrom)
+// need not be the only one.
+func FailedRevisions(svc *types.Service) []string {
+	if svc == nil {
+		return nil
+	}
+	serving := OfService(*svc)
+	family, _ := taskdef.SplitARN(serving)
+	var out []string
+	for _, d := range svc.Deployments {
+		arn := aws.ToString(d.TaskDefinition)
+		if f, _ := taskdef.SplitARN(arn); d.RolloutState != types.DeploymentRolloutStateFailed || arn == serving || f != family || slices.Contains(out, arn) {
+			continue
+		}
+		out = append(out, arn)
+	}
+	return out
 }
 
 // primaryOf is the service's PRIMARY deployment, or nil.

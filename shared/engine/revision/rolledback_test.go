@@ -89,3 +89,42 @@ func gatedLatest(latest *ecs.DescribeTaskDefinitionOutput, state string) *ecs.De
 	latest.Tags = tags.ECS()
 	return latest
 }
+
+func TestFailedRevisions(t *testing.T) {
+	const (
+		s5 = "arn:aws:ecs:us-west-2:123456789012:task-definition/web:5"
+		f6 = "arn:aws:ecs:us-west-2:123456789012:task-definition/web:6"
+		f7 = "arn:aws:ecs:us-west-2:123456789012:task-definition/web:7"
+		o3 = "arn:aws:ecs:us-west-2:123456789012:task-definition/other:3"
+	)
+	dep := func(td, status string, state types.DeploymentRolloutState) types.Deployment {
+		return types.Deployment{TaskDefinition: aws.String(td), Status: aws.String(status), RolloutState: state}
+	}
+	tests := map[string]struct {
+		deps []types.Deployment
+		want []string
+	}{
+		"every failed deployment listed beside the rollback, once each, in list order": {
+			deps: []types.Deployment{dep(s5, "PRIMARY", types.DeploymentRolloutStateInProgress), dep(f7, "ACTIVE", types.DeploymentRolloutStateFailed),
+				dep(f6, "ACTIVE", types.DeploymentRolloutStateFailed), dep(f7, "ACTIVE", types.DeploymentRolloutStateFailed)},
+			want: []string{f7, f6},
+		},
+		"a failed deployment of the serving revision (no rollback) is not moved back from": {
+			deps: []types.Deployment{dep(s5, "PRIMARY", types.DeploymentRolloutStateFailed)},
+		},
+		"deployments in flight or completed are not evidence": {
+			deps: []types.Deployment{dep(s5, "PRIMARY", types.DeploymentRolloutStateInProgress), dep(f6, "ACTIVE", types.DeploymentRolloutStateCompleted)},
+		},
+		"another family's revision is not evidence": {
+			deps: []types.Deployment{dep(s5, "PRIMARY", types.DeploymentRolloutStateInProgress), dep(o3, "ACTIVE", types.DeploymentRolloutStateFailed)},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := FailedRevisions(&types.Service{TaskDefinition: aws.String(s5), Deployments: tc.deps})
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("FailedRevisions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -67,8 +67,10 @@ const (
 	// TagHold makes the deployer skip the service with HELD. Its value is
 	// the reason.
 	TagHold = "deckhand:hold"
-	// TagRolledBack, plus a container name, records the digest the circuit
-	// breaker rolled back; the deployer does not deploy that digest to that
+	// TagRolledBack, plus a container name, records the digests rolled
+	// back from that container (by the circuit breaker, an alarm, a hook or
+	// deckhand rollback), newest first, separated by spaces, at most
+	// MaxRolledBack of them; the deployer does not deploy them to that
 	// container again unless forced.
 	TagRolledBack = "deckhand:rolled-back:"
 	// TagBlocked, plus a container name, records the digest the scan gate
@@ -76,6 +78,11 @@ const (
 	// reconciler does not enqueue it again while its scan says the same.
 	TagBlocked = "deckhand:blocked:"
 )
+
+// MaxRolledBack is how many digests a container's rolled-back mark keeps:
+// three sha256 digests and their separators fit in the 256 characters of
+// an ECS tag value. A fourth rollback forgets the oldest.
+const MaxRolledBack = 3
 
 // Task tag keys of a job's run.
 const (
@@ -174,6 +181,32 @@ func RolledBackMarks(rev Tags) Tags {
 		if d := rev[TagDigest+c]; d != "" {
 			out[TagRolledBack+c] = d
 		}
+	}
+	return out
+}
+
+// RolledBack reports whether the service's rolled-back mark for
+// container c names digest.
+func (t Tags) RolledBack(c, digest string) bool {
+	return digest != "" && slices.Contains(strings.Fields(t[TagRolledBack+c]), digest)
+}
+
+// AddRolledBack returns the service tags that add marks (RolledBackMarks:
+// one digest per container) to the rolled-back marks service carries: each
+// new digest first, then the ones marked before, at most MaxRolledBack. A
+// container whose mark names the digest already is left out, so nothing
+// is written again. A second rollback in a row thus keeps the first
+// digest marked (a mark once held one digest, and a redelivered push of
+// the first was deployed again).
+func AddRolledBack(service, marks Tags) Tags {
+	out := Tags{}
+	for k, d := range marks {
+		c, ok := strings.CutPrefix(k, TagRolledBack)
+		if !ok || d == "" || service.RolledBack(c, d) {
+			continue
+		}
+		ds := append([]string{d}, strings.Fields(service[k])...)
+		out[k] = strings.Join(ds[:min(len(ds), MaxRolledBack)], " ")
 	}
 	return out
 }

@@ -63,3 +63,44 @@ func TestAFailureToRecordARollbackAsksForTheEventAgain(t *testing.T) {
 		t.Errorf("marks written %v, want one", f.tagged)
 	}
 }
+
+// TestASecondRollbackKeepsTheFirstDigestMarked: the service's mark names
+// the digests of earlier rollbacks; the tracker puts this rollback's digest
+// first and keeps the others (at most revision.MaxRolledBack), so a
+// redelivered push of an image rolled back before the last one is not
+// deployed again either (the chaos suite found it: two broken images in a
+// row, then the first delivered again after FIFO's deduplication window).
+func TestASecondRollbackKeepsTheFirstDigestMarked(t *testing.T) {
+	const (
+		earlier = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+		oldest  = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+		evicted = "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+	)
+	tests := map[string]struct {
+		before, want string
+	}{
+		"one earlier rollback":                         {before: earlier, want: digestWb + " " + earlier},
+		"the oldest of too many is forgotten":          {before: earlier + " " + oldest + " " + evicted, want: digestWb + " " + earlier + " " + oldest},
+		"a digest marked already is not written again": {before: earlier + " " + digestWb},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := &fakeECS{ours: true, latest: rev7, rollback: true, markedBefore: tc.before}
+			h := lambda.NewHandler((&Handler{Deployments: &Deployments{ECS: f, Events: &recorder{}, Pacer: revision.Pacer{Sleep: noSleep}}}).Handle)
+			if _, err := h.Invoke(context.Background(), fixture(t, "ecs-deployment-state-change-failed.json")); err != nil {
+				t.Fatalf("Invoke: %v", err)
+			}
+			got := map[string]string{}
+			for _, tg := range f.tagged {
+				got[*tg.Key] = *tg.Value
+			}
+			want := map[string]string{}
+			if tc.want != "" {
+				want[revision.TagRolledBack+"web"] = tc.want
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("marks written (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -200,12 +200,14 @@ func (d *Deployments) describe(ctx context.Context, ref string) (*ecs.DescribeTa
 
 // markRolledBack tags the service with the digests the rolled-back
 // deployment changed (revision.RolledBackMarks), so neither a redelivered
-// push nor the reconciler deploys them again on their own. Marks the
-// service carries already are not written again; a throttled or failed
+// push nor the reconciler deploys them again on their own. A digest is
+// added to the container's mark, which keeps earlier rollbacks' digests
+// too (revision.AddRolledBack); marks the service carries already are not
+// written again; a throttled or failed
 // write is retried with backoff, and an error is returned when it still
 // fails.
 func (d *Deployments) markRolledBack(ctx context.Context, svc *types.Service, rev revision.Tags) error {
-	marks := revision.RolledBackMarks(rev).Missing(revision.TagsOf(svc.Tags))
+	marks := revision.AddRolledBack(revision.TagsOf(svc.Tags), revision.RolledBackMarks(rev))
 	if len(marks) == 0 {
 		return nil
 	}

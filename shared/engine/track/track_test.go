@@ -46,8 +46,10 @@ type fakeECS struct {
 	// ListServiceDeployments instead).
 	records    []types.ServiceDeployment
 	recordsErr error
-	// marked: the service carries the rolled-back mark already.
-	marked bool
+	// marked: the service carries the rolled-back mark already;
+	// markedBefore: it carries a mark of earlier rollbacks (this value).
+	marked       bool
+	markedBefore string
 	// tagFails fails that many TagResource calls (throttled).
 	tagFails int
 	tagCalls int
@@ -78,6 +80,9 @@ func (f *fakeECS) DescribeServices(_ context.Context, in *ecs.DescribeServicesIn
 	}
 	if f.marked {
 		svc.Tags = []types.Tag{{Key: aws.String(revision.TagRolledBack + "web"), Value: aws.String(digestWb)}}
+	}
+	if f.markedBefore != "" {
+		svc.Tags = []types.Tag{{Key: aws.String(revision.TagRolledBack + "web"), Value: aws.String(f.markedBefore)}}
 	}
 	if f.rollback {
 		svc.Deployments = append(svc.Deployments, types.Deployment{Id: aws.String("ecs-svc/9876543210987654321"), Status: aws.String("PRIMARY"),

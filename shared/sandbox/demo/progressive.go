@@ -96,7 +96,7 @@ func canaryRollback(ctx context.Context, p *player) error {
 	p.expect(sd != nil && sd.Status == types.ServiceDeploymentStatusRollbackSuccessful, "ECS's record says ROLLBACK_SUCCESSFUL (got %v)", statusOf(sd))
 	b, _ := p.st.Manifest.Service("checkout")
 	svc, _ := p.st.SB.ECS().Service(b.Cluster, b.Service)
-	p.expect(svc.Tags[revision.TagRolledBack+"checkout"] == bad, "the canary's digest %s is marked rolled back", short(bad))
+	p.expect(revision.Tags(svc.Tags).RolledBack("checkout", bad), "the canary's digest %s is marked rolled back", short(bad))
 	return p.st.SB.SetAlarmState("checkout-5xx", "OK", "recovered")
 }
 
