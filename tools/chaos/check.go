@@ -82,6 +82,8 @@ type Report struct {
 	// Redelivered counts rolled-back pushes delivered again at the end;
 	// ReconcileEnqueued the final reconcile pass's synthetic pushes.
 	Redelivered, ReconcileEnqueued int
+	// Gates is what the gated world did (nil without Config.Gates).
+	Gates *GateStats
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -161,6 +163,8 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 		return nil, err
 	}
 	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), alarmRow)
+	rep.Rows = append(rep.Rows, c.gates()...)
+	rep.Gates = res.Gates
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats

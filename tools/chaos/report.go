@@ -58,6 +58,7 @@ func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "TagResource outages: %d (and one through the finale); tracker events dead-lettered after Lambda's retries: %d; rolled-back pushes delivered again: %d; final reconcile pass enqueued: %d\n",
 		r.TagOutages, r.TrackerDLQ, r.Redelivered, r.ReconcileEnqueued)
 	fmt.Fprintf(w, "alarms set to ALARM: %d; ROLLED_BACK by cause: %s\n\n", r.AlarmFlips, causes(r.Causes))
+	r.writeGates(w)
 
 	if len(r.JobOutcomes) > 0 {
 		var parts []string

@@ -64,8 +64,11 @@ type Result struct {
 	// Poisoned is the service started on a revision with a pushed-at mark
 	// in 2099.
 	Poisoned string
+	// Gates counts what the gated world did (nil without Config.Gates).
+	Gates *GateStats
 
-	sb *sandbox.Sandbox
+	sb    *sandbox.Sandbox
+	gates *gateRun
 	st *local.Stack
 }
 
@@ -100,6 +103,8 @@ type runner struct {
 	pre []*Input
 	// trackerRetries are failed tracker invocations Lambda retries later.
 	trackerRetries []trackerRetry
+	// g is the gated world (gates.go), nil without Config.Gates.
+	g *gateRun
 }
 
 // Run generates and delivers cfg.Events inputs against sb (a fresh,
@@ -110,6 +115,9 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (*Res
 	r := &runner{
 		cfg: cfg, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0xc4a05)), sb: sb, w: newWorld(cfg.Services, cfg.Progressive),
 		rec: &recorder{}, tags: map[string]int{}, held: map[string]bool{}, firing: map[string]int{}, sched: map[string][]time.Time{}, failing: map[string]bool{},
+	}
+	if cfg.Gates {
+		r.w.addGates()
 	}
 	r.res = &Result{Config: cfg, world: r.w, Messages: map[string]*Message{}, Held: r.held, sb: sb}
 	if err := r.setup(ctx, dir); err != nil {
@@ -143,6 +151,9 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	for _, repo := range append(append(append([]string{}, r.w.appRepos...), r.w.side...), r.w.ties...) {
 		initial[repo] = fmt.Sprintf(r.w.tagOf(repo), 0)
 	}
+	if r.w.gates {
+		initial[gateRepo] = fmt.Sprintf(r.w.tagOf(gateRepo), 0)
+	}
 	st, err := local.New(ctx, r.sb, local.Options{
 		Dir: dir, Manifest: []byte(r.w.manifest()), InitialTags: initial, DesiredCount: 1,
 		Logger: slog.New(&logHandler{r: r.rec}),
@@ -164,6 +175,11 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 		st.Deployer.ECS = r.cfg.WrapECS(st.ECS)
 	}
 	r.breakStack()
+	if r.w.gates {
+		if err := r.setupGates(ctx); err != nil {
+			return err
+		}
+	}
 	if err := r.setupJobs(ctx); err != nil {
 		return err
 	}
@@ -257,6 +273,9 @@ func (r *runner) lambdaCtx(ctx context.Context, fn string) context.Context {
 // job queue, then the stack's router (its copy of the ECS events, and the
 // job queue again for re-runs the tracker sent).
 func (r *runner) pump(ctx context.Context) {
+	if r.g != nil {
+		r.gatesTick(ctx)
+	}
 	r.retryTrackers(ctx)
 	r.pumpJobs(ctx)
 	if _, err := r.router.Pump(ctx); err != nil {

@@ -45,6 +45,13 @@ type Config struct {
 	// Break breaks a trust promise on purpose (trust_break.go), to prove
 	// invariants 1 and 8 to 11 notice.
 	Break Breakage
+	// Gates adds the gated chain dev → staging → prod and prod-eu, with
+	// scans, soaks, approvals and freeze windows (gates.go; invariants 13
+	// to 15). TestChaos and make chaos turn it on (-chaos.gates).
+	Gates bool
+	// BreakGate breaks a gate on purpose (gates_break.go), to prove
+	// invariants 13 to 15 notice.
+	BreakGate GateBreakage
 }
 
 func (c Config) withDefaults() Config {
@@ -113,6 +120,8 @@ type world struct {
 	// alarms are the deployment alarms of the canary and linear services
 	// (DESIGN §10), which the run flips (progressive.go).
 	alarms []string
+	// gates: the gated chain is in the manifest (gates.go).
+	gates bool
 }
 
 type service struct {
@@ -185,6 +194,9 @@ func (w *world) manifest() string {
 			deployment = ", deployment: " + s.deployment
 		}
 		fmt.Fprintf(&b, "  - {name: %s, cluster: %s, service: %s, template: %s, images: {%s}%s}\n", s.name, cluster, s.name, tmpl, imgs, deployment)
+	}
+	if w.gates {
+		b.WriteString(gatedManifest())
 	}
 	b.WriteString("jobs:\n")
 	for _, j := range chaosJobs {
