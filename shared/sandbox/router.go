@@ -94,8 +94,8 @@ type Router struct {
 	// intercept sees every event published on the bus before the rules
 	// apply (Intercept).
 	intercept func(events.Raw) bool
-	errs    []error  // routing errors, reported by the next Pump
-	seq     int      // Lambda request ids
+	errs      []error // routing errors, reported by the next Pump
+	seq       int     // Lambda request ids
 }
 
 // NewRouter creates the deploy queue and its DLQ if missing and subscribes

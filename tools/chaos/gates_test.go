@@ -14,10 +14,10 @@ func TestChaosCatchesBrokenGates(t *testing.T) {
 		brk  GateBreakage
 		want string // the invariant that must fail; "" for none
 	}{
-		"unbroken, the gated world passes its invariants": {GateBreakNothing, ""},
+		"unbroken, the gated world passes its invariants":                                     {GateBreakNothing, ""},
 		"a deployer whose ECR says every scan is clean deploys images with CRITICAL findings": {BreakScanGate, InvGatesPassed},
-		"a deployer whose clock runs 30 minutes ahead promotes inside the soak":                {BreakSoakClock, InvPromotedSoaked},
-		"without the gates' clock, what a gate held back is never sent again":                  {BreakGateClock, InvGatesNothingLost},
+		"a deployer whose clock runs 30 minutes ahead promotes inside the soak":               {BreakSoakClock, InvPromotedSoaked},
+		"without the gates' clock, what a gate held back is never sent again":                 {BreakGateClock, InvGatesNothingLost},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -69,7 +69,7 @@ type Result struct {
 
 	sb    *sandbox.Sandbox
 	gates *gateRun
-	st *local.Stack
+	st    *local.Stack
 }
 
 // runner is one run in progress.
