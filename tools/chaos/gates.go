@@ -29,8 +29,8 @@ import (
 // gate-prod (soak, approval) and to gate-prod-eu (soak, freeze windows):
 // a chain and a fan-out. Around it (gates.go, gates_promote.go):
 //
-//   - 5% of seconds push to gate-app, through the chaos queue like any
-//     push; its scan is scripted clean (60%), HIGH findings only (10%, not
+//   - 6% of the seconds of a third of the minutes push to gate-app, through
+//     the chaos queue like any push; its scan is scripted clean (60%), HIGH findings only (10%, not
 //     blocking), CRITICAL (15%), never scanned (10%) or failed (5%);
 //   - scan events reach the deploy queue on time (55%), on time and again
 //     10 s to 7 min later (15%), 20 s to 5 min late (15%) or never (15%:
@@ -132,6 +132,9 @@ type gateRun struct {
 	sent      [][]byte             // promotions the gates' clock sent
 	lastClock time.Time
 	settling  bool // the run's end: nothing is late any more
+	// step counts the stream's seconds; busy is whether this minute pushes.
+	step int
+	busy bool
 	stats     GateStats
 }
 
@@ -247,10 +250,16 @@ func (g *gateRun) onEvent(ev events.Raw) {
 	}
 }
 
-// gatesStep is one second of the event stream's gated part: a push, and
-// the hostile promotions.
+// gatesStep is one second of the event stream's gated part: a push (6%
+// of the seconds of the 35% of minutes that are busy, so the chain also
+// gets quiet minutes to travel in), and the hostile promotions.
 func (r *runner) gatesStep(ctx context.Context) {
-	if r.g.rnd.Float64() < 0.05 {
+	g := r.g
+	if g.step%60 == 0 {
+		g.busy = g.rnd.Float64() < 0.35
+	}
+	g.step++
+	if g.busy && g.rnd.Float64() < 0.06 {
 		if err := r.gatePush(ctx); err != nil {
 			r.res.HarnessErrors = append(r.res.HarnessErrors, err)
 		}

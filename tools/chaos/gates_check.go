@@ -52,9 +52,12 @@ func (c *checker) gateFacts() *gateFacts {
 			deployed[d.ID] = digestOf(f.revs[b.name][d.TaskDefinition])
 		}
 	}
+	// Every UpdateService's deployment (the service's list forgets old
+	// ones; it still names the circuit breaker's rollbacks).
 	for _, u := range ecs.UpdateHistory() {
 		if _, ok := f.revs[u.Service]; ok && u.Cluster == cluster {
 			f.updates = append(f.updates, u)
+			deployed[u.DeploymentID] = digestOf(f.revs[u.Service][u.TaskDefinition])
 		}
 	}
 	for _, ev := range c.res.sb.Events() {
