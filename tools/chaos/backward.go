@@ -47,10 +47,16 @@ func (c *checker) noBackward() Row {
 	// second are ordered by version, as the engine orders them.
 	versions, _ := tagpolicy.Parse("semver:*")
 	lastTag := map[string]map[string]string{}
-	// A circuit-breaker rollback moves a service back without an
-	// UpdateService; the next update is compared with what the service ran
-	// after the rollback, by ECS's own record.
-	rolledBackTo := c.rollbackTargets()
+	// A rollback (circuit breaker, alarm, hook or a stop request) moves a
+	// service back without an UpdateService; the next update is compared
+	// with what the service ran when it came (UpdateRecord.From, the
+	// PRIMARY deployment's revision, which is what the engine reads), as
+	// rule 5 compares with the running revision. (This once came from the
+	// service's listed deployments; an update whose deployment was rolled
+	// back, then pushed out of that bounded list by later deployments,
+	// went unseen: progressive services, whose alarm rolls back every
+	// deployment that starts while it fires, lose them within seconds.)
+	lastTarget := map[string]string{} // service → the previous update's revision
 	parse := func(arn string) map[string]time.Time {
 		out := map[string]time.Time{}
 		for cn, v := range pushedAt[arn] {
@@ -61,19 +67,18 @@ func (c *checker) noBackward() Row {
 		return out
 	}
 	last := map[string]map[string]time.Time{}
-	lastDeployment := map[string]string{}
 	for _, u := range c.res.sb.ECS().UpdateHistory() {
 		if u.Cluster != cluster {
 			continue
 		}
 		row.Checked++
-		if to, ok := rolledBackTo[lastDeployment[u.Service]]; ok {
-			last[u.Service], lastTag[u.Service], lastDigest[u.Service] = parse(to), maps.Clone(imageTag[to]), maps.Clone(digestOf[to])
+		if prev, ok := lastTarget[u.Service]; ok && u.From != prev {
+			last[u.Service], lastTag[u.Service], lastDigest[u.Service] = parse(u.From), maps.Clone(imageTag[u.From]), maps.Clone(digestOf[u.From])
 		}
 		if lastTag[u.Service] == nil || lastDigest[u.Service] == nil {
 			lastTag[u.Service], lastDigest[u.Service] = map[string]string{}, map[string]string{}
 		}
-		lastDeployment[u.Service] = u.DeploymentID
+		lastTarget[u.Service] = u.TaskDefinition
 		if last[u.Service] == nil {
 			last[u.Service], lastTag[u.Service], lastDigest[u.Service] = map[string]time.Time{}, map[string]string{}, map[string]string{}
 		}

@@ -17,6 +17,10 @@ type UpdateRecord struct {
 	Service        string    `json:"service"`        // service name
 	TaskDefinition string    `json:"taskDefinition"` // the new task definition ARN
 	DeploymentID   string    `json:"deploymentId"`   // the deployment it started
+	// From is the task definition the service ran when the update came
+	// (its PRIMARY deployment's, as DescribeServices said): the previous
+	// update's, unless ECS moved the service meanwhile (a rollback).
+	From string `json:"from"`
 }
 
 func (e *ECS) updateService(body []byte, now time.Time) (any, error) {
@@ -100,7 +104,7 @@ func (e *ECS) updateService(body []byte, now time.Time) (any, error) {
 	case td != p.td || in.ForceNewDeployment || in.LoadBalancers != nil || in.ServiceConnect != nil:
 		d := e.startDeployment(s, td, now)
 		if td != p.td {
-			e.history = append(e.history, UpdateRecord{Time: now, Cluster: s.cluster.name, Service: s.name, TaskDefinition: td.arn, DeploymentID: d.id})
+			e.history = append(e.history, UpdateRecord{Time: now, Cluster: s.cluster.name, Service: s.name, TaskDefinition: td.arn, DeploymentID: d.id, From: p.td.arn})
 		}
 	case in.DesiredCount != nil:
 		e.scale(s, p, now)

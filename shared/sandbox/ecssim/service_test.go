@@ -114,7 +114,7 @@ func TestRolloutCompletesOnTheClock(t *testing.T) {
 			t.Errorf("event %s resources (-want +got):\n%s", ev.DetailType, diff)
 		}
 	}
-	wantHistory := []UpdateRecord{{Time: t0.Add(time.Minute), Cluster: "prod", Service: "web", TaskDefinition: td("web:2"), DeploymentID: second}}
+	wantHistory := []UpdateRecord{{Time: t0.Add(time.Minute), Cluster: "prod", Service: "web", TaskDefinition: td("web:2"), DeploymentID: second, From: td("web:1")}}
 	if diff := cmp.Diff(wantHistory, f.ecs.UpdateHistory()); diff != "" {
 		t.Errorf("history (-want +got):\n%s", diff)
 	}
@@ -187,6 +187,13 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 	}
 	if len(f.ecs.UpdateHistory()) != 1 {
 		t.Errorf("history has %d records, want only the UpdateService", len(f.ecs.UpdateHistory()))
+	}
+	// The next update records that it came from the revision ECS rolled
+	// back to, not from the one the previous update deployed.
+	f.register(t, "web", "123456789012.dkr.ecr.us-west-2.amazonaws.com/web@sha256:good")
+	f.call(t, "UpdateService", `{"cluster":"prod","service":"web","taskDefinition":"web:3"}`, nil)
+	if h := f.ecs.UpdateHistory(); len(h) != 2 || h[1].From != td("web:1") || h[1].TaskDefinition != td("web:3") {
+		t.Errorf("history after the rollback: %+v", h)
 	}
 }
 
