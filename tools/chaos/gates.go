@@ -133,9 +133,9 @@ type gateRun struct {
 	lastClock time.Time
 	settling  bool // the run's end: nothing is late any more
 	// step counts the stream's seconds; busy is whether this minute pushes.
-	step int
-	busy bool
-	stats     GateStats
+	step  int
+	busy  bool
+	stats GateStats
 }
 
 // later is something the harness does at a virtual time.
