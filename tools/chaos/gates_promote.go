@@ -105,8 +105,15 @@ func (r *runner) hostilePromotions() {
 	g.succeeded = nil
 	sent := append([][]byte(nil), g.sent...)
 	g.mu.Unlock()
+	// Half of the sources' SUCCEEDED get an early promotion; with the soak
+	// clock broken, all of them, so that even a short run has one the
+	// broken deployer takes (invariant 14 must see it).
+	share := 0.5
+	if r.cfg.BreakGate == BreakSoakClock {
+		share = 1
+	}
 	for _, d := range succeeded {
-		if g.rnd.Float64() >= 0.5 {
+		if g.rnd.Float64() >= share {
 			continue
 		}
 		for _, to := range promotionTargets(d.Binding) {

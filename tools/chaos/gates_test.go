@@ -13,15 +13,22 @@ func TestChaosCatchesBrokenGates(t *testing.T) {
 	tests := map[string]struct {
 		brk  GateBreakage
 		want string // the invariant that must fail; "" for none
+		// events is the run's size (600 unless set): early promotions come
+		// only after a source's SUCCEEDED, a few an hour.
+		events int
 	}{
-		"unbroken, the gated world passes its invariants":                                     {GateBreakNothing, ""},
-		"a deployer whose ECR says every scan is clean deploys images with CRITICAL findings": {BreakScanGate, InvGatesPassed},
-		"a deployer whose clock runs 30 minutes ahead promotes inside the soak":               {BreakSoakClock, InvPromotedSoaked},
-		"without the gates' clock, what a gate held back is never sent again":                 {BreakGateClock, InvGatesNothingLost},
+		"unbroken, the gated world passes its invariants":                                     {GateBreakNothing, "", 0},
+		"a deployer whose ECR says every scan is clean deploys images with CRITICAL findings": {BreakScanGate, InvGatesPassed, 0},
+		"a deployer whose clock runs 30 minutes ahead promotes inside the soak":               {BreakSoakClock, InvPromotedSoaked, 2000},
+		"without the gates' clock, what a gate held back is never sent again":                 {BreakGateClock, InvGatesNothingLost, 0},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			rep := run(t, Config{Seed: 5, Events: 600, Services: 10, FaultRate: -1, Gates: true, BreakGate: tc.brk})
+			events := 600
+			if tc.events > 0 {
+				events = tc.events
+			}
+			rep := run(t, Config{Seed: 5, Events: events, Services: 10, FaultRate: -1, Gates: true, BreakGate: tc.brk})
 			var out bytes.Buffer
 			rep.Write(&out)
 			for _, inv := range gated {
