@@ -10,6 +10,7 @@ SEED ?= 0
 EVENTS ?= 5000
 SERVICES ?= 100
 PROGRESSIVE ?= true
+GATES ?= true
 # A count, not a duration: Go 1.26's fuzz coordinator can report a spurious
 # "context deadline exceeded" when a -fuzztime duration ends mid-exec
 # (golang/go#75804, fixed in Go 1.27); a count has no deadline to race.
@@ -21,7 +22,7 @@ BENCH_COUNT ?= 5
 
 chaos: ## reliability suite: 5,000 seeded events over 100 services with 10% faults, invariants table (SEED=n replays)
 	$(GO) test -count=1 -timeout 30m -run '^TestChaos$$' ./tools/chaos -v \
-	  -chaos.seed=$(SEED) -chaos.events=$(EVENTS) -chaos.services=$(SERVICES) -chaos.progressive=$(PROGRESSIVE) -chaos.strict
+	  -chaos.seed=$(SEED) -chaos.events=$(EVENTS) -chaos.services=$(SERVICES) -chaos.progressive=$(PROGRESSIVE) -chaos.gates=$(GATES) -chaos.strict
 
 fuzz-smoke: ## run every fuzz target for FUZZTIME (default 20000x executions) against its testdata corpus
 	@set -e; for t in ./events:FuzzDecodeImageAction ./events:FuzzKind ./shared/spec/manifest:FuzzParse ./shared/spec/taskdef:FuzzRenderVars ./shared/spec/taskdef:FuzzExecMatchesTextTemplate ./shared/spec/taskdef:FuzzRenderBounded ./shared/spec/taskdef:FuzzRenderPrivileges; do \

@@ -26,8 +26,12 @@ type putEventsResultEntry struct {
 	ErrorMessage string `json:"ErrorMessage,omitempty"`
 }
 
-// handleEvents serves the EventBridge operations: PutEvents only.
+// handleEvents serves the EventBridge operations: PutEvents and
+// TestEventPattern (events_pattern.go).
 func (s *Sandbox) handleEvents(ctx context.Context, op string, body []byte) (any, error) {
+	if op == "TestEventPattern" {
+		return testEventPattern(body)
+	}
 	if op != "PutEvents" {
 		return nil, awsproto.Errorf(http.StatusBadRequest, "UnknownOperationException", "operation %s is not supported by the sandbox", op)
 	}

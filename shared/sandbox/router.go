@@ -91,8 +91,11 @@ type Router struct {
 
 	mu      sync.Mutex
 	tracker [][]byte // raw events waiting for the tracker
-	errs    []error  // routing errors, reported by the next Pump
-	seq     int      // Lambda request ids
+	// intercept sees every event published on the bus before the rules
+	// apply (Intercept).
+	intercept func(events.Raw) bool
+	errs      []error // routing errors, reported by the next Pump
+	seq       int     // Lambda request ids
 }
 
 // NewRouter creates the deploy queue and its DLQ if missing and subscribes
@@ -121,6 +124,12 @@ func NewRouter(s *Sandbox, cfg RouterConfig) (*Router, error) {
 		}
 	}
 	s.Subscribe(func(ev events.Raw) {
+		r.mu.Lock()
+		f := r.intercept
+		r.mu.Unlock()
+		if f != nil && !f(ev) {
+			return
+		}
 		raw, err := json.Marshal(ev)
 		if err == nil {
 			err = r.route(raw)
@@ -186,6 +195,17 @@ func (r *Router) createQueue(name string, attrs map[string]string) (string, erro
 // published on the bus.
 func (r *Router) Deliver(raw []byte) error {
 	return r.route(raw)
+}
+
+// Intercept has f see every event published on the bus from now on,
+// before the rules apply; when f returns false the event is not routed, as
+// when EventBridge loses an event or delivers it late. Deliver routes it
+// later (f does not see that). f runs in the publishing call: it must not
+// call back into the sandbox. A nil f routes everything again.
+func (r *Router) Intercept(f func(ev events.Raw) bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.intercept = f
 }
 
 // route applies the rules to one event.

@@ -255,3 +255,46 @@ func TestRouterKeepsJobTaskEventsOnly(t *testing.T) {
 		t.Errorf("tracker deliveries (-want +got):\n%s\n(%d service task events on the bus)", diff, serviceTaskEvents)
 	}
 }
+
+// TestRouterInterceptDropsAndDeliverRoutesLater: an event the intercept
+// refuses is not routed (EventBridge lost it); Deliver routes it later
+// without the intercept seeing it again.
+func TestRouterInterceptDropsAndDeliverRoutesLater(t *testing.T) {
+	c := start(t)
+	d := &stubDeployer{}
+	r, err := sandbox.NewRouter(c.sb, sandbox.RouterConfig{GroupOf: groupOf, Deployer: lambda.NewHandler(d.handle)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []events.Raw
+	r.Intercept(func(ev events.Raw) bool {
+		if strings.Contains(string(ev.Detail), `"image-tag":"1.1"`) {
+			held = append(held, ev)
+			return false
+		}
+		return true
+	})
+	c.sb.PushImage("web", "1.0")
+	c.sb.PushImage("web", "1.1")
+	if _, err := r.Pump(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"1.0@1"}, d.take()); diff != "" {
+		t.Fatalf("deployer saw with 1.1 held back (-want +got):\n%s", diff)
+	}
+	if len(held) != 1 {
+		t.Fatalf("intercept held %d events, want the push of 1.1", len(held))
+	}
+	if err := r.Deliver(mustJSON(t, held[0])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Pump(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"1.1@1"}, d.take()); diff != "" {
+		t.Errorf("deployer saw after Deliver (-want +got):\n%s", diff)
+	}
+	if len(held) != 1 {
+		t.Errorf("the intercept saw the delivered event again")
+	}
+}

@@ -26,6 +26,9 @@ const (
 var final = map[events.DeploymentStatus]bool{
 	events.StatusStarted: true, events.StatusAlreadyDeployed: true, events.StatusSuperseded: true,
 	events.StatusHeld: true, events.StatusSkipped: true,
+	// The gates' decisions (gates.go): a push a gate holds back is decided,
+	// and invariant 15 follows it to its end.
+	events.StatusPendingScan: true, events.StatusBlocked: true, events.StatusPendingApproval: true,
 }
 
 // keys are what decisions an input needs: one per binding its repository

@@ -23,6 +23,7 @@ var (
 	services = flag.Int("chaos.services", 20, "services in the manifest")
 	faultPct = flag.Float64("chaos.faults", 10, "percent of AWS calls that fail")
 	progress = flag.Bool("chaos.progressive", true, "canary and linear services with alarms that flip (issue 12; -chaos.progressive=false leaves them out)")
+	gatesOn  = flag.Bool("chaos.gates", true, "the gated chain: scans, soaks, approvals, freeze windows (issue 13)")
 	_        = flag.Bool("chaos.strict", true, "kept for make chaos; runs are always strict")
 )
 
@@ -48,7 +49,7 @@ func TestChaos(t *testing.T) {
 	if s == 0 {
 		s = uint64(time.Now().UnixNano()) % 1_000_000
 	}
-	cfg := Config{Seed: s, Events: *nEvents, Services: *services, FaultRate: *faultPct / 100, Progressive: *progress}
+	cfg := Config{Seed: s, Events: *nEvents, Services: *services, FaultRate: *faultPct / 100, Progressive: *progress, Gates: *gatesOn}
 	if *faultPct == 0 {
 		cfg.FaultRate = -1
 	}

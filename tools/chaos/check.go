@@ -87,6 +87,8 @@ type Report struct {
 	Redelivered, ReconcileEnqueued int
 	// Targets sums up the targets' sessions (targets.go).
 	Targets TargetStats
+	// Gates is what the gated world did (nil without Config.Gates).
+	Gates *GateStats
 }
 
 // OK reports whether every invariant held, apart from known gaps.
@@ -167,6 +169,8 @@ func Check(ctx context.Context, res *Result) (*Report, error) {
 	}
 	rep.Rows = append(rep.Rows, c.staysRolledBack(truth), c.verdictsAgree(truth), tmpl, c.eventTimes(), alarmRow, c.isolated(), c.noDeletedTarget())
 	rep.PruneRounds, rep.Pruned, rep.PruneErrors = res.PruneRounds, res.Pruned, res.PruneErrors
+	rep.Rows = append(rep.Rows, c.gates()...)
+	rep.Gates = res.Gates
 	rep.TrackerDLQ, rep.TagOutages = len(res.TrackerDLQ), res.TagOutages
 	rep.Redelivered, rep.ReconcileEnqueued = res.Redelivered, res.ReconcileEnqueued
 	rep.RepeatedEvents = c.repeats

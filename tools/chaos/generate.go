@@ -27,6 +27,9 @@ func (r *runner) generate(ctx context.Context) error {
 	nextPump := 0
 	for step := range r.cfg.Events {
 		r.sb.Clock().Advance(time.Second)
+		if r.g != nil {
+			r.gatesStep(ctx)
+		}
 		if r.rnd.Float64() < 0.02 {
 			r.toggleHold(ctx)
 		}
@@ -331,6 +334,9 @@ func (r *runner) finish(ctx context.Context) error {
 	}
 	r.sb.ClearFaults()
 	r.pump(ctx)
+	if r.g != nil {
+		r.settleGates(ctx)
+	}
 	// Lambda's retries of failed tracker invocations come due.
 	for i := 0; len(r.trackerRetries) > 0 && i < 10; i++ {
 		r.sb.Clock().Advance(time.Minute)

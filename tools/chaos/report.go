@@ -67,6 +67,7 @@ func (r *Report) Write(w io.Writer) {
 			cfg.Keep, r.PruneRounds, r.Pruned, r.PruneErrors)
 	}
 	fmt.Fprintln(w)
+	r.writeGates(w)
 
 	if len(r.JobOutcomes) > 0 {
 		var parts []string

@@ -70,9 +70,12 @@ type Result struct {
 	// longer ACTIVE (invariant 12).
 	PruneRounds, Pruned, PruneErrors int
 	refused                          []string
+	// Gates counts what the gated world did (nil without Config.Gates).
+	Gates *GateStats
 
-	sb *sandbox.Sandbox
-	st *local.Stack
+	sb    *sandbox.Sandbox
+	gates *gateRun
+	st    *local.Stack
 }
 
 // runner is one run in progress.
@@ -108,6 +111,8 @@ type runner struct {
 	trackerRetries []trackerRetry
 	// watch sees the deployer's updates refused for an inactive revision.
 	watch *inactiveWatch
+	// g is the gated world (gates.go), nil without Config.Gates.
+	g *gateRun
 }
 
 // Run generates and delivers cfg.Events inputs against sb (a fresh,
@@ -120,6 +125,9 @@ func Run(ctx context.Context, sb *sandbox.Sandbox, dir string, cfg Config) (*Res
 		rec: &recorder{}, tags: map[string]int{}, held: map[string]bool{}, firing: map[string]int{}, sched: map[string][]time.Time{}, failing: map[string]bool{},
 	}
 	r.w.keep = cfg.Keep
+	if cfg.Gates {
+		r.w.addGates()
+	}
 	r.res = &Result{Config: cfg, world: r.w, Messages: map[string]*Message{}, Held: r.held, sb: sb}
 	if err := r.setup(ctx, dir); err != nil {
 		return nil, err
@@ -152,6 +160,9 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	for _, repo := range append(append(append([]string{}, r.w.appRepos...), r.w.side...), r.w.ties...) {
 		initial[repo] = fmt.Sprintf(r.w.tagOf(repo), 0)
 	}
+	if r.w.gates {
+		initial[gateRepo] = fmt.Sprintf(r.w.tagOf(gateRepo), 0)
+	}
 	st, err := local.New(ctx, r.sb, local.Options{
 		Dir: dir, Manifest: []byte(r.w.manifest()), InitialTags: initial, DesiredCount: 1,
 		Logger: slog.New(&logHandler{r: r.rec}),
@@ -177,6 +188,11 @@ func (r *runner) setup(ctx context.Context, dir string) error {
 	r.breakStack()
 	if err := r.decoys(ctx); err != nil {
 		return err
+	}
+	if r.w.gates {
+		if err := r.setupGates(ctx); err != nil {
+			return err
+		}
 	}
 	if err := r.setupJobs(ctx); err != nil {
 		return err
@@ -272,6 +288,9 @@ func (r *runner) lambdaCtx(ctx context.Context, fn string) context.Context {
 // job queue, then the stack's router (its copy of the ECS events, and the
 // job queue again for re-runs the tracker sent).
 func (r *runner) pump(ctx context.Context) {
+	if r.g != nil {
+		r.gatesTick(ctx)
+	}
 	r.retryTrackers(ctx)
 	r.pumpJobs(ctx)
 	if _, err := r.router.Pump(ctx); err != nil {

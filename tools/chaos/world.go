@@ -57,6 +57,13 @@ type Config struct {
 	// each deployment starts, every other revision of the family (the one
 	// a rollback returns to included), to prove invariant 12 notices.
 	BreakRetention bool
+	// Gates adds the gated chain dev → staging → prod and prod-eu, with
+	// scans, soaks, approvals and freeze windows (gates.go; invariants 13
+	// to 15). TestChaos and make chaos turn it on (-chaos.gates).
+	Gates bool
+	// BreakGate breaks a gate on purpose (gates_break.go), to prove
+	// invariants 13 to 15 notice.
+	BreakGate GateBreakage
 }
 
 func (c Config) withDefaults() Config {
@@ -139,6 +146,8 @@ type world struct {
 	targets int
 	// keep is the manifest's retention (none when not positive).
 	keep int
+	// gates: the gated chain is in the manifest (gates.go).
+	gates bool
 }
 
 type service struct {
@@ -233,6 +242,9 @@ func (w *world) manifest() string {
 			target = ", target: " + s.target
 		}
 		fmt.Fprintf(&b, "  - {name: %s%s, cluster: %s, service: %s, template: %s, images: {%s}%s}\n", s.name, target, cluster, s.name, tmpl, imgs, deployment)
+	}
+	if w.gates {
+		b.WriteString(gatedManifest())
 	}
 	b.WriteString("jobs:\n")
 	for _, j := range chaosJobs {
