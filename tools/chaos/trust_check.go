@@ -13,6 +13,7 @@ import (
 
 	"github.com/deckhand-ecs/deckhand/events"
 	"github.com/deckhand-ecs/deckhand/shared/engine/revision"
+	"github.com/deckhand-ecs/deckhand/shared/sandbox/ecssim"
 )
 
 // The trust classes' invariants (trust.go). They are numbered after the
@@ -132,11 +133,27 @@ func (c *checker) verdictsAgree(t ecsTruth) Row {
 		}
 	}
 	tags := c.revisionTags()
+	// Retention deletes old revisions, and a deleted revision's tags are
+	// gone, while a mark keeps the last digests rolled back: for a deleted
+	// revision, the digests its containers' images name stand in.
+	images := map[string]map[string]string{} // deleted revision → container → image
+	everyPlace(c.res.sb, c.w, func(e *ecssim.ECS) {
+		for _, td := range e.RevisionHistory() {
+			if td.Status == ecssim.StatusDeleted {
+				images[td.ARN] = td.Images
+			}
+		}
+	})
 	failedDigests := map[string]bool{} // service/container/digest
 	for _, u := range updates(c.res.sb, c.w) {
 		if _, failed := t.failedAt[u.DeploymentID]; failed {
 			for cn, d := range revision.RolledBackMarks(tags[u.TaskDefinition]) {
 				failedDigests[u.Service+"/"+cn+"/"+d] = true
+			}
+			for cn, img := range images[u.TaskDefinition] {
+				if _, d, ok := strings.Cut(img, "@"); ok {
+					failedDigests[u.Service+"/"+revision.TagRolledBack+cn+"/"+d] = true
+				}
 			}
 		}
 	}
