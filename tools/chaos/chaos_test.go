@@ -150,7 +150,7 @@ func TestChaosCatchesUnserializedJobs(t *testing.T) {
 	}
 }
 
-// TestChaosCatchesBrokenRetention proves invariant 12 can fail: a
+// TestChaosCatchesBrokenRetention proves invariant 17 can fail: a
 // retention that keeps only the serving revisions deregisters the ones
 // in-flight deployments roll back to, and deployments that reuse them.
 func TestChaosCatchesBrokenRetention(t *testing.T) {
@@ -158,7 +158,7 @@ func TestChaosCatchesBrokenRetention(t *testing.T) {
 	if n := len(rep.Row(InvNoDeletedTarget).Violations); n == 0 {
 		var out bytes.Buffer
 		rep.Write(&out)
-		t.Errorf("invariant 12 found no deployment or rollback of a deregistered revision:\n%s", out.String())
+		t.Errorf("invariant 17 found no deployment or rollback of a deregistered revision:\n%s", out.String())
 	}
 }
 

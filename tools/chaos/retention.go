@@ -20,7 +20,7 @@ import (
 )
 
 // InvNoDeletedTarget is the retention invariant (issue 15 item 3).
-const InvNoDeletedTarget = "12 no deployment or rollback ever targets a deleted revision (retention)"
+const InvNoDeletedTarget = "17 no deployment or rollback ever targets a deleted revision (retention)"
 
 // pruneEvery is how often, in virtual seconds of the event stream, the
 // run applies retention: the reconciler's part that runs each pass.
@@ -92,7 +92,7 @@ func (w *inactiveWatch) UpdateService(ctx context.Context, in *ecs.UpdateService
 
 var rollbackTo = regexp.MustCompile(`rolling back to deploymentId (ecs-svc/\d+)`)
 
-// noDeletedTarget is invariant 12: every deployment Deckhand started
+// noDeletedTarget is invariant 17: every deployment Deckhand started
 // (UpdateService, the sandbox's update history) and every rollback ECS
 // started (its deployment events, "rolling back to deploymentId X") ran
 // a revision that was still ACTIVE then, and ECS refused no update for a

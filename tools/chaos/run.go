@@ -67,7 +67,7 @@ type Result struct {
 	// PruneRounds counts retention rounds, Pruned the revisions they
 	// removed, PruneErrors their failed reads and writes (faults; the next
 	// round retries). refused are updates ECS refused for a revision no
-	// longer ACTIVE (invariant 12).
+	// longer ACTIVE (invariant 17).
 	PruneRounds, Pruned, PruneErrors int
 	refused                          []string
 	// Gates counts what the gated world did (nil without Config.Gates).

@@ -23,7 +23,7 @@ import (
 // account in Deckhand's own Region. Every place has a cluster named
 // "chaos", and every service has a decoy of the same name in every other
 // place, so a call that lands in the wrong account or Region finds a
-// service to deploy, and invariant 12 sees it.
+// service to deploy, and invariant 16 sees it.
 
 // chaosTarget is one target of the world.
 type chaosTarget struct{ name, account, region string }
@@ -37,7 +37,7 @@ var chaosTargets = []chaosTarget{
 func (t chaosTarget) role() string { return "arn:aws:iam::" + t.account + ":role/deckhand-target" }
 
 // InvIsolated is the targets' invariant.
-const InvIsolated = "12 every binding's revisions, updates and sessions are in its own account and Region"
+const InvIsolated = "16 every binding's revisions, updates and sessions are in its own account and Region"
 
 // place is where a service runs: a target's account and Region, or ""
 // and "" for Deckhand's own.
@@ -137,7 +137,7 @@ func (r *runner) decoys(ctx context.Context) error {
 	return nil
 }
 
-// isolated checks invariant 12: every revision tagged with a binding and
+// isolated checks invariant 16: every revision tagged with a binding and
 // every UpdateService of a service name is in that binding's own place
 // (a decoy is never touched), and every STS session was for the role of
 // the binding's target, with the external id and tags naming the binding.

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestChaosCatchesMixedUpTargets proves invariant 12 can fail: with every
+// TestChaosCatchesMixedUpTargets proves invariant 16 can fail: with every
 // engine handed Deckhand's own ECS client for the targets' bindings, their
 // pushes deploy the decoys of the same name in the hub.
 var bytesOut bytes.Buffer
@@ -17,6 +17,6 @@ func TestChaosCatchesMixedUpTargets(t *testing.T) {
 	if n := len(rep.Row(InvIsolated).Violations); n == 0 {
 		var out bytes.Buffer
 		rep.Write(&out)
-		t.Errorf("invariant 12 found nothing with the targets' clients mixed up:\n%s", out.String())
+		t.Errorf("invariant 16 found nothing with the targets' clients mixed up:\n%s", out.String())
 	}
 }

@@ -38,7 +38,7 @@ const (
 	BreakTrustedEventTimes
 	// BreakTargetIsolation: every engine gets Deckhand's own ECS client
 	// for a binding's target, as if it forgot to assume the target's role
-	// (invariant 12; targets.go).
+	// (invariant 16; targets.go).
 	BreakTargetIsolation
 )
 

@@ -51,11 +51,11 @@ type Config struct {
 	Targets int
 	// Keep is the manifest's retention: { keep: N } (default 3; negative:
 	// no retention). Retention runs every pruneEvery seconds and in the
-	// final reconcile pass (invariant 12).
+	// final reconcile pass (invariant 17).
 	Keep int
 	// BreakRetention adds a broken retention that deregisters, right after
 	// each deployment starts, every other revision of the family (the one
-	// a rollback returns to included), to prove invariant 12 notices.
+	// a rollback returns to included), to prove invariant 17 notices.
 	BreakRetention bool
 	// Gates adds the gated chain dev → staging → prod and prod-eu, with
 	// scans, soaks, approvals and freeze windows (gates.go; invariants 13
