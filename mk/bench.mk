@@ -33,7 +33,7 @@ fuzz-smoke: ## run every fuzz target for FUZZTIME (default 20000x executions) ag
 	  fi; \
 	done
 
-bench: ## performance: cold start, size, RSS, per-event cost, API economy, burst, CLI vs script (ratios vs baselines)
+bench: tools ## performance: cold start, size, RSS, per-event cost, API economy, burst, CLI vs script (ratios vs baselines)
 	@mkdir -p $(BENCH_DIR)/deployer $(BENCH_DIR)/hello
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/deployer/bootstrap ./functions/deployer
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BENCH_DIR)/hello/bootstrap ./tools/bench/hello
