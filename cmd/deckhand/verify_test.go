@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -126,5 +131,47 @@ func TestVerify(t *testing.T) {
 	}
 	if nf := deckhand(t, w.argsWith(manifest, "verify", "wbe")...); nf.code != 3 {
 		t.Errorf("verify of an unknown binding: exit %d, want 3", nf.code)
+	}
+}
+
+// TestVerifyReportsMissingDeploymentAlarms: a binding whose deployment
+// alarms CloudWatch does not have is a problem of verify (issue 12's bad
+// input: reported before any deploy refuses it), and an alarm that exists
+// is not.
+func TestVerifyReportsMissingDeploymentAlarms(t *testing.T) {
+	w := seed(t)
+	manifest := localManifest(t, `  - name: alarmed
+    cluster: prod
+    service: alarmed
+    template: templates/worker.json
+    deployment: { strategy: rolling, alarms: [alarmed-5xx, alarmed-latency] }
+    images:
+      worker: { repository: worker, tags: "glob:release-*" }
+`)
+	if _, err := cloudwatch.NewFromConfig(w.sb.AWSConfig()).PutMetricAlarm(t.Context(), &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String("alarmed-latency"), Namespace: aws.String("Test"), MetricName: aws.String("latency"),
+		Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := deckhand(t, w.argsWith(manifest, "verify", "alarmed", "-o", "json")...)
+	var rep struct {
+		Problems []struct{ Binding, Check, Subject, Field string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("verify -o json: %v\n%s", err, r.stdout)
+	}
+	var got []string
+	for _, p := range rep.Problems {
+		if p.Check == "alarm" {
+			got = append(got, p.Binding+" "+p.Subject+" "+p.Field)
+		}
+	}
+	if diff := cmp.Diff([]string{"alarmed alarmed-5xx deployment.alarms"}, got); diff != "" {
+		t.Errorf("alarm problems (-want +got):\n%s", diff)
+	}
+	if r.code != 1 {
+		t.Errorf("verify with a missing alarm: exit %d, want 1", r.code)
 	}
 }

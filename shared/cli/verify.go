@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/deckhand-ecs/deckhand/shared/aws/alarms"
 	"github.com/deckhand-ecs/deckhand/shared/aws/awserr"
 	"github.com/deckhand-ecs/deckhand/shared/aws/ecrimages"
 	"github.com/deckhand-ecs/deckhand/shared/aws/refs"
@@ -209,7 +210,35 @@ func (v *verifier) binding(ctx context.Context, t renderTarget) error {
 	if err := v.valueFroms(ctx, r, known); err != nil {
 		return err
 	}
-	return v.logGroups(ctx, r)
+	if err := v.logGroups(ctx, r); err != nil {
+		return err
+	}
+	return v.alarms(ctx)
+}
+
+// alarms checks that a service binding's deployment alarms exist in
+// CloudWatch (DESIGN §10): the deployer refuses a deploy whose alarms do
+// not, so verify says so first.
+func (v *verifier) alarms(ctx context.Context) error {
+	if v.t.kind != "service" {
+		return nil
+	}
+	b, ok := v.m.Service(v.t.name)
+	if !ok || b.Deployment == nil || len(b.Deployment.Alarms) == 0 {
+		return nil
+	}
+	if v.env.Alarms == nil {
+		v.note("%s: deployment alarms not checked (no CloudWatch client)", v.t.name)
+		return nil
+	}
+	missing, err := alarms.Missing(ctx, v.env.Alarms, b.Deployment.Alarms)
+	if err != nil {
+		return fmt.Errorf("describe alarms: %w", err)
+	}
+	for _, a := range missing {
+		v.problem("alarm", a, "deployment.alarms", "CloudWatch alarm %s does not exist in account %s, Region %s", a, v.env.Account, v.env.Region)
+	}
+	return nil
 }
 
 func (v *verifier) cluster(ctx context.Context) (bool, error) {
