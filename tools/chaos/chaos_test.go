@@ -22,7 +22,7 @@ var (
 	nEvents  = flag.Int("chaos.events", 300, "inputs to generate")
 	services = flag.Int("chaos.services", 20, "services in the manifest")
 	faultPct = flag.Float64("chaos.faults", 10, "percent of AWS calls that fail")
-	progress = flag.Bool("chaos.progressive", true, "canary and linear services with alarms that flip (issue 12; -chaos.progressive=false leaves them out)")
+	progress = flag.Bool("chaos.progressive", false, "canary and linear services with alarms that flip (issue 12; make chaos turns it on: PROGRESSIVE=true by default there)")
 	gatesOn  = flag.Bool("chaos.gates", true, "the gated chain: scans, soaks, approvals, freeze windows (issue 13)")
 	_        = flag.Bool("chaos.strict", true, "kept for make chaos; runs are always strict")
 )
