@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -95,7 +96,7 @@ func (r *Report) Write(w io.Writer) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "invariant\tchecked\tviolations\tknown gap\tresult")
 	rows := append([]Row(nil), r.Rows...)
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	sort.SliceStable(rows, func(i, j int) bool { return invariantLess(rows[i].Name, rows[j].Name) })
 	for _, row := range rows {
 		result := "PASS"
 		switch {
@@ -130,4 +131,15 @@ func causes(m map[string]int) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// invariantLess orders invariant names by their leading number (2 before
+// 10), then by name.
+func invariantLess(a, b string) bool {
+	na, _ := strconv.Atoi(strings.SplitN(a, " ", 2)[0])
+	nb, _ := strconv.Atoi(strings.SplitN(b, " ", 2)[0])
+	if na != nb {
+		return na < nb
+	}
+	return a < b
 }
