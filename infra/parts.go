@@ -21,13 +21,9 @@ const PartsPrefix = "deckhand.parts/"
 // partUploads are the manifest's parts, by key. A group whose part does
 // not validate on its own has none (the deployer reads the whole for it).
 func (s *stack) partUploads() []awss3deployment.ISource {
-	parts, err := s.m.Parts()
-	if err != nil {
-		panic(fmt.Errorf("manifest parts: %w", err))
-	}
 	var out []awss3deployment.ISource
-	for _, group := range slices.Sorted(maps.Keys(parts)) {
-		out = append(out, awss3deployment.Source_Data(jsii.String(manifest.PartKey(PartsPrefix, group)), jsii.String(string(parts[group])), nil))
+	for _, o := range s.partObjects() {
+		out = append(out, awss3deployment.Source_Data(jsii.String(o.key), jsii.String(string(o.data)), nil))
 	}
 	return out
 }

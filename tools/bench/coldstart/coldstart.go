@@ -81,9 +81,18 @@ func SetupWith(ctx context.Context, sb *sandbox.Sandbox, dir, deployment string)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := uploadParts(ctx, sb, dir, []byte(m.String()))
+	parsed, err := manifest.Parse("deckhand.yaml", []byte(m.String()))
 	if err != nil {
 		return nil, err
+	}
+	if err := UploadParts(ctx, sb, parsed, dir); err != nil {
+		return nil, err
+	}
+	groups := map[string]string{}
+	for repo := range initial {
+		if g, ok := parsed.GroupOf(repo); ok {
+			groups[repo] = g
+		}
 	}
 	return &Fixture{SB: sb, Stack: st, Snapshot: snapshot, groups: groups, Env: []string{
 		"AWS_ENDPOINT_URL=" + sb.Endpoint(), "AWS_REGION=" + sb.Region(), "DECKHAND_BUCKET=" + local.Bucket,
@@ -92,41 +101,33 @@ func SetupWith(ctx context.Context, sb *sandbox.Sandbox, dir, deployment string)
 	}}, nil
 }
 
-// uploadParts puts the manifest's parts, one per FIFO message group, in the
-// bucket and in the snapshot directory dir, as the CDK app does
-// (infra/parts.go, infra/snapshot.go), and returns each repository's group.
-func uploadParts(ctx context.Context, sb *sandbox.Sandbox, dir string, raw []byte) (map[string]string, error) {
-	m, err := manifest.Parse("deckhand.yaml", raw)
-	if err != nil {
-		return nil, err
-	}
+// UploadParts puts m's parts, one per FIFO message group (manifest.Parts),
+// in the sandbox's bucket under PartsPrefix, as the CDK app does
+// (infra/parts.go), and, when snapshotDir is not "", in that snapshot
+// directory too (infra/snapshot.go).
+func UploadParts(ctx context.Context, sb *sandbox.Sandbox, m *manifest.Manifest, snapshotDir string) error {
 	parts, err := m.Parts()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s3c := s3.NewFromConfig(sb.AWSConfig(), config.S3Options(sb.Endpoint()))
 	for group, body := range parts {
 		key := manifest.PartKey(PartsPrefix, group)
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(local.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
-			return nil, fmt.Errorf("upload %s: %w", key, err)
+			return fmt.Errorf("upload %s: %w", key, err)
 		}
-		path := filepath.Join(dir, filepath.FromSlash(key))
+		if snapshotDir == "" {
+			continue
+		}
+		path := filepath.Join(snapshotDir, filepath.FromSlash(key))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
+			return err
 		}
 		if err := os.WriteFile(path, body, 0o644); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	groups := map[string]string{}
-	for _, b := range m.Services {
-		for _, img := range b.Images {
-			if g, ok := m.GroupOf(img.Repository); ok {
-				groups[img.Repository] = g
-			}
-		}
-	}
-	return groups, nil
+	return nil
 }
 
 // Batch returns an SQS event with n fresh pushes, one per binding (n ≤

@@ -25,6 +25,7 @@ import (
 	"github.com/deckhand-ecs/deckhand/shared/sandbox/local"
 	"github.com/deckhand-ecs/deckhand/shared/spec/manifest"
 	"github.com/deckhand-ecs/deckhand/shared/spec/taskdef"
+	"github.com/deckhand-ecs/deckhand/tools/bench/coldstart"
 	"github.com/deckhand-ecs/deckhand/tools/bench/lambdart"
 )
 
@@ -155,12 +156,8 @@ func Measure(ctx context.Context, f *Fixture, bin string) (Launch, error) {
 	return Launch{Invocation: l.FirstResponse - l.Init, Launch: l}, nil
 }
 
-// PartsPrefix is where UseParts puts the manifest's parts, as the CDK app
-// does (infra.PartsPrefix).
-const PartsPrefix = "deckhand.parts/"
-
 // UseParts uploads the manifest's parts, one per FIFO message group
-// (manifest.Parts), as the CDK app does, and has the deployer read its
+// (manifest.Parts), as the CDK app does (coldstart.UploadParts), and has the deployer read its
 // group's (DECKHAND_MANIFEST_PARTS): pushes then come in the pushed
 // repository's message group.
 func (f *Fixture) UseParts(ctx context.Context) error {
@@ -168,22 +165,14 @@ func (f *Fixture) UseParts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	parts, err := m.Parts()
-	if err != nil {
+	if err := coldstart.UploadParts(ctx, f.SB, m, ""); err != nil {
 		return err
-	}
-	s3c := s3.NewFromConfig(f.SB.AWSConfig(), config.S3Options(f.SB.Endpoint()))
-	for group, body := range parts {
-		key := manifest.PartKey(PartsPrefix, group)
-		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(local.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
-			return fmt.Errorf("upload %s: %w", key, err)
-		}
 	}
 	group, ok := m.GroupOf(repo)
 	if !ok {
 		return fmt.Errorf("repository %s has no message group", repo)
 	}
 	f.group = group
-	f.Env = append(f.Env, "DECKHAND_MANIFEST_PARTS="+PartsPrefix)
+	f.Env = append(f.Env, "DECKHAND_MANIFEST_PARTS="+coldstart.PartsPrefix)
 	return nil
 }
